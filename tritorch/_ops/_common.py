@@ -1,0 +1,118 @@
+"""Helpers shared by the op declarations: broadcasting, dim handling, Tensor methods.
+
+Everything here is shape/dtype logic (the registry's side of the contract); no array
+math happens here.
+"""
+import numbers
+
+from .._dtype import result_type_from, scalar_dtype, dtype as _dtype_cls
+from .._tensor import Tensor, _wrap_dim
+from .._registry import def_op, OPS
+from ..autograd.graph import Node, record, needs_grad
+from ..autograd.grad_mode import STATE
+
+__all__ = ["Tensor", "def_op", "OPS", "Node", "record", "needs_grad", "STATE", "broadcast_shapes",
+           "wrap_dim", "reduce_dims", "method", "promote", "is_scalar", "check_tensor", "shape_str",
+           "normalize_shape"]
+
+wrap_dim = _wrap_dim
+_bcast_cache = {}
+
+
+def shape_str(s):
+    return "[" + ", ".join(str(x) for x in s) + "]"
+
+
+def broadcast_shapes(*shapes, op="broadcast_shapes"):
+    """PyTorch/numpy broadcasting of shapes (tuples); RuntimeError naming both shapes."""
+    if len(shapes) == 2:
+        key = shapes
+        r = _bcast_cache.get(key)
+        if r is not None:
+            return r
+    out = ()
+    for s in shapes:
+        out = _bcast2(out, tuple(s), op)
+    if len(shapes) == 2 and len(_bcast_cache) < 4096:
+        _bcast_cache[key] = out
+    return out
+
+
+def _bcast2(a, b, op):
+    if a == b:
+        return a
+    la, lb = len(a), len(b)
+    n = max(la, lb)
+    res = []
+    for i in range(n):
+        x = a[i - n + la] if i - n + la >= 0 else 1
+        y = b[i - n + lb] if i - n + lb >= 0 else 1
+        if x == y or y == 1:
+            res.append(x)
+        elif x == 1:
+            res.append(y)
+        else:
+            raise RuntimeError(
+                f"{op}: the size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton "
+                f"dimension {i}: shapes {shape_str(a)} and {shape_str(b)} are not broadcastable")
+    return tuple(res)
+
+
+def is_scalar(x):
+    return isinstance(x, numbers.Number) and not isinstance(x, Tensor)
+
+
+def check_tensor(x, op, arg="input"):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument '{arg}' must be Tensor, not {type(x).__name__}")
+    return x
+
+
+def promote(*operands):
+    """PyTorch result type of tensors and Python scalars."""
+    dims, zeros, scalars = [], [], []
+    for x in operands:
+        if isinstance(x, Tensor):
+            (dims if x._data.ndim else zeros).append(x.dtype)
+        elif x is not None:
+            scalars.append(scalar_dtype(x))
+    return result_type_from(tuple(dims), tuple(zeros), tuple(scalars))
+
+
+def reduce_dims(dim, ndim, op):
+    """Normalise ``dim`` (None, int, or tuple/list) to a sorted tuple of dims."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (tuple, list)):
+        dims = tuple(sorted({_wrap_dim(d, ndim, op) for d in dim}))
+        if len(dims) != len(dim):
+            raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
+        return dims
+    return (_wrap_dim(dim, ndim, op),)
+
+
+def normalize_shape(args, op="view"):
+    """Accept f(2, 3) and f((2, 3)) / f([2, 3]) / f(Size) spellings."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = args[0]
+    out = []
+    for a in args:
+        if isinstance(a, Tensor):
+            a = a.item()
+        if not isinstance(a, numbers.Integral) or isinstance(a, bool):
+            raise TypeError(f"{op}(): argument 'size' must be tuple of ints, but found element of type {type(a).__name__}")
+        out.append(int(a))
+    return tuple(out)
+
+
+def method(*names):
+    """Decorator: also expose the function as Tensor method(s) ``names`` (default: its name)."""
+    def deco(fn):
+        for n in names or (fn.__name__,):
+            setattr(Tensor, n, fn)
+        return fn
+    return deco
+
+
+def is_dtype(x):
+    return isinstance(x, _dtype_cls)

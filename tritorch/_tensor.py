@@ -1,0 +1,533 @@
+"""`tritorch.Tensor`: a raw array (numpy on cpu, a device array on cuda) plus autograd state.
+
+Views share a `Storage` (root buffer, device, version counter), so in-place changes
+through any view bump the version every view sees.  Op methods (`add`, `sum`, `view`,
+...) are attached by `tritorch._ops`; this module holds the state, conversions and the
+autograd entry points.
+"""
+import numbers
+
+import numpy as np
+
+from . import _dtype, _registry
+from ._device import device as _device_cls, as_device, CPU
+from ._size import Size
+from .autograd.grad_mode import STATE
+from .autograd.graph import RemovableHandle
+
+__all__ = ["Tensor", "Storage"]
+
+
+class Storage:
+    """Memory shared by a tensor and its views: root array, device, version counter."""
+
+    __slots__ = ("root", "device", "version", "_buf")
+
+    def __init__(self, root, device):
+        self.root = root
+        self.device = device
+        self.version = 0
+        self._buf = None
+
+    @property
+    def buf(self):
+        """Flat byte buffer over the whole allocation (what views are rebuilt from)."""
+        b = self._buf
+        if b is None:
+            b = self._buf = _registry.array_api(self.device.type).root_of(self.root)
+            if b is None:
+                raise RuntimeError("tensor memory is not backed by a single buffer; cannot make a strided view")
+        return b
+
+
+_new = object.__new__
+
+
+class Tensor:
+    """A multi-dimensional array with autograd (PyTorch's `torch.Tensor`).
+
+    `Tensor(data)` (legacy spelling) builds a float tensor from data; `Tensor(*sizes)`
+    an uninitialised one.  Prefer `tritorch.tensor`.
+    """
+
+    __slots__ = ("_data", "_storage", "_requires_grad", "grad", "grad_fn", "_output_nr", "_base",
+                 "_grad_acc", "_extra", "__weakref__")
+    __array_priority__ = 1000
+
+    def __new__(cls, *args, device=None):
+        from ._ops.creation import _legacy_new
+        return _legacy_new(cls, args, device)
+
+    @staticmethod
+    def _make(raw, storage, cls=None):
+        t = _new(cls or Tensor)
+        t._data = raw
+        t._storage = storage
+        t._requires_grad = False
+        t.grad = None
+        t.grad_fn = None
+        t._output_nr = 0
+        t._base = None
+        t._grad_acc = None
+        t._extra = None
+        return t
+
+    def _set_raw(self, raw):
+        """Point this tensor at fresh memory (resize for `out=`); bumps version."""
+        v = self._storage.version
+        self._data = raw
+        self._storage = Storage(raw, self._storage.device)
+        self._storage.version = v + 1
+
+    # ---- basic properties ------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
+
+    @property
+    def dtype(self):
+        return _dtype._FROM_NP[self._data.dtype]
+
+    @property
+    def device(self):
+        return self._storage.device
+
+    @property
+    def is_cuda(self):
+        return self._storage.device.type == "cuda"
+
+    @property
+    def is_cpu(self):
+        return self._storage.device.type == "cpu"
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.dtype.itemsize
+
+    @property
+    def itemsize(self):
+        return self._data.dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return self._data.size * self._data.dtype.itemsize
+
+    def stride(self, dim=None):
+        s = _registry.array_api(self._storage.device.type).strides(self._data)
+        if dim is None:
+            return s
+        return s[_wrap_dim(dim, self._data.ndim, "stride")]
+
+    def storage_offset(self):
+        api = _registry.array_api(self._storage.device.type)
+        return (api.address(self._data) - api.address(self._storage.buf)) // self._data.dtype.itemsize
+
+    def data_ptr(self):
+        return _registry.array_api(self._storage.device.type).address(self._data)
+
+    def is_contiguous(self, memory_format=None):
+        shape = self._data.shape
+        strides = self.stride()
+        expected = 1
+        for n, s in zip(reversed(shape), reversed(strides)):
+            if n != 1 and s != expected:
+                return False
+            expected *= n
+        return True
+
+    def is_floating_point(self):
+        return self.dtype.is_floating_point
+
+    def is_complex(self):
+        return False
+
+    def is_signed(self):
+        return self.dtype.is_signed
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def _version(self):
+        return self._storage.version
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self.requires_grad_(bool(flag))
+
+    def requires_grad_(self, requires_grad=True):
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to use a "
+                    "computed variable in a subgraph that doesn't require differentiation use "
+                    "var_no_grad = var.detach().")
+            return self
+        if requires_grad and not self.dtype.is_floating_point:
+            raise RuntimeError(
+                f"only Tensors of floating point and complex dtype can require gradients (got {self.dtype})")
+        self._requires_grad = requires_grad
+        return self
+
+    @property
+    def is_inference(self):
+        return lambda: False
+
+    # ---- data access -------------------------------------------------------------
+    def _host_numpy(self):
+        return _registry.array_api(self._storage.device.type).to_numpy(self._data)
+
+    def numpy(self, *, force=False):
+        """The numpy array sharing this tensor's memory (cpu only, as in PyTorch)."""
+        if self._storage.device.type != "cpu":
+            if not force:
+                raise TypeError(
+                    f"can't convert {self._storage.device.type} device type tensor to numpy. "
+                    "Use Tensor.cpu() to copy the tensor to host memory first.")
+            return self._host_numpy()
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.detach().numpy(force=True)
+        return a if dtype is None else a.astype(dtype)
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        v = _registry.array_api(self._storage.device.type).scalar(self._data)
+        if self._data.dtype.kind not in "biuf":  # bfloat16 scalars
+            v = float(v)
+        return v
+
+    def tolist(self):
+        a = self._host_numpy()
+        if a.dtype.kind not in "biuf":
+            a = a.astype(np.float32)
+        return a.tolist()
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous" if self._data.size
+                else "Boolean value of Tensor with no values is ambiguous")
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.is_floating_point or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        from ._tensor_str import tensor_repr
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, proto):
+        return (_rebuild, (self.detach().cpu().numpy().copy(), str(self.device), self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol")
+        with _NoGrad():
+            r = self.clone()
+        r._requires_grad = self._requires_grad
+        if type(self) is not Tensor:
+            r = type(self)(r, requires_grad=self._requires_grad) if _accepts_requires_grad(type(self)) else r
+        if self.grad is not None:
+            r.grad = self.grad.clone()
+        memo[id(self)] = r
+        return r
+
+    # ---- type / device conversions ----------------------------------------------------
+    def type(self, dtype=None, non_blocking=False):
+        """Without arguments: the legacy type string ('tritorch.FloatTensor'); else cast."""
+        if dtype is None:
+            name = _LEGACY_NAMES[self.dtype]
+            return f"tritorch.{'cuda.' if self.is_cuda else ''}{name}"
+        if isinstance(dtype, str):
+            key = dtype.replace("torch.", "tritorch.").split(".")[-1]
+            if key not in _LEGACY_BY_NAME:
+                raise ValueError(f"type(): invalid type '{dtype}'")
+            dtype = _LEGACY_BY_NAME[key]
+        elif isinstance(dtype, type) and hasattr(dtype, "_legacy_dtype"):
+            dtype = dtype._legacy_dtype
+        return self.to(dtype)
+
+    def to(self, *args, **kwargs):
+        """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other)`; `copy=`, `non_blocking=` accepted."""
+        dev, dt = None, None
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        for a in list(args) + [kwargs.pop("device", None), kwargs.pop("dtype", None)]:
+            if a is None:
+                continue
+            if isinstance(a, _dtype.dtype):
+                dt = a
+            elif isinstance(a, Tensor):
+                dev, dt = a.device, a.dtype
+            elif isinstance(a, (str, _device_cls, int)) and not isinstance(a, bool):
+                dev = as_device(a)
+            else:
+                raise TypeError(f"to(): received an invalid combination of arguments: {a!r}")
+        if kwargs:
+            raise TypeError(f"to(): unexpected keyword arguments {sorted(kwargs)}")
+        from ._ops import transfer
+        return transfer.to(self, dev, dt, copy)
+
+    def cpu(self):
+        return self.to(CPU)
+
+    def cuda(self, device=None, non_blocking=False):
+        return self.to(as_device("cuda" if device is None else (device if not isinstance(device, int) else f"cuda:{device}")))
+
+    def float(self):
+        return self.to(_dtype.float32)
+
+    def double(self):
+        return self.to(_dtype.float64)
+
+    def half(self):
+        return self.to(_dtype.float16)
+
+    def bfloat16(self):
+        return self.to(_dtype.bfloat16)
+
+    def long(self):
+        return self.to(_dtype.int64)
+
+    def int(self):
+        return self.to(_dtype.int32)
+
+    def short(self):
+        return self.to(_dtype.int16)
+
+    def char(self):
+        return self.to(_dtype.int8)
+
+    def byte(self):
+        return self.to(_dtype.uint8)
+
+    def bool(self):
+        return self.to(_dtype.bool)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    # ---- autograd ------------------------------------------------------------------------
+    @property
+    def data(self):
+        """A tensor sharing memory but not history (nor the version counter) with self."""
+        t = Tensor._make(self._data, Storage(self._storage.root, self._storage.device))
+        t._storage._buf = self._storage._buf
+        return t
+
+    @data.setter
+    def data(self, other):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"data must be a Tensor, got {type(other).__name__}")
+        self._data = other._data
+        self._storage = other._storage
+
+    def detach(self):
+        """A new tensor sharing storage (and version counter) with self, out of the graph."""
+        t = Tensor._make(self._data, self._storage)
+        return t
+
+    def detach_(self):
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def retain_grad(self):
+        if self.grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        ex = self._extras()
+        if ex.get("retains_grad"):
+            return
+        ex["retains_grad"] = True
+        nr, ref = self._output_nr, _weakref(self)
+
+        def _retain(grads):
+            t = ref()
+            g = grads[nr] if nr < len(grads) else None
+            if t is not None and g is not None:
+                t.grad = g.detach() if t.grad is None else t.grad + g.detach()
+            return None
+        self.grad_fn.register_prehook(_retain)
+
+    @property
+    def retains_grad(self):
+        return bool(self._extra and self._extra.get("retains_grad"))
+
+    def _extras(self):
+        if self._extra is None:
+            self._extra = {}
+        return self._extra
+
+    def register_hook(self, hook):
+        """`hook(grad) -> Tensor or None`, called when the gradient for self is computed."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        ex = self._extras()
+        if self.grad_fn is None:
+            hooks = ex.setdefault("hooks", {})
+            h = RemovableHandle(hooks)
+            hooks[h._key] = hook
+            return h
+        nr = self._output_nr
+
+        def _pre(grads):
+            g = grads[nr] if nr < len(grads) else None
+            if g is None:
+                return None
+            r = hook(g)
+            if r is None:
+                return None
+            grads = list(grads)
+            grads[nr] = r
+            return tuple(grads)
+        return self.grad_fn.register_prehook(_pre)
+
+    def _accumulate(self, g, create_graph):
+        """AccumulateGrad: run leaf hooks, then add ``g`` into ``.grad``."""
+        if g is None:
+            return
+        if self._extra and self._extra.get("hooks"):
+            for hook in list(self._extra["hooks"].values()):
+                r = hook(g)
+                if r is not None:
+                    g = r
+        if self.grad is None:
+            # Clone: the same gradient tensor may reach several leaves (AddBackward passes
+            # it through), and optimizers modify .grad in place.
+            self.grad = g if create_graph else g.detach().clone()
+        elif create_graph:
+            self.grad = self.grad + g
+        else:
+            with _NoGrad():
+                self.grad.add_(g.detach())
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaves) into their `.grad` (see `tritorch.autograd.backward`)."""
+        from .autograd import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+def _accepts_requires_grad(cls):
+    return getattr(cls, "_accepts_requires_grad", False)
+
+
+class _NoGrad:
+    def __enter__(self):
+        self.prev = STATE.enabled
+        STATE.enabled = False
+
+    def __exit__(self, *exc):
+        STATE.enabled = self.prev
+
+
+def _weakref(t):
+    import weakref
+    return weakref.ref(t)
+
+
+def _rebuild(arr, dev, requires_grad):
+    from ._ops.creation import tensor
+    return tensor(arr, device=dev, requires_grad=requires_grad)
+
+
+def _wrap_dim(dim, ndim, op="dim"):
+    """Normalise a possibly negative dim; IndexError naming the valid range."""
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+        raise TypeError(f"{op}(): argument 'dim' must be int, not {type(dim).__name__}")
+    n = ndim if ndim > 0 else 1
+    if dim < -n or dim >= n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim + n if dim < 0 else dim
+
+
+_LEGACY_NAMES = {
+    _dtype.float32: "FloatTensor", _dtype.float64: "DoubleTensor", _dtype.float16: "HalfTensor",
+    _dtype.bfloat16: "BFloat16Tensor", _dtype.int64: "LongTensor", _dtype.int32: "IntTensor",
+    _dtype.int16: "ShortTensor", _dtype.int8: "CharTensor", _dtype.uint8: "ByteTensor",
+    _dtype.bool: "BoolTensor",
+}
+_LEGACY_BY_NAME = {v: k for k, v in _LEGACY_NAMES.items()}
+for _d in _dtype.ALL_DTYPES:
+    _LEGACY_BY_NAME[_d.name] = _d
+
+
+def _wrap(raw, device):
+    t = _new(Tensor)
+    t._data = raw
+    t._storage = Storage(raw, device)
+    t._requires_grad = False
+    t.grad = None
+    t.grad_fn = None
+    t._output_nr = 0
+    t._base = None
+    t._grad_acc = None
+    t._extra = None
+    return t
+
+
+_registry._Tensor = Tensor
+_registry._wrap = _wrap

@@ -1,0 +1,162 @@
+"""The backward engine: walks the graph iteratively (no recursion, so a 10,000-step
+chain works), in dependency order, accumulating gradients per (node, output)."""
+from .graph import AccumulateGrad, edge_of
+from .grad_mode import STATE
+
+__all__ = ["run_backward"]
+
+
+def _collect(roots):
+    """Dependency counts of every node reachable from ``roots`` (iterative DFS)."""
+    deps = {}
+    seen = set()
+    stack = [n for n in roots if n is not None]
+    for n in stack:
+        seen.add(n)
+    while stack:
+        n = stack.pop()
+        for nxt, _ in n.next_functions:
+            if nxt is None:
+                continue
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return deps, seen
+
+
+def _needed(roots, targets):
+    """Nodes from which some target node is reachable (those worth executing)."""
+    needed = set(targets)
+    order = []
+    seen = set()
+    stack = [(n, False) for n in roots if n is not None]
+    while stack:
+        n, done = stack.pop()
+        if done:
+            order.append(n)
+            continue
+        if n in seen:
+            continue
+        seen.add(n)
+        stack.append((n, True))
+        for nxt, _ in n.next_functions:
+            if nxt is not None and nxt not in seen:
+                stack.append((nxt, False))
+    for n in order:  # post-order: children first
+        if n not in needed and any(nxt in needed for nxt, _ in n.next_functions if nxt is not None):
+            needed.add(n)
+    return needed
+
+
+def _add(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
+
+
+def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None, allow_unused=False,
+                 accumulate=True):
+    """Backpropagate ``grad_tensors`` from ``tensors``.
+
+    With ``accumulate`` (``backward()``) leaf gradients go into ``.grad``; otherwise
+    (``autograd.grad``) the gradients flowing into ``inputs`` are returned.
+    """
+    roots = []
+    for i, t in enumerate(tensors):
+        if t.grad_fn is None and not t._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        roots.append(edge_of(t))
+    root_nodes = [n for n, _ in roots]
+    deps, _ = _collect(root_nodes)
+
+    captures = {}
+    capture_edges = []
+    if inputs is not None:
+        for t in inputs:
+            if not t._requires_grad:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            e = edge_of(t)
+            capture_edges.append(e)
+            captures[e] = None
+        needed = _needed(root_nodes, [e[0] for e in capture_edges])
+    else:
+        needed = None
+
+    buffers = {}
+    for (node, nr), g in zip(roots, grad_tensors):
+        buf = buffers.setdefault(node, {})
+        buf[nr] = _add(buf.get(nr), g)
+
+    prev = STATE.enabled
+    STATE.enabled = create_graph
+    try:
+        ready = []
+        for n in dict.fromkeys(root_nodes):
+            if deps.get(n, 0) == 0:
+                ready.append(n)
+        while ready:
+            node = ready.pop()
+            buf = buffers.pop(node, {})
+            if needed is not None:
+                for nr, g in buf.items():
+                    if (node, nr) in captures:
+                        captures[(node, nr)] = _add(captures[(node, nr)], g)
+            run = needed is None or node in needed
+            if run and isinstance(node, AccumulateGrad):
+                run = accumulate
+            if run:
+                grads_out = _call(node, buf, retain_graph, create_graph)
+            else:
+                grads_out = None
+            for i, (nxt, nr) in enumerate(node.next_functions):
+                if nxt is None:
+                    continue
+                if grads_out is not None:
+                    g = grads_out[i]
+                    if g is not None:
+                        b = buffers.setdefault(nxt, {})
+                        b[nr] = _add(b.get(nr), g)
+                d = deps[nxt] - 1
+                deps[nxt] = d
+                if d == 0:
+                    ready.append(nxt)
+    finally:
+        STATE.enabled = prev
+
+    if inputs is None:
+        return None
+    result = []
+    for t, e in zip(inputs, capture_edges):
+        g = captures[e]
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                "One of the differentiated Tensors appears to not have been used in the graph. "
+                "Set allow_unused=True if this is the desired behavior.")
+        result.append(g)
+    return tuple(result)
+
+
+def _call(node, buf, retain_graph, create_graph):
+    if isinstance(node, AccumulateGrad):
+        g = buf.get(0)
+        node.variable._accumulate(g, create_graph)
+        return None
+    n_out = max(buf) + 1 if buf else 0
+    grads = [buf.get(i) for i in range(n_out)]
+    if node._pre_hooks:
+        for hook in list(node._pre_hooks.values()):
+            r = hook(tuple(grads))
+            if r is not None:
+                grads = list(r)
+    out = node.apply_backward(grads)
+    if node._hooks:
+        for hook in list(node._hooks.values()):
+            r = hook(out, tuple(grads))
+            if r is not None:
+                out = tuple(r)
+    if not retain_graph:
+        node._release()
+    return out

@@ -1,0 +1,165 @@
+"""Backward graph nodes (`grad_fn` objects) and how ops record them.
+
+A `Node` is created by each differentiable op that runs with grad enabled.  It keeps
+``next_functions`` (one edge ``(node, output_nr)`` per differentiable input), the
+tensors it saved (with their version at save time) and its ``backward``, which is
+written in differentiable tensor ops so that ``create_graph=True`` works.
+"""
+import weakref
+
+from .grad_mode import STATE
+
+__all__ = ["Node", "AccumulateGrad", "record", "edge_of", "RemovableHandle"]
+
+_FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward.")
+
+
+class RemovableHandle:
+    """Returned by hook registration; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_key")
+    _next = [0]
+
+    def __init__(self, hooks):
+        self._hooks = hooks
+        RemovableHandle._next[0] += 1
+        self._key = RemovableHandle._next[0]
+
+    def remove(self):
+        self._hooks.pop(self._key, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class Node:
+    """Base class of every backward node.  Subclasses implement ``backward(self, *grads)``
+    returning one gradient (or None) per differentiable input."""
+
+    __slots__ = ("next_functions", "needs_input_grad", "_saved", "_versions", "_freed",
+                 "_pre_hooks", "_hooks", "_nout", "__weakref__", "__dict__")
+
+    def __init__(self):
+        self._saved = None
+        self._freed = False
+        self._pre_hooks = None
+        self._hooks = None
+        self._nout = 1
+
+    def name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    def save_for_backward(self, *tensors):
+        self._saved = tensors
+        self._versions = tuple(t._storage.version if t is not None else 0 for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(_FREED_MSG)
+        saved = self._saved
+        if saved is None:
+            return ()
+        for i, (t, v) in enumerate(zip(saved, self._versions)):
+            if t is not None and t._storage.version != v:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an "
+                    f"inplace operation: [{t.type()} {list(t.shape)}], which is input {i} of "
+                    f"{self.name()}, is at version {t._storage.version}; expected version {v} instead. "
+                    "Hint: the operation that failed was an in-place op on a tensor saved for backward; "
+                    "use an out-of-place op or .clone() the tensor before modifying it.")
+        return saved
+
+    def _release(self):
+        if self._saved is not None:
+            self._saved = None
+            self._freed = True
+        self.__dict__.pop("_saved_extra", None)
+
+    def register_hook(self, fn):
+        """Hook ``fn(grad_inputs, grad_outputs)`` run after this node's backward."""
+        if self._hooks is None:
+            self._hooks = {}
+        h = RemovableHandle(self._hooks)
+        self._hooks[h._key] = fn
+        return h
+
+    def register_prehook(self, fn):
+        """Hook ``fn(grad_outputs)`` run before this node's backward; may return new grads."""
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        h = RemovableHandle(self._pre_hooks)
+        self._pre_hooks[h._key] = fn
+        return h
+
+    def backward(self, *grads):
+        raise NotImplementedError(f"{self.name()}.backward is not implemented")
+
+    def apply_backward(self, grads):
+        """Engine entry: ``grads`` has one entry (or None) per output received so far."""
+        if len(grads) < self._nout:
+            grads = list(grads) + [None] * (self._nout - len(grads))
+        r = self.backward(*grads)
+        if not isinstance(r, tuple):
+            r = (r,)
+        return r
+
+
+class AccumulateGrad(Node):
+    """Leaf node: adds incoming gradients into ``variable.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        Node.__init__(self)
+        self.variable = variable
+        self.next_functions = ()
+        self.needs_input_grad = ()
+
+
+def edge_of(t):
+    """The graph edge a gradient for tensor ``t`` must flow into."""
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    if not t._requires_grad:
+        return (None, 0)
+    ref = t._grad_acc
+    acc = ref() if ref is not None else None
+    if acc is None:
+        acc = AccumulateGrad(t)
+        t._grad_acc = weakref.ref(acc)
+    return (acc, 0)
+
+
+def needs_grad(*tensors):
+    """True when grad mode is on and any of ``tensors`` (Tensor or None) requires grad."""
+    if not STATE.enabled:
+        return False
+    for t in tensors:
+        if t is not None and t._requires_grad:
+            return True
+    return False
+
+
+def record(node, inputs, outputs):
+    """Attach ``node`` as grad_fn of ``outputs``; its edges point at ``inputs``' history."""
+    node.next_functions = tuple(edge_of(t) if t is not None else (None, 0) for t in inputs)
+    node.needs_input_grad = tuple(t is not None and t._requires_grad for t in inputs)
+    node._nout = len(outputs)
+    for i, o in enumerate(outputs):
+        if o is not None:
+            o.grad_fn = node
+            o._output_nr = i
+            o._requires_grad = True
+    return node
