@@ -1,0 +1,1 @@
+"""What tritorch measures (suites); `scripts/` holds the entry points that run them."""

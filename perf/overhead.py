@@ -1,0 +1,52 @@
+"""Host overhead per op: tiny tensors, where Python dispatch dominates the time.
+
+Each case is a pair of zero-argument callables built on the same data, one for tritorch and
+one for PyTorch (eager, CPU), timed alike in the same process.
+"""
+import timeit
+
+import numpy as np
+
+
+def cases(tt, torch):
+    """[(name, tritorch_fn, torch_fn)] on tiny cpu tensors."""
+    a, b = tt.ones(1), tt.ones(1)
+    ta, tb = torch.ones(1), torch.ones(1)
+    ag = tt.ones(1, requires_grad=True)
+    tag = torch.ones(1, requires_grad=True)
+    x, tx = tt.ones(4, 8), torch.ones(4, 8)
+    rng = np.random.default_rng(0)
+    wn, bn = rng.standard_normal((8, 8)).astype(np.float32), rng.standard_normal(8).astype(np.float32)
+    w, bias = tt.tensor(wn, requires_grad=True), tt.tensor(bn, requires_grad=True)
+    tw, tbias = torch.tensor(wn, requires_grad=True), torch.tensor(bn, requires_grad=True)
+    v, tv = tt.ones(16), torch.ones(16)
+    w16, b16 = tt.ones(16, requires_grad=True), tt.zeros(16, requires_grad=True)
+    tw16, tb16 = torch.ones(16, requires_grad=True), torch.zeros(16, requires_grad=True)
+
+    def small_mlp(x, w, bias):
+        ((x @ w + bias).tanh() * 0.5).sum().backward()
+
+    def small_pointwise(v, w, b):
+        ((v * w + b).tanh() * v).sum().backward()
+
+    return [
+        ("add, 1 element, no grad", lambda: a + b, lambda: ta + tb),
+        ("add, 1 element, requires_grad", lambda: ag + b, lambda: tag + tb),
+        ("mul + sum, 1 element, no grad", lambda: (a * b).sum(), lambda: (ta * tb).sum()),
+        ("view + transpose, no grad", lambda: x.view(8, 4).t(), lambda: tx.view(8, 4).t()),
+        ("fwd+bwd: ((v*w+b).tanh()*v).sum(), 16 elements", lambda: small_pointwise(v, w16, b16),
+         lambda: small_pointwise(tv, tw16, tb16)),
+        ("fwd+bwd: ((x@W+b).tanh()*0.5).sum(), (4,8)@(8,8)", lambda: small_mlp(x, w, bias),
+         lambda: small_mlp(tx, tw, tbias)),
+    ]
+
+
+def time_us(fn, min_time=0.2, repeat=7):
+    """Median over ``repeat`` runs of the per-call time in microseconds (after warm-up)."""
+    for _ in range(100):
+        fn()
+    n = 1
+    while timeit.timeit(fn, number=n) < min_time / 10:
+        n *= 2
+    runs = timeit.repeat(fn, number=n, repeat=repeat)
+    return float(np.median(runs)) / n * 1e6
