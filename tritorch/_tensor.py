@@ -132,6 +132,9 @@ class Tensor:
 
     def stride(self, dim=None):
         s = _registry.array_api(self._storage.device.type).strides(self._data)
+        if self._data.size == 0 and s and not any(s):
+            # numpy zeroes the strides of empty arrays it allocates; report PyTorch's contiguous ones.
+            s = _contiguous_strides(self._data.shape)
         if dim is None:
             return s
         return s[_wrap_dim(dim, self._data.ndim, "stride")]
@@ -145,6 +148,8 @@ class Tensor:
 
     def is_contiguous(self, memory_format=None):
         shape = self._data.shape
+        if self._data.size == 0:
+            return True
         strides = self.stride()
         expected = 1
         for n, s in zip(reversed(shape), reversed(strides)):
@@ -192,9 +197,9 @@ class Tensor:
         self._requires_grad = requires_grad
         return self
 
-    @property
     def is_inference(self):
-        return lambda: False
+        """Always False: tritorch's `inference_mode` only disables recording (no inference tensors)."""
+        return False
 
     # ---- data access -------------------------------------------------------------
     def _host_numpy(self):
@@ -276,7 +281,9 @@ class Tensor:
     __str__ = __repr__
 
     def __reduce_ex__(self, proto):
-        return (_rebuild, (self.detach().cpu().numpy().copy(), str(self.device), self._requires_grad))
+        # Values, device, requires_grad and the class (e.g. nn.Parameter); not the graph or .grad.
+        return (_rebuild, (self.detach().cpu().numpy().copy(), str(self.device), self._requires_grad,
+                           type(self)))
 
     def __deepcopy__(self, memo):
         if not self.is_leaf:
@@ -403,15 +410,17 @@ class Tensor:
         if ex.get("retains_grad"):
             return
         ex["retains_grad"] = True
-        nr, ref = self._output_nr, _weakref(self)
+        retains = self.grad_fn.__dict__.setdefault("_retains", {})
+        retains[self._output_nr] = _weakref(self)
 
-        def _retain(grads):
-            t = ref()
-            g = grads[nr] if nr < len(grads) else None
-            if t is not None and g is not None:
-                t.grad = g.detach() if t.grad is None else t.grad + g.detach()
-            return None
-        self.grad_fn.register_prehook(_retain)
+    def _retain(self, g):
+        """Engine callback for `retain_grad`: accumulate a non-leaf's gradient into ``.grad``."""
+        g = g.detach()
+        if self.grad is None:
+            self.grad = g.clone()
+        else:
+            with _NoGrad():
+                self.grad = self.grad + g
 
     @property
     def retains_grad(self):
@@ -446,19 +455,28 @@ class Tensor:
             return tuple(grads)
         return self.grad_fn.register_prehook(_pre)
 
+    def _run_leaf_hooks(self, g):
+        for hook in list(self._extra["hooks"].values()):
+            r = hook(g)
+            if r is not None:
+                g = r
+        return g
+
     def _accumulate(self, g, create_graph):
         """AccumulateGrad: run leaf hooks, then add ``g`` into ``.grad``."""
         if g is None:
             return
         if self._extra and self._extra.get("hooks"):
-            for hook in list(self._extra["hooks"].values()):
-                r = hook(g)
-                if r is not None:
-                    g = r
+            g = self._run_leaf_hooks(g)
+        shape = self._data.shape
+        if g._data.shape != shape:
+            g = _grad_to_shape(g, shape)
+        if g.dtype is not self.dtype:
+            g = g.to(self.dtype)
         if self.grad is None:
-            # Clone: the same gradient tensor may reach several leaves (AddBackward passes
+            # A copy: the same gradient tensor may reach several leaves (AddBackward passes
             # it through), and optimizers modify .grad in place.
-            self.grad = g if create_graph else g.detach().clone()
+            self.grad = g.clone() if create_graph else g.detach().clone()
         elif create_graph:
             self.grad = self.grad + g
         else:
@@ -469,6 +487,17 @@ class Tensor:
         """Accumulate d(self)/d(leaves) into their `.grad` (see `tritorch.autograd.backward`)."""
         from .autograd import backward
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+def _grad_to_shape(g, shape):
+    """PyTorch's AccumulateGrad check: sum an expandable gradient down to the leaf's shape."""
+    from ._ops.pointwise import sum_to
+    gs = g._data.shape
+    n = len(gs) - len(shape)
+    if n < 0 or any(s != 1 and s != gs[n + i] for i, s in enumerate(shape)):
+        raise RuntimeError(f"invalid gradient: got shape {list(gs)} but expected shape compatible with "
+                           f"{list(shape)}")
+    return sum_to(g, shape)
 
 
 def _accepts_requires_grad(cls):
@@ -489,9 +518,22 @@ def _weakref(t):
     return weakref.ref(t)
 
 
-def _rebuild(arr, dev, requires_grad):
+def _rebuild(arr, dev, requires_grad, cls=None):
     from ._ops.creation import tensor
-    return tensor(arr, device=dev, requires_grad=requires_grad)
+    t = tensor(arr, device=dev)
+    if cls is not None and cls is not Tensor:
+        if _accepts_requires_grad(cls):
+            return cls(t, requires_grad=requires_grad)
+        t = Tensor._make(t._data, t._storage, cls)
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def _contiguous_strides(shape):
+    st, acc = [], 1
+    for n in reversed(shape):
+        st.append(acc)
+        acc *= max(n, 1)
+    return tuple(reversed(st))
 
 
 def _wrap_dim(dim, ndim, op="dim"):

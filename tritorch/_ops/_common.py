@@ -5,7 +5,7 @@ math happens here.
 """
 import numbers
 
-from .._dtype import result_type_from, scalar_dtype, dtype as _dtype_cls
+from .._dtype import result_type_from, scalar_dtype, dtype as _dtype_cls, _FROM_NP, _default as _DEFAULT
 from .._tensor import Tensor, _wrap_dim
 from .._registry import def_op, OPS
 from ..autograd.graph import Node, record, needs_grad
@@ -70,6 +70,26 @@ def check_tensor(x, op, arg="input"):
 
 def promote(*operands):
     """PyTorch result type of tensors and Python scalars."""
+    if len(operands) == 2:
+        a, b = operands
+        if isinstance(a, Tensor) and isinstance(b, Tensor):
+            da = a._data.dtype
+            if da is b._data.dtype:  # the common case: same dtype, nothing to promote
+                return _FROM_NP[da]
+        elif isinstance(a, Tensor) or isinstance(b, Tensor):
+            t, s = (a, b) if isinstance(a, Tensor) else (b, a)
+            key = (t._data.dtype, t._data.ndim == 0, s.__class__, _DEFAULT[0])
+            r = _SCALAR_CACHE.get(key)
+            if r is None:
+                r = _SCALAR_CACHE[key] = _promote(operands)
+            return r
+    return _promote(operands)
+
+
+_SCALAR_CACHE = {}
+
+
+def _promote(operands):
     dims, zeros, scalars = [], [], []
     for x in operands:
         if isinstance(x, Tensor):

@@ -171,7 +171,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     else:
         arr = np.array(arr, copy=True)
     dev = as_device(device)
-    return _finish(_from_host(np.ascontiguousarray(arr), dev), requires_grad)
+    return _finish(_from_host(arr if arr.flags.c_contiguous else np.ascontiguousarray(arr), dev), requires_grad)
 
 
 def _from_host(arr, dev):

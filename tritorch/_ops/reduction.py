@@ -1,13 +1,31 @@
-"""Reductions over ``dim`` (int, tuple or None) with ``keepdim``: sum, mean, ...
+"""Reductions over ``dim`` (int, tuple/list, or None = all dims) with ``keepdim``:
+sum, nansum, mean, nanmean, prod, amax/amin, max/min (three forms), argmax/argmin,
+aminmax, all/any, count_nonzero, logsumexp.  var/std/norm live in ``reduction_stats``,
+cumsum/cumprod in ``reduction_scan``, isclose/allclose/equal in ``reduction_compare``.
 
-One meta (``reduce_meta``) serves every reduction: it normalises dims and computes the
-output shape; dtype rules follow PyTorch (sum of ints -> int64, mean needs floats).
+One meta factory (``reduce_meta``) serves the plain reductions: it computes the output
+shape; dtype rules follow PyTorch (sum/prod of ints and bool -> int64, mean needs floats).
+An empty ``dim`` tuple means "all dims", as in PyTorch.
 """
-from .. import _dtype
-from ._common import Tensor, def_op, Node, record, STATE, reduce_dims, method
+import builtins
 
-__all__ = ["sum", "mean"]
+from .. import _dtype
+from .._dtype import get_default_dtype
+from ._common import Tensor, def_op, Node, record, STATE, reduce_dims, method, wrap_dim, check_tensor
+from .pointwise import where, maximum, minimum
+from .sort_index import return_type, index_backward, evenly_distribute
+
+__all__ = ["sum", "nansum", "mean", "nanmean", "prod", "amax", "amin", "max", "min", "argmax", "argmin",
+           "aminmax", "all", "any", "count_nonzero", "logsumexp"]
 _E = {}
+_TORCH_NAMES = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
+                "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
+                "bool": "Bool"}
+
+
+def torch_name(dt):
+    """PyTorch's scalar-type name of a dtype (``Long``, ``Float`` ...), as used in its messages."""
+    return _TORCH_NAMES.get(dt.name, dt.name)
 
 
 def reduce_shape(shape, dims, keepdim):
@@ -16,15 +34,32 @@ def reduce_shape(shape, dims, keepdim):
     return tuple(s for i, s in enumerate(shape) if i not in dims)
 
 
-def reduce_meta(op, dtype_rule):
+def norm_dims(dim, ndim, op):
+    """``dim`` -> sorted tuple of wrapped dims; None and an empty tuple/list mean every dim."""
+    if dim is None or (dim.__class__ in (tuple, list) and len(dim) == 0):
+        return tuple(range(ndim))
+    return reduce_dims(dim, ndim, op)
+
+
+def _check_nonempty(x, dims, op):
+    shape = x._data.shape
+    for d in dims:
+        if d < len(shape) and shape[d] == 0:
+            raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
+
+
+def reduce_meta(op, dtype_rule, nonempty=False):
     """Meta factory: ``meta(x, dims, keepdim, dtype)`` -> (out shape, out dtype).
 
     ``dims`` is already a normalised tuple.  ``dtype_rule(x_dtype, dtype)`` picks the
-    output dtype (or raises for unsupported dtypes).
+    output dtype (or raises for unsupported dtypes); ``nonempty`` rejects reducing a size-0 dim
+    (ops without an identity: amax, amin).
     """
     def meta(x, dims, keepdim, dtype=None):
         if not isinstance(x, Tensor):
             raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
+        if nonempty:
+            _check_nonempty(x, dims, op)
         return reduce_shape(x._data.shape, dims, keepdim), dtype_rule(x.dtype, dtype)
     meta.__doc__ = f"{op}: reduce over dims (tuple), keepdim; output shape drops or keeps them as size 1."
     return meta
@@ -41,17 +76,82 @@ def _mean_dtype(xd, dtype):
     if not d.is_floating_point:
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
-            f"Got: {d.name.capitalize() if d.name != 'int64' else 'Long'}")
+            f"Got: {torch_name(d)}")
     return d
 
 
+def _same_dtype(xd, dtype):
+    return xd
+
+
+def _float_dtype(xd, dtype):
+    return xd if xd.is_floating_point else get_default_dtype()
+
+
+def _logical_dtype(xd, dtype):
+    # PyTorch keeps uint8 for all/any on uint8 inputs (backwards compatibility); bool otherwise.
+    return _dtype.uint8 if xd is _dtype.uint8 else _dtype.bool
+
+
 _SUM = def_op("sum", reduce_meta("sum", _sum_dtype))
+_NANSUM = def_op("nansum", reduce_meta("nansum", _sum_dtype))
 _MEAN = def_op("mean", reduce_meta("mean", _mean_dtype))
+_PROD = def_op("prod", reduce_meta("prod", _sum_dtype))
+_AMAX = def_op("amax", reduce_meta("amax", _same_dtype, nonempty=True))
+_AMIN = def_op("amin", reduce_meta("amin", _same_dtype, nonempty=True))
+_ALL = def_op("all", reduce_meta("all", _logical_dtype))
+_ANY = def_op("any", reduce_meta("any", _logical_dtype))
+_LOGSUMEXP = def_op("logsumexp", reduce_meta("logsumexp", _float_dtype))
 
 
+def _meta_count_nonzero(x, dims):
+    """count_nonzero: number of non-zero elements over dims (tuple); int64, dims dropped."""
+    return reduce_shape(x._data.shape, dims, False), _dtype.int64
+
+
+_COUNT_NONZERO = def_op("count_nonzero", _meta_count_nonzero)
+
+
+def _meta_max_dim(op):
+    def meta(x, dim, keepdim):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
+        _check_nonempty(x, (dim,), op)
+        shape = reduce_shape(x._data.shape, (dim,), keepdim)
+        return (shape, x.dtype), (shape, _dtype.int64)
+    meta.__doc__ = f"{op}_dim: (values, int64 indices) of the {op} along one dim; size-0 dims rejected."
+    return meta
+
+
+_MAX_DIM = def_op("max_dim", _meta_max_dim("max"), nout=2)
+_MIN_DIM = def_op("min_dim", _meta_max_dim("min"), nout=2)
+
+
+def _meta_arg(op):
+    def meta(x, dim, keepdim):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
+        shape = x._data.shape
+        if dim is None:
+            if x.numel() == 0:
+                raise IndexError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
+            return (tuple(1 for _ in shape) if keepdim else ()), _dtype.int64
+        _check_nonempty(x, (dim,), op)
+        return reduce_shape(shape, (dim,), keepdim), _dtype.int64
+    meta.__doc__ = f"{op}: int64 index of the {op[3:]} along dim (None: of the flattened input)."
+    return meta
+
+
+_ARGMAX = def_op("argmax", _meta_arg("argmax"))
+_ARGMIN = def_op("argmin", _meta_arg("argmin"))
+
+
+# ---- gradient helpers ---------------------------------------------------------------------------
 def expand_back(g, in_shape, dims, keepdim):
     """Broadcast a reduced gradient back to ``in_shape``."""
-    if not keepdim and dims:
+    if g._data.shape == in_shape:
+        return g
+    if not keepdim and dims and len(in_shape):
         shape = list(in_shape)
         for d in dims:
             shape[d] = 1
@@ -69,14 +169,83 @@ SumBackward0 = type("SumBackward0", (SumBackward1,), {})
 
 class MeanBackward1(Node):
     def backward(self, g):
-        return (expand_back(g, self.in_shape, self.dims, self.keepdim) / self.count,)
+        return (expand_back(g, self.in_shape, self.dims, self.keepdim).to(self.in_dtype) / self.count,)
 
 
 MeanBackward0 = type("MeanBackward0", (MeanBackward1,), {})
 
 
-def _reduce(op, node_cls, input, dim, keepdim, dtype, out, node_attrs=None):
-    dims = reduce_dims(dim, input._data.ndim, op.name)
+class NansumBackward0(Node):
+    def backward(self, g):
+        x, = self.saved_tensors
+        g = expand_back(g, self.in_shape, self.dims, self.keepdim).to(self.in_dtype)
+        return (where(x.isnan(), 0.0, g),)
+
+
+class ProdBackward1(Node):
+    """d prod / d x_i = product of the others.  Zeros are handled without dividing by them:
+    with no zero it is out / x_i, with exactly one zero only that element gets the product of
+    the non-zeros, with two or more every gradient is 0."""
+
+    def backward(self, g):
+        x, = self.saved_tensors
+        dims, keep = self.dims, True
+        g = expand_back(g, self.in_shape, dims, self.keepdim).to(self.in_dtype)
+        is_zero = x == 0
+        x_safe = where(is_zero, 1.0, x)
+        p_nonzero = x_safe.prod(dims, keepdim=keep) if dims else x_safe
+        nz = is_zero.sum(dims, keepdim=keep) if dims else is_zero.to(_dtype.int64)
+        gp = g * p_nonzero
+        return (where(nz == 0, gp / x_safe, where(is_zero.logical_and(nz == 1), gp, 0.0)),)
+
+
+ProdBackward0 = type("ProdBackward0", (ProdBackward1,), {})
+
+
+class AmaxBackward0(Node):
+    """Gradient shared evenly between the elements equal to the result (ties)."""
+
+    def backward(self, g):
+        x, out = self.saved_tensors
+        g = expand_back(g, self.in_shape, self.dims, self.keepdim)
+        mask = (x == expand_back(out, self.in_shape, self.dims, self.keepdim)).to(g.dtype)
+        count = mask.sum(self.dims, keepdim=True) if self.dims else mask
+        return (g * mask / count,)
+
+
+AminBackward0 = type("AminBackward0", (AmaxBackward0,), {})
+
+
+class MaxBackward1(Node):
+    def backward(self, g):
+        x, out = self.saved_tensors
+        return (evenly_distribute(g, x, out),)
+
+
+MinBackward1 = type("MinBackward1", (MaxBackward1,), {})
+
+
+class MaxBackward0(Node):
+    """max/min with dim: the gradient goes to the returned index only."""
+
+    def backward(self, g, g_idx=None):
+        idx, = self.saved_tensors
+        return (index_backward(g, idx, self.dim, self.keepdim, self.in_shape),)
+
+
+MinBackward0 = type("MinBackward0", (MaxBackward0,), {})
+
+
+class LogsumexpBackward0(Node):
+    def backward(self, g):
+        x, out = self.saved_tensors
+        g = expand_back(g, self.in_shape, self.dims, self.keepdim)
+        return (g * (x - expand_back(out, self.in_shape, self.dims, self.keepdim)).exp(),)
+
+
+# ---- public functions ---------------------------------------------------------------------------
+def _reduce(op, node_cls, input, dim, keepdim, dtype, out, node_attrs=None, save=False):
+    dims = norm_dims(dim, input._data.ndim, op.name)
     args = (input, dims, keepdim, dtype)
     if out is not None:
         return op.run_out(args, _E, out)
@@ -86,25 +255,189 @@ def _reduce(op, node_cls, input, dim, keepdim, dtype, out, node_attrs=None):
         n.in_shape, n.dims, n.keepdim, n.in_dtype = input._data.shape, dims, keepdim, input.dtype
         if node_attrs:
             n.__dict__.update(node_attrs)
+        if save == "x":
+            n.save_for_backward(input)
+        elif save:
+            n.save_for_backward(input, r)
         record(n, (input,), (r,))
     return r
 
 
-
-
 @method()
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
-    """Sum over ``dim`` (all dims when None).  Integer/bool inputs sum to int64."""
+    """Sum over ``dim`` (all dims when None).  Integer/bool inputs sum to int64; sum of nothing is 0."""
     cls = SumBackward0 if dim is None else SumBackward1
     return _reduce(_SUM, cls, input, dim, keepdim, dtype, out)
 
 
 @method()
+def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Sum treating NaN as zero.  Integer/bool inputs sum to int64."""
+    return _reduce(_NANSUM, NansumBackward0, input, dim, keepdim, dtype, out, save="x")
+
+
+@method()
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
-    """Mean over ``dim`` (all dims when None); floating inputs only, as in PyTorch."""
-    dims = reduce_dims(dim, input._data.ndim, "mean")
+    """Mean over ``dim`` (all dims when None); floating inputs only, as in PyTorch; empty -> nan."""
+    dims = norm_dims(dim, input._data.ndim, "mean")
     count = 1
     for d in dims:
-        count *= input._data.shape[d]
+        count *= input._data.shape[d] if input._data.ndim else 1
     cls = MeanBackward0 if dim is None else MeanBackward1
     return _reduce(_MEAN, cls, input, dim, keepdim, dtype, out, {"count": count})
+
+
+@method()
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Mean of the non-NaN elements (nan where there are none); floating inputs only."""
+    d = dtype or input.dtype
+    if not d.is_floating_point:
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
+                           f"{torch_name(d)}")
+    count = input.isnan().logical_not().sum(dim, keepdim=keepdim)
+    r = nansum(input, dim, keepdim, dtype=dtype) / count
+    if out is not None:
+        return out.copy_(r.detach())
+    return r
+
+
+@method()
+def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Product over ``dim`` (all dims when None); ints/bool -> int64; product of nothing is 1."""
+    cls = ProdBackward0 if dim is None else ProdBackward1
+    return _reduce(_PROD, cls, input, dim, keepdim, dtype, out, save="x")
+
+
+@method()
+def amax(input, dim=(), keepdim=False, *, out=None):
+    """Maximum over ``dim`` (all dims for ``()``/None); NaN propagates; ties share the gradient."""
+    return _reduce(_AMAX, AmaxBackward0, input, dim, keepdim, None, out, save=True)
+
+
+@method()
+def amin(input, dim=(), keepdim=False, *, out=None):
+    """Minimum over ``dim`` (all dims for ``()``/None); NaN propagates; ties share the gradient."""
+    return _reduce(_AMIN, AminBackward0, input, dim, keepdim, None, out, save=True)
+
+
+_MAX_RT = return_type("max", ("values", "indices"))
+_MIN_RT = return_type("min", ("values", "indices"))
+
+
+def _max_min(name, amax_op, dim_op, full_node, dim_node, binary, rt, input, dim, keepdim, out):
+    if isinstance(dim, Tensor):
+        return binary(input, dim, out=out)
+    check_tensor(input, name)
+    if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               "Specify the reduction dim with the 'dim' argument.")
+        args = (input, tuple(range(input._data.ndim)), False, None)
+        if out is not None:
+            return amax_op.run_out(args, _E, out)
+        r = amax_op.run(args, _E)
+        if STATE.enabled and input._requires_grad and r.dtype.is_floating_point:
+            n = full_node()
+            n.save_for_backward(input, r)
+            record(n, (input,), (r,))
+        return r
+    d = wrap_dim(dim, input._data.ndim, name)
+    if out is not None:
+        dim_op.run_out((input, d, keepdim), _E, tuple(out))
+        return rt(*out)
+    v, i = dim_op.run((input, d, keepdim), _E)
+    if STATE.enabled and input._requires_grad and v.dtype.is_floating_point:
+        n = dim_node()
+        n.save_for_backward(i)
+        n.dim, n.keepdim, n.in_shape = d, keepdim, input._data.shape
+        record(n, (input,), (v, None))
+    return rt(v, i)
+
+
+@method()
+def max(input, dim=None, keepdim=False, *, out=None):
+    """``max(input)`` -> 0-d maximum; ``max(input, dim, keepdim)`` -> (values, indices);
+    ``max(input, other)`` -> elementwise ``maximum``.  NaN propagates."""
+    return _max_min("max", _AMAX, _MAX_DIM, MaxBackward1, MaxBackward0, maximum, _MAX_RT, input, dim, keepdim, out)
+
+
+@method()
+def min(input, dim=None, keepdim=False, *, out=None):
+    """``min(input)`` -> 0-d minimum; ``min(input, dim, keepdim)`` -> (values, indices);
+    ``min(input, other)`` -> elementwise ``minimum``.  NaN propagates."""
+    return _max_min("min", _AMIN, _MIN_DIM, MinBackward1, MinBackward0, minimum, _MIN_RT, input, dim, keepdim, out)
+
+
+def _arg(op, input, dim, keepdim, out):
+    check_tensor(input, op.name)
+    d = None if dim is None else wrap_dim(dim, input._data.ndim, op.name)
+    if out is not None:
+        return op.run_out((input, d, keepdim), _E, out)
+    return op.run((input, d, keepdim), _E)
+
+
+@method()
+def argmax(input, dim=None, keepdim=False, *, out=None):
+    """Index (int64) of the first maximum along ``dim``; ``dim=None`` indexes the flattened input."""
+    return _arg(_ARGMAX, input, dim, keepdim, out)
+
+
+@method()
+def argmin(input, dim=None, keepdim=False, *, out=None):
+    """Index (int64) of the first minimum along ``dim``; ``dim=None`` indexes the flattened input."""
+    return _arg(_ARGMIN, input, dim, keepdim, out)
+
+
+_AMINMAX_RT = return_type("aminmax", ("min", "max"))
+
+
+@method()
+def aminmax(input, *, dim=None, keepdim=False, out=None):
+    """(min, max) over ``dim`` (all dims when None) in one call."""
+    check_tensor(input, "aminmax")
+    dims = norm_dims(dim, input._data.ndim, "aminmax")
+    shape = input._data.shape
+    if builtins.any(shape[d] == 0 for d in dims if d < len(shape)):
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has "
+                           "no identity.")
+    if out is not None:
+        amin(input, dims, keepdim, out=out[0])
+        amax(input, dims, keepdim, out=out[1])
+        return _AMINMAX_RT(*out)
+    return _AMINMAX_RT(amin(input, dims, keepdim), amax(input, dims, keepdim))
+
+
+@method()
+def all(input, dim=None, keepdim=False, *, out=None):
+    """True where every element over ``dim`` is non-zero (bool; uint8 for uint8 inputs)."""
+    return _reduce(_ALL, None, input, dim, keepdim, None, out)
+
+
+@method()
+def any(input, dim=None, keepdim=False, *, out=None):
+    """True where some element over ``dim`` is non-zero (bool; uint8 for uint8 inputs)."""
+    return _reduce(_ANY, None, input, dim, keepdim, None, out)
+
+
+@method()
+def count_nonzero(input, dim=None):
+    """Number of non-zero elements over ``dim`` (int64; reduced dims are dropped)."""
+    check_tensor(input, "count_nonzero")
+    return _COUNT_NONZERO.run((input, norm_dims(dim, input._data.ndim, "count_nonzero")), _E)
+
+
+@method()
+def logsumexp(input, dim, keepdim=False, *, out=None):
+    """``log(sum(exp(input), dim))`` computed stably (max subtracted first); ints give the default
+    float dtype; over an empty dim the result is -inf."""
+    return _reduce(_LOGSUMEXP, LogsumexpBackward0, input, dim, keepdim, None, out, save=True)
+
+
+from .reduction_stats import *  # noqa: E402,F401,F403
+from .reduction_stats import __all__ as _stats_all  # noqa: E402
+from .reduction_scan import *  # noqa: E402,F401,F403
+from .reduction_scan import __all__ as _scan_all  # noqa: E402
+from .reduction_compare import *  # noqa: E402,F401,F403
+from .reduction_compare import __all__ as _compare_all  # noqa: E402
+
+__all__ += _stats_all + _scan_all + _compare_all

@@ -1,295 +1,28 @@
 """View ops: new tensors over the same storage, computed from shape/strides alone.
 
-Every op here is a registry op with ``view=True``: its meta returns
-``(shape, strides, offset)`` in elements and the device's array API rebuilds the view,
-so one implementation serves every device.  ``reshape``/``contiguous``/``flatten``
-copy only when no view exists, as in PyTorch.
+Every registry op here is declared with ``view=True`` (metas in `shape_meta.py`): the
+meta returns ``(shape, strides, offset)`` in elements and the device's array API
+rebuilds the view, so one implementation serves every device.  Composites (`reshape`,
+`flatten`, `split`, `movedim`, ...) are built on them; ``reshape``/``contiguous``/
+``flatten`` copy only when no view exists, as in PyTorch.  Gradients: `shape_grad.py`.
 """
 import numbers
 
-from ._common import (Tensor, def_op, Node, record, STATE, wrap_dim, normalize_shape, method, shape_str)
+from ._common import Tensor, record, STATE, wrap_dim, normalize_shape, method
 from .pointwise import sum_to, clone
+from .shape_meta import (contiguous_strides, infer_size, view_strides, VIEW as _VIEW, PERMUTE as _PERMUTE,
+                         EXPAND as _EXPAND, AS_STRIDED as _AS_STRIDED, SLICE as _SLICE, SELECT as _SELECT,
+                         SQUEEZE as _SQUEEZE, UNSQUEEZE as _UNSQUEEZE, DIAGONAL as _DIAGONAL)
+from .shape_grad import (ViewBackward0, UnsafeViewBackward0, SqueezeBackward0, UnsqueezeBackward0,
+                         PermuteBackward0, ExpandBackward0, SliceBackward0, SelectBackward0, DiagonalBackward0,
+                         AsStridedBackward0, view_scatter)
 
 __all__ = ["reshape", "permute", "transpose", "swapaxes", "swapdims", "t", "squeeze", "unsqueeze", "flatten",
            "unflatten", "narrow", "select", "chunk", "split", "tensor_split", "unbind", "as_strided", "movedim",
-           "moveaxis", "broadcast_to", "broadcast_tensors", "atleast_1d", "atleast_2d", "diagonal"]
+           "moveaxis", "broadcast_to", "broadcast_tensors", "atleast_1d", "atleast_2d", "atleast_3d", "diagonal"]
 _E = {}
-
-
-def _geom(t):
-    return t._data.shape, t.stride(), t.storage_offset()
-
-
-def contiguous_strides(shape):
-    st = []
-    acc = 1
-    for s in reversed(shape):
-        st.append(acc)
-        acc *= max(s, 1)
-    return tuple(reversed(st))
-
-
-def _numel(shape):
-    n = 1
-    for s in shape:
-        n *= s
-    return n
-
-
-def infer_size(shape, numel, op="view"):
-    """Resolve one -1 in ``shape`` against ``numel``; RuntimeError when impossible."""
-    neg = [i for i, s in enumerate(shape) if s == -1]
-    if len(neg) > 1:
-        raise RuntimeError(f"{op}: only one dimension can be inferred")
-    for s in shape:
-        if s < -1:
-            raise RuntimeError(f"{op}: invalid shape dimension {s}")
-    known = _numel([s for s in shape if s != -1])
-    if neg:
-        if known == 0 or numel % known:
-            raise RuntimeError(f"{op}: shape '{shape_str(shape)}' is invalid for input of size {numel}")
-        shape = tuple(numel // known if s == -1 else s for s in shape)
-    elif known != numel:
-        raise RuntimeError(f"{op}: shape '{shape_str(shape)}' is invalid for input of size {numel}")
-    return tuple(shape)
-
-
-def view_strides(oldshape, oldstride, newshape):
-    """Strides making ``newshape`` a view of (oldshape, oldstride), or None (PyTorch's computeStride)."""
-    if _numel(oldshape) == 0:
-        return contiguous_strides(newshape)
-    if not oldshape:
-        oldshape, oldstride = (1,), (1,)
-    newstride = [0] * len(newshape)
-    view_d = len(newshape) - 1
-    chunk = oldstride[-1]
-    tensor_numel = view_numel = 1
-    for td in range(len(oldshape) - 1, -1, -1):
-        tensor_numel *= oldshape[td]
-        if td == 0 or (oldshape[td - 1] != 1 and oldstride[td - 1] != tensor_numel * chunk):
-            while view_d >= 0 and (view_numel < tensor_numel or newshape[view_d] == 1):
-                newstride[view_d] = view_numel * chunk
-                view_numel *= newshape[view_d]
-                view_d -= 1
-            if view_numel != tensor_numel:
-                return None
-            if td > 0:
-                chunk = oldstride[td - 1]
-                tensor_numel = view_numel = 1
-    if view_d != -1:
-        return None
-    return tuple(newstride)
-
-
-# ---- metas (all return (shape, strides, offset)) -------------------------------------------------
-def _meta_view(t, shape):
-    """view: same elements, new shape; only where strides allow (else use reshape)."""
-    shape = infer_size(shape, t._data.size, "view")
-    old, st, off = _geom(t)
-    ns = view_strides(old, st, shape)
-    if ns is None:
-        raise RuntimeError(
-            "view size is not compatible with input tensor's size and stride (at least one dimension spans "
-            "across two contiguous subspaces). Use .reshape(...) instead.")
-    return shape, ns, off
-
-
-def _meta_permute(t, dims):
-    """permute: reorder dims (a permutation of range(ndim))."""
-    nd = t._data.ndim
-    if len(dims) != nd:
-        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
-                           f"length of the desired ordering of dimensions i.e. input.dim() = {nd} is not equal "
-                           f"to len(dims) = {len(dims)}")
-    dims = tuple(wrap_dim(d, nd, "permute") for d in dims)
-    if len(set(dims)) != nd:
-        raise RuntimeError(f"permute: repeated dim in {list(dims)}")
-    shape, st, off = _geom(t)
-    return tuple(shape[d] for d in dims), tuple(st[d] for d in dims), off
-
-
-def _meta_expand(t, sizes):
-    """expand: broadcast size-1 dims (stride 0) and prepend new dims; -1 keeps a size."""
-    shape, st, off = _geom(t)
-    nd, n = len(shape), len(sizes)
-    if n < nd:
-        raise RuntimeError(f"expand: the number of sizes provided ({n}) must be greater or equal to the number "
-                           f"of dimensions in the tensor ({nd})")
-    out_shape, out_st = [], []
-    for i in range(n):
-        j = i - (n - nd)
-        s = sizes[i]
-        if j < 0:
-            if s < 0:
-                raise RuntimeError(f"expand: the expanded size of the tensor (-1) isn't allowed in a leading, "
-                                   f"non-existing dimension {i}")
-            out_shape.append(s)
-            out_st.append(0)
-        else:
-            if s == -1:
-                s = shape[j]
-            if shape[j] == s:
-                out_shape.append(s)
-                out_st.append(st[j])
-            elif shape[j] == 1:
-                out_shape.append(s)
-                out_st.append(0)
-            else:
-                raise RuntimeError(
-                    f"expand: the expanded size of the tensor ({s}) must match the existing size ({shape[j]}) at "
-                    f"non-singleton dimension {i}.  Target sizes: {shape_str(sizes)}.  Tensor sizes: "
-                    f"{shape_str(shape)}")
-    return tuple(out_shape), tuple(out_st), off
-
-
-def _meta_as_strided(t, size, stride, storage_offset):
-    """as_strided: arbitrary geometry over the storage (bounds-checked)."""
-    if len(size) != len(stride):
-        raise RuntimeError(f"as_strided: mismatch in length of strides and shape ({len(size)} vs {len(stride)})")
-    off = t.storage_offset() if storage_offset is None else storage_offset
-    if any(s < 0 for s in stride) or any(s < 0 for s in size) or off < 0:
-        raise RuntimeError("as_strided: negative sizes, strides or storage offset are not supported")
-    need = off + (1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0)
-    avail = t._storage.buf.nbytes // t._data.dtype.itemsize
-    if need > avail:
-        raise RuntimeError(f"as_strided: setStorage: sizes {shape_str(size)}, strides {shape_str(stride)}, storage "
-                           f"offset {off} require a storage of {need} elements but it holds {avail}")
-    return tuple(size), tuple(stride), off
-
-
-def _meta_slice(t, dim, start, end, step):
-    """slice: elements start:end:step (step > 0) along ``dim``."""
-    shape, st, off = _geom(t)
-    d = wrap_dim(dim, len(shape), "slice")
-    n = shape[d]
-    if step <= 0:
-        raise ValueError("slice: step must be greater than zero")
-    s0, e0, _ = slice(start, end, step).indices(n)
-    length = max(0, (e0 - s0 + step - 1) // step)
-    shape = shape[:d] + (length,) + shape[d + 1:]
-    strides = st[:d] + (st[d] * step,) + st[d + 1:]
-    return shape, strides, off + (s0 * st[d] if length else 0)
-
-
-def _meta_select(t, dim, index):
-    """select: the slice at ``index`` along ``dim`` (that dim removed)."""
-    shape, st, off = _geom(t)
-    if not shape:
-        raise IndexError("select() cannot be applied to a 0-dim tensor.")
-    d = wrap_dim(dim, len(shape), "select")
-    n = shape[d]
-    if index < -n or index >= n:
-        raise IndexError(f"select(): index {index} out of range for tensor of size {shape_str(shape)} at dimension {d}")
-    i = index + n if index < 0 else index
-    return shape[:d] + shape[d + 1:], st[:d] + st[d + 1:], off + i * st[d]
-
-
-def _meta_squeeze(t, dims):
-    """squeeze: drop the given size-1 dims (all size-1 dims when ``dims`` is None)."""
-    shape, st, off = _geom(t)
-    nd = len(shape)
-    if dims is None:
-        keep = [i for i in range(nd) if shape[i] != 1]
-    else:
-        ds = {wrap_dim(d, nd, "squeeze") for d in dims}
-        keep = [i for i in range(nd) if not (i in ds and shape[i] == 1)]
-    return tuple(shape[i] for i in keep), tuple(st[i] for i in keep), off
-
-
-def _meta_unsqueeze(t, dim):
-    """unsqueeze: insert a size-1 dim at ``dim``."""
-    shape, st, off = _geom(t)
-    d = wrap_dim(dim, len(shape) + 1, "unsqueeze")
-    new_st = st[d] * shape[d] if d < len(shape) else 1
-    return shape[:d] + (1,) + shape[d:], st[:d] + (new_st,) + st[d:], off
-
-
-def _meta_diagonal(t, offset, dim1, dim2):
-    """diagonal: the (offset) diagonal of dims dim1, dim2, appended as the last dim."""
-    shape, st, off = _geom(t)
-    nd = len(shape)
-    d1, d2 = wrap_dim(dim1, nd, "diagonal"), wrap_dim(dim2, nd, "diagonal")
-    if d1 == d2:
-        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    if offset >= 0:
-        n = max(0, min(shape[d1], shape[d2] - offset))
-        o = off + (offset * st[d2] if n else 0)
-    else:
-        n = max(0, min(shape[d1] + offset, shape[d2]))
-        o = off + (-offset * st[d1] if n else 0)
-    keep = [i for i in range(nd) if i not in (d1, d2)]
-    return (tuple(shape[i] for i in keep) + (n,), tuple(st[i] for i in keep) + (st[d1] + st[d2],), o)
-
-
-_VIEW = def_op("view", _meta_view, view=True)
-_PERMUTE = def_op("permute", _meta_permute, view=True)
-_EXPAND = def_op("expand", _meta_expand, view=True)
-_AS_STRIDED = def_op("as_strided", _meta_as_strided, view=True)
-_SLICE = def_op("slice", _meta_slice, view=True)
-_SELECT = def_op("select", _meta_select, view=True)
-_SQUEEZE = def_op("squeeze", _meta_squeeze, view=True)
-_UNSQUEEZE = def_op("unsqueeze", _meta_unsqueeze, view=True)
-_DIAGONAL = def_op("diagonal", _meta_diagonal, view=True)
-
-
-# ---- autograd of views --------------------------------------------------------------------------
-class _ReshapeBackward(Node):
-    def backward(self, g):
-        return (g.reshape(self.in_shape),)
-
-
-ViewBackward0 = type("ViewBackward0", (_ReshapeBackward,), {})
-UnsafeViewBackward0 = type("UnsafeViewBackward0", (_ReshapeBackward,), {})
-SqueezeBackward0 = type("SqueezeBackward0", (_ReshapeBackward,), {})
-UnsqueezeBackward0 = type("UnsqueezeBackward0", (_ReshapeBackward,), {})
-
-
-class PermuteBackward0(Node):
-    def backward(self, g):
-        inv = [0] * len(self.dims)
-        for i, d in enumerate(self.dims):
-            inv[d] = i
-        return (g.permute(inv),)
-
-
-class ExpandBackward0(Node):
-    def backward(self, g):
-        return (sum_to(g, self.in_shape),)
-
-
-class _ViewScatterBackward(Node):
-    """Backward of a strided sub-view: scatter g into zeros of the input's shape."""
-
-    def backward(self, g):
-        return (view_scatter(g, self.in_shape, self.replay),)
-
-
-SliceBackward0 = type("SliceBackward0", (_ViewScatterBackward,), {})
-SelectBackward0 = type("SelectBackward0", (_ViewScatterBackward,), {})
-AsStridedBackward0 = type("AsStridedBackward0", (_ViewScatterBackward,), {})
-DiagonalBackward0 = type("DiagonalBackward0", (_ViewScatterBackward,), {})
-
-
-class ViewScatterBackward0(Node):
-    def backward(self, gg):
-        return (self.replay(gg),)
-
-
-def view_scatter(g, in_shape, replay):
-    """zeros(in_shape) with ``replay(zeros)`` set to ``g``; differentiable in ``g``."""
-    from .creation import zeros
-    z = zeros(in_shape, dtype=g.dtype, device=g.device)
-    prev = STATE.enabled
-    STATE.enabled = False
-    try:
-        replay(z).copy_(g)
-    finally:
-        STATE.enabled = prev
-    if prev and g._requires_grad:
-        n = ViewScatterBackward0()
-        n.replay = replay
-        record(n, (g,), (z,))
-    return z
+# Names other modules import from here.
+_REEXPORTS = (contiguous_strides, infer_size, view_scatter)
 
 
 def _view(op, t, args, node_cls=None, **node_attrs):
@@ -321,12 +54,17 @@ def view_as(self, other):
 def reshape(input, *shape):
     """Like `view` when strides allow, else a contiguous copy with the new shape."""
     shape = infer_size(normalize_shape(shape, "reshape"), input._data.size, "reshape")
-    old, st, _ = _geom(input)
-    if view_strides(old, st, shape) is not None:
+    if view_strides(input._data.shape, input.stride(), shape) is not None:
         return _view(_VIEW, input, (shape,), ViewBackward0)
-    c = clone(input)
+    prev = STATE.enabled
+    STATE.enabled = False
+    try:
+        c = clone(input)
+    finally:
+        STATE.enabled = prev
     v = _VIEW.run_view(c, (shape,), _E)
-    if STATE.enabled and input._requires_grad:
+    v._base = None  # a copy, not a view of ``input``
+    if prev and input._requires_grad:
         n = UnsafeViewBackward0()
         n.in_shape = input._data.shape
         record(n, (input,), (v,))
@@ -346,9 +84,11 @@ def contiguous(self, memory_format=None):
 
 @method()
 def permute(input, *dims):
+    """Reorder the dims (a view). Output shape: ``[input.shape[d] for d in dims]``."""
     dims = normalize_shape(dims, "permute")
-    return _view(_PERMUTE, input, (dims,), PermuteBackward0, dims=tuple(wrap_dim(d, input.ndim, "permute")
-                                                                          for d in dims))
+    nd = input._data.ndim
+    # The meta validates ``dims``; the node only needs them normalised.
+    return _view(_PERMUTE, input, (dims,), PermuteBackward0, dims=tuple(d + nd if d < 0 else d for d in dims))
 
 
 @method()
@@ -386,7 +126,13 @@ def _mT(self):
 
 
 Tensor.mT = property(_mT)
-Tensor.H = property(lambda self: t(self))
+def _H(self):
+    if self._data.ndim not in (0, 2):
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self._data.ndim}-D tensor.")
+    return t(self)
+
+
+Tensor.H = property(_H)
 Tensor.mH = property(_mT)
 
 
@@ -400,6 +146,9 @@ def movedim(input, source, destination):
                            f"same number of dims as destination ({dst} dims)")
     src = [wrap_dim(d, nd, "movedim") for d in src]
     dst = [wrap_dim(d, nd, "movedim") for d in dst]
+    for name, ds in (("source", src), ("destination", dst)):
+        if len(set(ds)) != len(ds):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({ds})")
     order = [None] * nd
     for s, d in zip(src, dst):
         order[d] = s
@@ -425,18 +174,34 @@ def unsqueeze(input, dim):
     return _view(_UNSQUEEZE, input, (dim,), UnsqueezeBackward0)
 
 
+def _rebase_inplace_view(self, v):
+    """In-place view op: ``self`` takes ``v``'s geometry (and history, when it has one)."""
+    if STATE.enabled and self._requires_grad and self.grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    self._data = v._data
+    if v.grad_fn is not None:
+        self.grad_fn, self._output_nr = v.grad_fn, v._output_nr
+    return self
+
+
 @method()
 def squeeze_(self, dim=None):
-    v = squeeze(self, dim)
-    self._data = v._data
-    return self
+    return _rebase_inplace_view(self, squeeze(self, dim))
 
 
 @method()
 def unsqueeze_(self, dim):
-    v = unsqueeze(self, dim)
-    self._data = v._data
-    return self
+    return _rebase_inplace_view(self, unsqueeze(self, dim))
+
+
+@method()
+def t_(self):
+    return _rebase_inplace_view(self, t(self))
+
+
+@method()
+def transpose_(self, dim0, dim1):
+    return _rebase_inplace_view(self, transpose(self, dim0, dim1))
 
 
 @method()
@@ -493,9 +258,11 @@ def unflatten(input, dim, sizes):
     nd = input._data.ndim
     d = wrap_dim(dim, nd, "unflatten")
     shape = input._data.shape
+    if len(sizes) == 0:
+        raise RuntimeError("unflatten: sizes must be non-empty")
     sizes = infer_size(tuple(sizes), shape[d], "unflatten")
-    return view(input, shape[:d] + sizes + shape[d + 1:]) if input.is_contiguous() else \
-        reshape(input, shape[:d] + sizes + shape[d + 1:])
+    # Splitting one dim is always expressible as a view.
+    return view(input, shape[:d] + sizes + shape[d + 1:])
 
 
 def slice_dim(input, dim, start, end, step=1):
@@ -531,15 +298,17 @@ def select(input, dim, index):
 
 @method()
 def as_strided(input, size, stride, storage_offset=None):
-    """A view with explicit ``size``/``stride``/``storage_offset`` over the same storage.
-
-    Its gradient assumes ``input`` is contiguous with storage offset 0 (the common case).
-    """
-    size, stride = tuple(size), tuple(stride)
-    base_off = input.storage_offset()
-    replay = lambda z: as_strided(z, size, stride, None if storage_offset is None else  # noqa: E731
-                                  storage_offset - base_off)
-    return _view(_AS_STRIDED, input, (size, stride, storage_offset), AsStridedBackward0, replay=replay)
+    """A view with explicit ``size``/``stride``/``storage_offset`` (elements, absolute in the
+    storage; default: ``input``'s offset) over ``input``'s storage.  Outputs may overlap
+    (their gradients are summed); inputs with overlapping memory have no gradient."""
+    size, stride = normalize_shape((size,), "as_strided"), normalize_shape((stride,), "as_strided")
+    v = _view(_AS_STRIDED, input, (size, stride, storage_offset))
+    if STATE.enabled and input._requires_grad:
+        n = AsStridedBackward0()
+        n.in_geom = (input._data.shape, input.stride(), input.storage_offset())
+        n.out_geom = (size, stride, v.storage_offset())
+        record(n, (input,), (v,))
+    return v
 
 
 @method()
@@ -553,14 +322,17 @@ def split(tensor, split_size_or_sections, dim=0):
     """Chunks of ``split_size`` (last may be smaller) or of the listed sizes, along ``dim``."""
     d = wrap_dim(dim, tensor._data.ndim, "split")
     n = tensor._data.shape[d]
-    if isinstance(split_size_or_sections, int):
-        s = split_size_or_sections
-        if s <= 0 and not (s == 0 and n == 0):
-            raise RuntimeError(f"split: split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
-        sizes = [min(s, n - i) for i in range(0, n, s)] if s else [0]
+    if isinstance(split_size_or_sections, numbers.Integral):
+        s = int(split_size_or_sections)
+        if s < 0 or (s == 0 and n != 0):
+            raise RuntimeError(f"split expects split_size be non-negative, and only 0 if the dimension size is 0, "
+                               f"but got split_size={s} for dimension {d} of size {n}")
+        # PyTorch: at least one piece, the last one possibly smaller.
+        k = max(-(-n // s), 1) if s else 1
+        sizes = [s] * (k - 1) + [n - s * (k - 1)]
     else:
-        sizes = list(split_size_or_sections)
-        if sum(sizes) != n:
+        sizes = [int(x) for x in split_size_or_sections]
+        if sum(sizes) != n or any(x < 0 for x in sizes):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
                                f"dimension {d}), but got split_sizes={sizes}")
     out, start = [], 0
@@ -610,6 +382,17 @@ def atleast_1d(*tensors):
 
 def atleast_2d(*tensors):
     r = tuple(t.reshape(1, 1) if t.ndim == 0 else (t.unsqueeze(0) if t.ndim == 1 else t) for t in _seq(tensors))
+    return r[0] if len(r) == 1 else r
+
+
+def atleast_3d(*tensors):
+    def up(t):
+        if t.ndim == 0:
+            return t.reshape(1, 1, 1)
+        if t.ndim == 1:
+            return t.reshape(1, -1, 1)
+        return t.unsqueeze(-1) if t.ndim == 2 else t
+    r = tuple(up(t) for t in _seq(tensors))
     return r[0] if len(r) == 1 else r
 
 

@@ -104,7 +104,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 for nr, g in buf.items():
                     if (node, nr) in captures:
                         captures[(node, nr)] = _add(captures[(node, nr)], g)
-            run = needed is None or node in needed
+            run = (needed is None or node in needed) and any(g is not None for g in buf.values())
             if run and isinstance(node, AccumulateGrad):
                 run = accumulate
             if run:
@@ -131,6 +131,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     result = []
     for t, e in zip(inputs, capture_edges):
         g = captures[e]
+        if g is not None and t.grad_fn is None and t._extra and t._extra.get("hooks"):
+            g = t._run_leaf_hooks(g)
         if g is None and not allow_unused:
             raise RuntimeError(
                 "One of the differentiated Tensors appears to not have been used in the graph. "
@@ -151,6 +153,12 @@ def _call(node, buf, retain_graph, create_graph):
             r = hook(tuple(grads))
             if r is not None:
                 grads = list(r)
+    retains = node.__dict__.get("_retains")
+    if retains:  # retain_grad() sees the gradient after every tensor hook, as in PyTorch
+        for nr, ref in list(retains.items()):
+            t = ref()
+            if t is not None and nr < len(grads) and grads[nr] is not None:
+                t._retain(grads[nr])
     out = node.apply_backward(grads)
     if node._hooks:
         for hook in list(node._hooks.values()):

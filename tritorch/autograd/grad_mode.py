@@ -56,18 +56,30 @@ class _Mode:
         return self.__class__(*self._args())
 
 
-class no_grad(_Mode):
+class _BareDecoratable(_Mode):
+    """Also usable as a bare decorator (``@no_grad`` without parentheses), as in PyTorch."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        if not callable(orig_func):
+            raise TypeError(f"{cls.__name__}() takes no arguments (or a function to decorate)")
+        return cls()(orig_func)
+
+    def __init__(self, orig_func=None):
+        pass
+
+
+class no_grad(_BareDecoratable):
     """Disable gradient recording inside the block (or the decorated function)."""
 
-    def __init__(self):
-        self._target = False
+    _target = False
 
 
-class enable_grad(_Mode):
+class enable_grad(_BareDecoratable):
     """Enable gradient recording inside the block, e.g. within `no_grad`."""
 
-    def __init__(self):
-        self._target = True
+    _target = True
 
 
 class set_grad_enabled(_Mode):
@@ -83,6 +95,11 @@ class set_grad_enabled(_Mode):
     def __enter__(self):
         return self
 
+    def __call__(self, fn):
+        # Used as a decorator: construction must not leave the mode switched.
+        STATE.enabled, STATE.inference = self._prev
+        return super().__call__(fn)
+
     def _args(self):
         return (self._target,)
 
@@ -90,10 +107,24 @@ class set_grad_enabled(_Mode):
 class inference_mode(_Mode):
     """Like `no_grad` (tritorch keeps no separate inference tensors; `is_inference_mode_enabled` reports it)."""
 
+    def __new__(cls, mode=True):
+        if callable(mode):  # bare decorator
+            return cls()(mode)
+        return super().__new__(cls)
+
     def __init__(self, mode=True):
+        if not isinstance(mode, bool):
+            raise TypeError(f"inference_mode(): argument 'mode' must be bool, not {type(mode).__name__}")
         self._mode = mode
-        self._target = not mode
         self._inference = mode
+        self._target = None
+
+    def __enter__(self):
+        self._prev = (STATE.enabled, STATE.inference)
+        if self._mode:
+            STATE.enabled = False
+        STATE.inference = self._mode
+        return self
 
     def _args(self):
         return (self._mode,)

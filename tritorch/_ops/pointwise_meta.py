@@ -1,0 +1,259 @@
+"""Meta functions (shape + dtype rules, user errors) of the elementwise ops.
+
+Pure shape/dtype logic shared by `pointwise.py`, `pointwise_unary.py` and
+`pointwise_ternary.py`.  Dtype support follows PyTorch's CPU kernels: an op that PyTorch
+does not implement for a dtype raises ``NotImplementedError`` (a ``RuntimeError``)
+naming the op and the dtype with PyTorch's names ('Bool', 'Long', 'Float', ...).
+"""
+import numbers
+
+from .. import _dtype
+from .._dtype import get_default_dtype
+from ._common import Tensor, broadcast_shapes, promote, shape_str
+
+# PyTorch's ScalarType names, used in messages so users see what PyTorch would print.
+TORCH_NAMES = {
+    _dtype.bool: "Bool", _dtype.uint8: "Byte", _dtype.int8: "Char", _dtype.int16: "Short", _dtype.int32: "Int",
+    _dtype.int64: "Long", _dtype.float16: "Half", _dtype.bfloat16: "BFloat16", _dtype.float32: "Float",
+    _dtype.float64: "Double",
+}
+# C++ type names, as some PyTorch messages print them ("expected dtype float ... got dtype double").
+_C_NAMES = {
+    _dtype.bool: "bool", _dtype.uint8: "unsigned char", _dtype.int8: "signed char", _dtype.int16: "short int",
+    _dtype.int32: "int", _dtype.int64: "long int", _dtype.float16: "c10::Half", _dtype.bfloat16: "c10::BFloat16",
+    _dtype.float32: "float", _dtype.float64: "double",
+}
+SUB_BOOL_MSG = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert "
+                "a mask, use the `~` or `logical_not()` operator instead.")
+NEG_BOOL_MSG = ("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a "
+                "mask, use the `~` or `logical_not()` operator instead.")
+
+
+def not_impl(op, dt):
+    return NotImplementedError(f"\"{op}\" not implemented for '{TORCH_NAMES[dt]}'")
+
+
+def kind(dt):
+    """'b' bool, 'i' integer, 'f' floating."""
+    return "f" if dt.is_floating_point else ("b" if dt is _dtype.bool else "i")
+
+
+def shape_of(x):
+    return x._data.shape if isinstance(x, Tensor) else ()
+
+
+def type_name(x):
+    return type(x).__name__
+
+
+def _check_arg(x, op, arg, pos, scalar_ok):
+    if isinstance(x, Tensor):
+        return
+    if scalar_ok and isinstance(x, numbers.Number) and not isinstance(x, complex):
+        return
+    want = "Tensor or Number" if scalar_ok else "Tensor"
+    raise TypeError(f"{op}(): argument '{arg}' (position {pos}) must be {want}, not {type_name(x)}")
+
+
+def binary_meta(op, *, scalars="both", result="promote", allow="bif", bool_msg=None):
+    """Meta factory for ``op(input, other)``.
+
+    scalars: which operands may be Python numbers ("both", "other", "none").
+    result: "promote" (common dtype), "float" (ints -> default float), "bool".
+    allow: categories of the common dtype the op supports ('b', 'i', 'f').
+    bool_msg: message of the RuntimeError raised when any operand is bool (``sub``).
+    """
+    a_ok = scalars == "both"
+    b_ok = scalars != "none"
+
+    def meta(a, b, *extra):
+        ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+        if not ta or not tb:
+            _check_arg(a, op, "input", 1, a_ok or not tb)
+            _check_arg(b, op, "other", 2, b_ok)
+            if not ta and not tb:
+                raise TypeError(f"{op}(): expected at least one Tensor argument, got {type_name(a)} and "
+                                f"{type_name(b)}")
+        if ta and tb:
+            sa, sb = a._data.shape, b._data.shape
+            shape = sa if sa == sb else broadcast_shapes(sa, sb, op=op)
+        else:
+            shape = a._data.shape if ta else b._data.shape
+        dt = promote(a, b)
+        if bool_msg is not None and (_is_bool(a) or _is_bool(b)):
+            raise RuntimeError(bool_msg)
+        if kind(dt) not in allow:
+            raise not_impl(op, dt)
+        if result == "bool":
+            return shape, _dtype.bool
+        if result == "float" and not dt.is_floating_point:
+            return shape, get_default_dtype()
+        return shape, dt
+    meta.__doc__ = f"{op}(input, other): broadcast the operands; PyTorch type promotion."
+    return meta
+
+
+def _is_bool(x):
+    return x.dtype is _dtype.bool if isinstance(x, Tensor) else isinstance(x, bool)
+
+
+def add_meta(op):
+    """Meta of ``add``/``sub`` (input, other, alpha): promotion plus PyTorch's alpha checks."""
+    base = binary_meta(op, bool_msg=SUB_BOOL_MSG if op == "sub" else None)
+
+    def meta(a, b, alpha=1):
+        shape, dt = base(a, b)
+        if alpha != 1:
+            if isinstance(alpha, bool) and dt is not _dtype.bool:
+                raise RuntimeError("Boolean alpha only supported for Boolean results.")
+            if isinstance(alpha, float) and not dt.is_floating_point:
+                raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+        return shape, dt
+    meta.__doc__ = f"{op}(input, other, alpha): input {'+-'[op == 'sub']} alpha * other, broadcast and promoted."
+    return meta
+
+
+def div_meta(a, b, rounding_mode=None):
+    """div(input, other, rounding_mode): true division gives a float; 'trunc'/'floor' keep ints."""
+    if rounding_mode not in (None, "floor", "trunc"):
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                         f"'{rounding_mode}'")
+    shape, dt = _DIV_BASE(a, b)
+    if rounding_mode is None:
+        return shape, dt if dt.is_floating_point else get_default_dtype()
+    if dt is _dtype.bool:
+        raise not_impl("div_" + rounding_mode + "_", dt)
+    return shape, dt
+
+
+_DIV_BASE = binary_meta("div")
+
+
+def pow_meta(a, b):
+    """pow(input, exponent): PyTorch promotion; integer bases to negative scalar powers are an error."""
+    if isinstance(b, bool) and isinstance(a, Tensor) and a.dtype is _dtype.bool:
+        return a._data.shape, _dtype.bool
+    shape, dt = _POW_BASE(a, b)
+    if not dt.is_floating_point and isinstance(b, numbers.Number) and not isinstance(a, numbers.Number) and b < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return shape, dt
+
+
+_POW_BASE = binary_meta("pow", allow="if")
+
+
+def unary_meta(op, result="same", allow="bif", bool_msg=None):
+    """Meta factory of ``op(input)``: result "same" dtype, "float" (ints -> default float) or "bool"."""
+    def meta(x, *attrs):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type_name(x)}")
+        dt = x.dtype
+        if bool_msg is not None and dt is _dtype.bool:
+            raise RuntimeError(bool_msg)
+        if kind(dt) not in allow:
+            raise not_impl(op, dt)
+        if result == "bool":
+            return x._data.shape, _dtype.bool
+        if result == "float" and not dt.is_floating_point:
+            return x._data.shape, get_default_dtype()
+        return x._data.shape, dt
+    meta.__doc__ = f"{op}(input): elementwise, output has input's shape."
+    return meta
+
+
+def round_meta(x, decimals=0):
+    """round(input, decimals): same dtype; integers only without decimals (a copy)."""
+    shape, dt = _ROUND_BASE(x)
+    if decimals and not dt.is_floating_point:
+        raise not_impl("round", dt)
+    return shape, dt
+
+
+_ROUND_BASE = unary_meta("round", allow="if")
+
+
+def nan_to_num_meta(x, nan=0.0, posinf=None, neginf=None):
+    """nan_to_num: same shape and dtype (integers and bools are copied)."""
+    for name, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if v is not None and not isinstance(v, numbers.Real):
+            raise TypeError(f"nan_to_num(): argument '{name}' must be float, not {type_name(v)}")
+    return _NAN_BASE(x)
+
+
+_NAN_BASE = unary_meta("nan_to_num")
+
+
+def where_meta(cond, a, b):
+    """where(condition, input, other): broadcast all three; condition must be bool."""
+    if not isinstance(cond, Tensor):
+        raise TypeError(f"where(): argument 'condition' (position 1) must be Tensor, not {type_name(cond)}")
+    if cond.dtype is not _dtype.bool:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{TORCH_NAMES[cond.dtype]}")
+    _check_arg(a, "where", "input", 2, True)
+    _check_arg(b, "where", "other", 3, True)
+    shape = broadcast_shapes(cond._data.shape, shape_of(a), op="where")
+    shape = broadcast_shapes(shape, shape_of(b), op="where")
+    return shape, promote(a, b)
+
+
+def lerp_meta(a, b, w):
+    """lerp(input, end, weight): input + weight * (end - input), all three broadcast; floats only."""
+    _check_arg(a, "lerp", "input", 1, False)
+    _check_arg(b, "lerp", "end", 2, False)
+    _check_arg(w, "lerp", "weight", 3, True)
+    dt = a.dtype
+    if b.dtype is not dt:
+        raise RuntimeError(f"expected dtype {_C_NAMES[dt]} for `end` but got dtype {_C_NAMES[b.dtype]}")
+    if isinstance(w, Tensor) and w._data.ndim and w.dtype is not dt:
+        raise RuntimeError(f"expected dtype {_C_NAMES[dt]} for `weight` but got dtype {_C_NAMES[w.dtype]}")
+    if not dt.is_floating_point:
+        raise not_impl("lerp_kernel_scalar" if not isinstance(w, Tensor) else "lerp_kernel_tensor", dt)
+    shape = broadcast_shapes(a._data.shape, b._data.shape, op="lerp")
+    shape = broadcast_shapes(shape, shape_of(w), op="lerp")
+    return shape, dt
+
+
+def clamp_meta(x, lo, hi):
+    """clamp(input, min, max): min/max are numbers, broadcastable tensors or None (not both)."""
+    _check_arg(x, "clamp", "input", 1, False)
+    if lo is None and hi is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    shape = x._data.shape
+    for name, v in (("min", lo), ("max", hi)):
+        if isinstance(v, Tensor):
+            shape = broadcast_shapes(shape, v._data.shape, op="clamp")
+        elif v is not None:
+            _check_arg(v, "clamp", name, 2 if name == "min" else 3, True)
+    dt = promote(x, lo, hi)
+    if dt is _dtype.bool:
+        raise not_impl("clamp", dt)
+    return shape, dt
+
+
+def to_copy_meta(x, dtype):
+    """to_copy(input, dtype): a new contiguous tensor of input's shape with ``dtype``."""
+    if not isinstance(dtype, _dtype.dtype):
+        raise TypeError(f"to(): argument 'dtype' must be tritorch.dtype, not {type_name(dtype)}")
+    return x._data.shape, dtype
+
+
+def copy_meta(dst, src):
+    """copy_(self, src): ``src`` (broadcast to self's shape, cast to self's dtype) written into self."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type_name(src)}")
+    ds, ss = dst._data.shape, src._data.shape
+    if ds != ss:
+        try:
+            ok = broadcast_shapes(ds, ss, op="copy_") == ds
+        except RuntimeError:
+            ok = False
+        if not ok:
+            raise RuntimeError(f"copy_: the source of shape {shape_str(ss)} can't be broadcast to the "
+                               f"destination of shape {shape_str(ds)}")
+    return ds, dst.dtype
+
+
+def clone_meta(x):
+    """clone(input): a contiguous copy, same shape and dtype."""
+    return x._data.shape, x.dtype
