@@ -12,9 +12,8 @@ from .pointwise import compute_dtype, _up
 
 def matmul(out, a, b):
     ct = compute_dtype(out.dtype)
-    if ct == out.dtype and out.ndim >= 1 and a.dtype == out.dtype and b.dtype == out.dtype and a.ndim > 1 \
-            and b.ndim > 1:
-        np.matmul(a, b, out=out)
+    if ct == out.dtype and a.dtype == out.dtype and b.dtype == out.dtype and a.ndim > 1 and b.ndim > 1:
+        np.matmul(a, b, out=out)  # straight into the registry's buffer
         return
     r = np.matmul(_up(a), _up(b))
     np.copyto(out, r, casting="unsafe")

@@ -186,7 +186,9 @@ def sign(out, x):
     if out.dtype == np.bool_:
         np.copyto(out, x)
     else:
-        np.sign(_up(x), out=out, dtype=compute_dtype(out.dtype), casting="unsafe")
+        r = np.sign(_up(x), dtype=compute_dtype(out.dtype))
+        # PyTorch: sign(nan) == 0.
+        np.copyto(out, np.where(r != r, 0, r), casting="unsafe")
 
 
 def round(out, x, decimals=0):

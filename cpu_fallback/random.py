@@ -18,7 +18,9 @@ def _rng(seed, offset):
 
 
 def _store(out, v):
-    out[...] = np.asarray(v).reshape(out.shape).astype(out.dtype, copy=False)
+    # Heavy tails (cauchy, log_normal) may exceed a half type's range: inf is the result, as in PyTorch.
+    with np.errstate(over="ignore"):
+        out[...] = np.asarray(v).reshape(out.shape).astype(out.dtype, copy=False)
 
 
 def uniform(out, shape, dtype, *, low=0.0, high=1.0, seed, offset):
@@ -87,10 +89,8 @@ def multinomial(out, probs, num_samples, replacement, *, seed, offset):
         last = n - 1 - np.argmax(p[:, ::-1] > 0, axis=1)
         idx = np.minimum(idx, last[:, None])
     else:
-        if np.any((p > 0).sum(1) < num_samples):
-            raise RuntimeError("invalid multinomial distribution (with replacement=False, not enough non-negative "
-                               "category to sample)")
-        # Exponential race (Gumbel-top-k): the k smallest E_j / p_j are a draw without replacement, in order.
+        # Exponential race (Gumbel-top-k): the k smallest E_j / p_j are a draw without replacement, in
+        # order.  Zero-probability categories come last (PyTorch also returns them once the rest is used up).
         e = rng.standard_exponential((rows, n))
         with np.errstate(divide="ignore", invalid="ignore"):
             keys = np.where(p > 0, e / p, np.inf)

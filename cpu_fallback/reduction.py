@@ -73,7 +73,7 @@ def logsumexp(out, x, dims, keepdim, dtype=None):
     m = np.amax(xx, axis=ax, keepdims=True)
     # An infinite max would give inf - inf = nan: shift by 0 there (the result is that inf).
     m = np.where(np.isfinite(m), m, 0)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):
         r = np.log(np.sum(np.exp(xx - m), axis=ax, keepdims=True)) + m
     np.copyto(out, r if keepdim or not ax else np.squeeze(r, axis=ax), casting="unsafe")
 

@@ -77,7 +77,8 @@ def test_integer_tensor_cannot_require_grad():
 
 # ---- indices and dims --------------------------------------------------------------------------
 def test_select_index_out_of_range():
-    with pytest.raises(IndexError, match=r"select\(\): index 5 out of range for tensor of size \[3, 4\] at dimension 0"):
+    with pytest.raises(IndexError,
+                       match=r"select\(\): index 5 out of range for tensor of size \[3, 4\] at dimension 0"):
         tt.zeros(3, 4).select(0, 5)
     with pytest.raises(IndexError, match="index -5 out of range"):
         tt.zeros(3, 4).select(1, -5)
@@ -130,7 +131,8 @@ def test_backward_on_tensor_without_grad_fn():
 
 def test_inplace_on_leaf_requiring_grad():
     x = tt.ones(2, requires_grad=True)
-    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place operation"):
+    with pytest.raises(RuntimeError,
+                       match="a leaf Variable that requires grad is being used in an in-place operation"):
         x.add_(1)
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
         x.unsqueeze_(0)

@@ -214,6 +214,7 @@ def test_grad_fn_names_like_torch():
     assert x[0].grad_fn.name() == "SelectBackward0"
     assert x[0, 1:3].grad_fn.name() == "SliceBackward0"
     assert x[...].grad_fn.name() == "AliasBackward0"
+    assert x[None].grad_fn.name() == "UnsqueezeBackward0"
     assert x[[0, 1]].grad_fn.name() == "IndexBackward0"
     x[0] = 1.0
     assert x.grad_fn.name() == "CopySlices"
@@ -285,6 +286,10 @@ def test_tensor_index_errors():
         x[[0, 1]] = tt.ones(3, dtype=tt.float64)
     with pytest.raises(RuntimeError, match=r"shape mismatch: value tensor of shape \[3\] cannot be broadcast"):
         x[0] = tt.ones(3, dtype=tt.float64)
+    with pytest.raises(RuntimeError, match="Index put requires the source and destination dtypes match"):
+        x.index_put_((tt.tensor([0]),), tt.ones(1))
+    with pytest.raises(IndexError, match="tensors used as indices must be long, int, byte or bool tensors"):
+        x[np.array([0.5])]
     with pytest.raises(TypeError, match="can't assign a str"):
         x[0] = "a"
 
@@ -549,3 +554,19 @@ def test_mask_indexing_matches_numpy(shape, seed):
     x[tt.tensor(m)] = 0.0
     a[m] = 0.0
     np.testing.assert_array_equal(x.numpy(), a)
+
+
+def test_augmented_assignment_grads_match_torch():
+    """``y[k] op= v`` runs getitem, an in-place op on the result and setitem: history must chain."""
+    grads = []
+    for lib in (tt, torch):
+        x = lib.tensor(D2, requires_grad=True)
+        v = lib.tensor(D2[0], requires_grad=True)
+        y = x * 2
+        y[0] += v
+        y[lib.tensor([1, 2])] *= 3
+        y[:, 1] -= y[:, 2].clone()
+        (y ** 2).sum().backward()
+        grads.append((_np(x.grad), _np(v.grad), _np(y)))
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-12)

@@ -252,3 +252,34 @@ def test_views_on_other_dtypes(dtype):
     assert v.dtype is dtype and v.stride() == (1, 12) and v.storage_offset() == 1
     v.fill_(1)
     assert int(x.to(tt.int64).sum().item()) == 4
+
+
+def test_rebase_view_history_matches_torch_inplace_on_view():
+    """CopySlices: an in-place op on a view updates the base's history (here emulated the way
+    an `_inplace` helper does it: out of place on the view, copy back, rebase)."""
+    from tritorch._ops.shape_grad import rebase_view_history
+    w = np.arange(1.0, 6.0)
+    w2 = np.array([10.0, 20.0])
+    x, tx = tt.tensor(np.linspace(-1, 1, 5), requires_grad=True), torch.tensor(np.linspace(-1, 1, 5),
+                                                                              requires_grad=True)
+    b, tb = x * x, tx * tx
+    v, tv = b.narrow(0, 1, 2), tb.narrow(0, 1, 2)
+    src = v.clone()  # as `_inplace` does: the op runs on a copy, so nothing it saves is overwritten
+    r = src * src.exp()
+    with tt.no_grad():
+        v.copy_(r)
+    rebase_view_history(v, r)
+    tv.mul_(tv.exp())
+    assert b.grad_fn.name() == "CopySlices"
+    ((b * tt.tensor(w)).sum() + (v * tt.tensor(w2)).sum()).backward()
+    ((tb * torch.tensor(w)).sum() + (tv * torch.tensor(w2)).sum()).backward()
+    np.testing.assert_allclose(b.detach().numpy(), tb.detach().numpy())
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+
+
+def test_rebase_view_history_rejects_view_of_leaf():
+    from tritorch._ops.shape_grad import rebase_view_history
+    x = tt.zeros(3, requires_grad=True)
+    v = x.narrow(0, 0, 2)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        rebase_view_history(v, v * 2)

@@ -67,6 +67,11 @@ ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32
 FLOATING = (float16, bfloat16, float32, float64)
 INTEGRAL = (uint8, int8, int16, int32, int64)
 _FROM_NP = {d.np: d for d in ALL_DTYPES}
+# PyTorch's scalar-type names, as its error messages print them ("result type Float ...").
+TORCH_NAMES = {
+    bool: "Bool", uint8: "Byte", int8: "Char", int16: "Short", int32: "Int", int64: "Long",
+    float16: "Half", bfloat16: "BFloat16", float32: "Float", float64: "Double",
+}
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 
 

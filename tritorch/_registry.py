@@ -18,7 +18,7 @@ Dispatch is a dict look-up and a few attribute reads; nothing here inspects sign
 """
 import importlib
 
-from ._dtype import can_cast
+from ._dtype import can_cast, TORCH_NAMES
 
 __all__ = ["OpDef", "def_op", "OPS", "array_api", "impl_for", "call"]
 
@@ -169,7 +169,8 @@ class OpDef:
         targets = []
         for o, (shape, dt) in zip(outs, specs):
             if o.dtype is not dt and not can_cast(dt, o.dtype):
-                raise RuntimeError(f"{self.name}: result type {dt.name} can't be cast to the desired output type {o.dtype.name}")
+                raise RuntimeError(f"{self.name}: result type {TORCH_NAMES[dt]} can't be cast to the desired output "
+                                   f"type {TORCH_NAMES[o.dtype]}")
             if tuple(o._data.shape) != tuple(shape):
                 o._set_raw(api.empty(shape, o.dtype))
             targets.append(o._data if o.dtype is dt else api.empty(shape, dt))
@@ -190,7 +191,8 @@ class OpDef:
                 f"{self.name}_: output with shape {list(s)} doesn't match the broadcast shape {list(shape)}")
         sdt = self_tensor.dtype
         if dt is not sdt and not can_cast(dt, sdt):
-            raise RuntimeError(f"{self.name}_: result type {dt.name} can't be cast to the desired output type {sdt.name}")
+            raise RuntimeError(f"{self.name}_: result type {TORCH_NAMES[dt]} can't be cast to the desired output "
+                               f"type {TORCH_NAMES[sdt]}")
         dev = self_tensor._storage.device
         fn = self.impls.get(dev.type) or impl_for(self, dev.type)
         fn(self_tensor._data, *_raw(args), **attrs)

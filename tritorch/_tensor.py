@@ -287,12 +287,18 @@ class Tensor:
 
     def __deepcopy__(self, memo):
         if not self.is_leaf:
-            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol")
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment.")
         with _NoGrad():
             r = self.clone()
         r._requires_grad = self._requires_grad
-        if type(self) is not Tensor:
-            r = type(self)(r, requires_grad=self._requires_grad) if _accepts_requires_grad(type(self)) else r
+        cls = type(self)
+        if cls is not Tensor:
+            if _accepts_requires_grad(cls):
+                r = cls(r, requires_grad=self._requires_grad)
+            else:
+                r = Tensor._make(r._data, r._storage, cls)
+                r._requires_grad = self._requires_grad
         if self.grad is not None:
             r.grad = self.grad.clone()
         memo[id(self)] = r
@@ -339,7 +345,9 @@ class Tensor:
         return self.to(CPU)
 
     def cuda(self, device=None, non_blocking=False):
-        return self.to(as_device("cuda" if device is None else (device if not isinstance(device, int) else f"cuda:{device}")))
+        if isinstance(device, int):
+            device = f"cuda:{device}"
+        return self.to(as_device("cuda" if device is None else device))
 
     def float(self):
         return self.to(_dtype.float32)

@@ -50,7 +50,7 @@ def _erfinv(x):
         mid = (lo + hi) / 2
         below = _erf(mid) < x
         lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-    return (lo + hi) / 2
+    return np.where(np.abs(x) == 1, np.sign(x) * np.inf, (lo + hi) / 2)
 
 
 def _sigmoid(x):
@@ -78,7 +78,7 @@ _FLOAT_RESULT = ALL
 UNARY = {
     "neg": (np.negative, FLOATS + INTS, (-3, 3), True),
     "abs": (np.abs, FLOATS + INTS, (-3, 3), True),
-    "sign": (np.sign, ALL, (-3, 3), True),
+    "sign": (lambda x: x.copy() if x.dtype == bool else np.sign(x), ALL, (-3, 3), True),
     "reciprocal": (_f(lambda x: 1.0 / x.astype(np.float64)), _FLOAT_RESULT, (0.5, 3), True),
     "exp": (_f(np.exp), _FLOAT_RESULT, (-3, 3), True),
     "exp2": (_f(np.exp2), _FLOAT_RESULT, (-3, 3), True),

@@ -1,6 +1,7 @@
 """Op-table entries of the reduction family: sum/nansum/mean/prod, amax/amin, max/min,
 argmax/argmin, all/any, count_nonzero, logsumexp, var/std, norm, cumsum/cumprod, isclose."""
 import math
+import warnings
 
 import numpy as np
 
@@ -262,11 +263,9 @@ def _equal_samples(dtype, device):
 
 
 def _nanmean_ref(x, dim=None, keepdim=False):
-    with np.errstate(all="ignore"):
-        import warnings
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return np.nanmean(x, axis=axis(x, dim), keepdims=keepdim)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # all-NaN slices: numpy warns, the answer is nan
+        return np.nanmean(x, axis=axis(x, dim), keepdims=keepdim)
 
 
 def _aminmax_samples(dtype, device):

@@ -141,7 +141,8 @@ OPS = [
            _samples([((2, 3, 4), (6, 4), {}), (_n((3, 4)), (-1,), {}), ((), (1,), {}), ((0, 3), (3, 0), {}),
                      (_vv, (2, 6), {})]),
            dtypes=ALL, covers=("__composite__", "view")),
-    OpInfo("transpose", lambda x, a, b: x.transpose(a, b), lambda x, a, b: x if x.ndim == 0 else np.swapaxes(x, a, b), _samples([
+    OpInfo("transpose", lambda x, a, b: x.transpose(a, b),
+           lambda x, a, b: x if x.ndim == 0 else np.swapaxes(x, a, b), _samples([
         ((2, 3, 4), (0, 2), {}), ((2, 3), (-1, -2), {}), ((), (0, -1), {}), (_vv, (0, 1), {}),
     ]), dtypes=ALL, covers=("__composite__", "permute")),
     OpInfo("t", lambda x: x.t(), lambda x: x.T, _samples([((3, 5), (), {}), ((4,), (), {}), ((), (), {}),
@@ -156,7 +157,8 @@ OPS = [
     OpInfo("unflatten", lambda x, d, s: x.unflatten(d, s), _ref_unflatten, _samples([
         ((2, 12), (1, (3, -1)), {}), (_n((6, 4)), (0, (2, 3)), {}), ((0, 6), (1, (2, 3)), {}),
     ]), dtypes=ALL, covers=("__composite__",)),
-    OpInfo("narrow", lambda x, *a: x.narrow(*a), lambda x, d, s, n: _ref_slice(x, d, s % x.shape[d], s % x.shape[d] + n),
+    OpInfo("narrow", lambda x, *a: x.narrow(*a),
+           lambda x, d, s, n: _ref_slice(x, d, s % x.shape[d], s % x.shape[d] + n),
            _samples([((5, 4), (0, 1, 3), {}), ((5, 4), (-1, -3, 2), {}), (_vv, (1, 0, 2), {}),
                      ((5, 4), (0, 2, 0), {})]),
            dtypes=ALL, covers=("__composite__", "slice")),

@@ -8,7 +8,7 @@ import numpy as np
 
 import tritorch as tt
 from tritorch._ops.sort_index import gather_along_dim, scatter_along_dim
-from .core import OpInfo, Sample, make, FLOATS, ALL, assert_close, to_ref
+from .core import OpInfo, Sample, make, ALL, assert_close, to_ref
 from .reduction import nc
 
 

@@ -28,22 +28,49 @@ def _finish(t, requires_grad):
     return t
 
 
-def _meta_fill(shape, dtype, value=0):
-    """fill: every element of a new (shape) tensor set to ``value``."""
+def _check_size(shape, op):
     for s in shape:
         if s < 0:
-            raise RuntimeError(f"fill: trying to create tensor with negative dimension {s}: {shape_str(shape)}")
+            raise RuntimeError(f"{op}: Trying to create tensor with negative dimension {s}: {shape_str(shape)}")
+    return shape
+
+
+_C_TYPES = {
+    _dtype.bool: "bool", _dtype.uint8: "uint8_t", _dtype.int8: "int8_t", _dtype.int16: "int16_t",
+    _dtype.int32: "int32_t", _dtype.int64: "int64_t", _dtype.float16: "c10::Half", _dtype.bfloat16: "c10::BFloat16",
+    _dtype.float32: "float", _dtype.float64: "double",
+}
+
+
+def _overflows(value, dt):
+    """PyTorch's scalar overflow rule (c10::overflows): integers must fit (unsigned types also
+    accept negatives down to -max, which wrap); floats must be NaN/inf or within range."""
+    if dt is _dtype.bool or isinstance(value, bool):
+        return False
+    if dt.is_floating_point:
+        v = float(value)
+        return math.isfinite(v) and abs(v) > _dtype.finfo(dt).max
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return True
+        value = int(value)
+    info = _dtype.iinfo(dt)
+    if not dt.is_signed:
+        return value > info.max or -value > info.max
+    return value < info.min or value > info.max
+
+
+def _meta_fill(shape, dtype, value=0):
+    """fill: a new tensor of ``shape`` with every element ``value``.  Output: (shape), dtype."""
+    _check_size(shape, "fill")
+    if not isinstance(value, numbers.Number) or isinstance(value, complex):
+        raise TypeError(f"fill(): argument 'fill_value' must be Number, not {type(value).__name__}")
+    if _overflows(value, dtype):
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPES[dtype]} without overflow")
     return shape, dtype
 
 
 _FILL = def_op("fill", _meta_fill)
-
-
-def _check_size(shape, op):
-    for s in shape:
-        if s < 0:
-            raise RuntimeError(f"{op}: trying to create tensor with negative dimension {s}: {shape_str(shape)}")
-    return shape
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None):
@@ -167,7 +194,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if arr.dtype != dt.np:
         if arr.dtype.kind == "f" and dt.np.kind in "iub" and not np.all(np.isfinite(arr)):
             raise RuntimeError("tensor(): cannot convert non-finite float values to an integer dtype")
-        arr = arr.astype(dt.np)
+        with np.errstate(over="ignore"):  # out-of-range values wrap, as PyTorch's conversion does
+            arr = arr.astype(dt.np)
     else:
         arr = np.array(arr, copy=True)
     dev = as_device(device)
@@ -198,8 +226,9 @@ def from_numpy(ndarray):
         raise TypeError(f"from_numpy(): expected np.ndarray (got {type(ndarray).__name__})")
     _dtype.from_numpy_dtype(ndarray.dtype)
     if any(s < 0 for s in ndarray.strides):
-        raise ValueError("from_numpy(): some of the strides of the given numpy array are negative. "
-                         "This is currently not supported; use array.copy() first.")
+        raise ValueError("At least one stride in the given numpy array is negative, and tensors with negative "
+                         "strides are not currently supported. (You can probably work around this by making a "
+                         "copy of your array  with array.copy().) ")
     if any(s % ndarray.itemsize for s in ndarray.strides):
         raise ValueError("from_numpy(): strides are not a multiple of the element size")
     from .._tensor import _wrap
@@ -211,11 +240,11 @@ def from_numpy(ndarray):
 def _meta_arange(start, end, step, dtype):
     """arange: values start, start+step, ... < end.  Output: (ceil((end-start)/step),)."""
     if step == 0:
-        raise RuntimeError("arange: step must be nonzero")
+        raise RuntimeError("step must be nonzero")
     if not all(math.isfinite(v) for v in (start, end, step)):
         raise RuntimeError(f"arange: unsupported range: {start} -> {end} with step {step}")
     if (end - start) / step < 0:
-        raise RuntimeError(f"arange: upper bound and larger bound inconsistent with step sign "
+        raise RuntimeError(f"upper bound and larger bound inconsistent with step sign "
                            f"(start={start}, end={end}, step={step})")
     return (int(math.ceil((end - start) / step)),), dtype
 
@@ -231,6 +260,9 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     if dtype is None:
         dtype = _dtype.get_default_dtype() if any(isinstance(v, float) for v in vals) else _dtype.int64
     dt, dev = _resolve(dtype, device)
+    if not dt.is_floating_point:
+        # PyTorch converts the bounds and step to the integer type first (so a step of 0.5 is 0).
+        vals = [int(v) for v in vals]
     args = (vals[0], vals[1], vals[2], dt)
     if out is not None:
         return _ARANGE.run_out(args, {}, out)
@@ -264,8 +296,10 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 
 def _meta_eye(n, m, dtype):
     """eye: ones on the main diagonal.  Output: (n, m)."""
-    if n < 0 or m < 0:
-        raise RuntimeError(f"eye: n and m must be non-negative, got n={n}, m={m}")
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     return (n, m), dtype
 
 
@@ -314,6 +348,8 @@ def _legacy_new(cls, args, device, dtype=None):
     dt = dtype or _dtype.get_default_dtype()
     if len(args) == 1 and isinstance(args[0], Tensor):
         t = args[0].to(dt) if dtype is not None else args[0]
+    elif len(args) == 1 and isinstance(args[0], numbers.Number) and not isinstance(args[0], numbers.Integral):
+        raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
     elif len(args) == 1 and not isinstance(args[0], numbers.Integral):
         t = tensor(args[0], dtype=dt, device=device)
     elif all(isinstance(a, numbers.Integral) for a in args):

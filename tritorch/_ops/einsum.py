@@ -71,7 +71,8 @@ def _from_sublists(args):
             elif isinstance(s, numbers.Integral) and 0 <= s < 52:
                 out.append(chr(ord("A") + s) if s < 26 else chr(ord("a") + s - 26))
             else:
-                raise ValueError(f"einsum(): subscript in subscript list is not within the valid range [0, 52), got {s}")
+                raise ValueError(f"einsum(): subscript in subscript list is not within the valid range [0, 52), "
+                                 f"got {s}")
         return "".join(out)
     ops, terms = list(args[0::2]), [conv(s) for s in args[1::2]]
     out = None

@@ -39,9 +39,7 @@ def _is_mask(t):
 
 def _seq_index(k, device):
     """A list / tuple / ndarray used as one index -> an int64 (or bool) tensor."""
-    if isinstance(k, np.ndarray):
-        return _new_tensor(k, device=device)
-    if len(k) == 0:
+    if not isinstance(k, np.ndarray) and len(k) == 0:
         return zeros(0, dtype=_dtype.int64, device=device)
     t = _new_tensor(k, device=device)
     if t.dtype.is_floating_point:
@@ -177,7 +175,8 @@ def _meta_basic_index(t, entries):
 
 _BASIC = def_op("basic_index", _meta_basic_index, view=True)
 
-UnsqueezeBackward1 = type("UnsqueezeBackward1", (_ViewScatterBackward,), {})
+# Named as PyTorch names them; all scatter the gradient back through the same view.
+_UnsqueezeViewBackward = type("UnsqueezeBackward0", (_ViewScatterBackward,), {})
 AliasBackward0 = type("AliasBackward0", (_ViewScatterBackward,), {})
 
 
@@ -186,7 +185,7 @@ def _basic(x, entries):
     v = _BASIC.run_view(x, (entries,), _E)
     if STATE.enabled and x._requires_grad:
         last = entries[-1] if entries else Ellipsis
-        cls = (AliasBackward0 if last is Ellipsis else UnsqueezeBackward1 if last is None else
+        cls = (AliasBackward0 if last is Ellipsis else _UnsqueezeViewBackward if last is None else
                SliceBackward0 if last.__class__ is slice else SelectBackward0)
         n = cls()
         n.in_shape = x._data.shape

@@ -49,7 +49,7 @@ def _cat_ref(tensors):
 def _meta_cat(tensors, dim):
     """cat: join along existing ``dim``.  Output: sizes summed along dim; promoted dtype."""
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if t._data.ndim == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")

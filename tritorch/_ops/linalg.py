@@ -161,6 +161,10 @@ def _node_for(a, b):
 
 def _run(input, other, out, node_cls=None):
     if out is not None:
+        if STATE.enabled and isinstance(input, Tensor) and isinstance(other, Tensor) and (
+                input._requires_grad or other._requires_grad):
+            raise RuntimeError("matmul(): functions with out=... arguments don't support automatic "
+                               "differentiation, but one of the arguments requires grad.")
         return _MATMUL.run_out((input, other), _E, out)
     r = _MATMUL.run((input, other), _E)
     if STATE.enabled and (input._requires_grad or other._requires_grad):

@@ -243,8 +243,9 @@ def div(input, other, *, rounding_mode=None, out=None):
     if out is not None:
         return _DIV.run_out((input, other, rounding_mode), _E, out)
     r = _DIV.run((input, other, rounding_mode), _E)
-    if STATE.enabled and r.dtype.is_floating_point and (
-            (isinstance(input, Tensor) and input._requires_grad) or (isinstance(other, Tensor) and other._requires_grad)):
+    ra = isinstance(input, Tensor) and input._requires_grad
+    rb = isinstance(other, Tensor) and other._requires_grad
+    if STATE.enabled and r.dtype.is_floating_point and (ra or rb):
         n = _ZeroBackward()
         n.shapes = (shape_of(input), shape_of(other))
         record(n, (_g(input), _g(other)), (r,))

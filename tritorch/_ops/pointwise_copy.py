@@ -62,11 +62,22 @@ def _inplace(self, fn, *args, **kw):
         raise RuntimeError(f"output with shape {shape_str(self._data.shape)} doesn't match the broadcast "
                            f"shape {shape_str(r._data.shape)}")
     _COPY.run_inplace(self, (self, r.detach()), _E)
-    if r.grad_fn is not None:
+    _take_history(self, r)
+    return self
+
+
+def _take_history(self, r):
+    """``self`` was overwritten in place with ``r``'s values: make its history ``r``'s.  For a
+    view, the base's history is rebased too (PyTorch's CopySlices), so gradients through the
+    base see the in-place op."""
+    base = self._base
+    if base is not None and (base._requires_grad or r._requires_grad):
+        from .shape_grad import rebase_view_history
+        rebase_view_history(self, r)
+    elif r.grad_fn is not None:
         self.grad_fn = r.grad_fn
         self._output_nr = r._output_nr
         self._requires_grad = True
-    return self
 
 
 # ---- casts ---------------------------------------------------------------------------------------
@@ -116,6 +127,9 @@ def copy_(self, src, non_blocking=False):
         if self.grad_fn is None and self._requires_grad:
             raise RuntimeError(_LEAF_MSG)
         _COPY.run_inplace(self, (self, src.detach()), _E)
+        if self._base is not None:
+            _take_history(self, src.to(self.dtype).expand(self._data.shape))
+            return self
         n = CopyBackwards()
         n.src_shape, n.src_dtype = src._data.shape, src.dtype
         record(n, (self if self._requires_grad else None, src if src._requires_grad else None), (self,))

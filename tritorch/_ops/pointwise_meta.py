@@ -12,11 +12,7 @@ from .._dtype import get_default_dtype
 from ._common import Tensor, broadcast_shapes, promote, shape_str
 
 # PyTorch's ScalarType names, used in messages so users see what PyTorch would print.
-TORCH_NAMES = {
-    _dtype.bool: "Bool", _dtype.uint8: "Byte", _dtype.int8: "Char", _dtype.int16: "Short", _dtype.int32: "Int",
-    _dtype.int64: "Long", _dtype.float16: "Half", _dtype.bfloat16: "BFloat16", _dtype.float32: "Float",
-    _dtype.float64: "Double",
-}
+TORCH_NAMES = _dtype.TORCH_NAMES
 # C++ type names, as some PyTorch messages print them ("expected dtype float ... got dtype double").
 _C_NAMES = {
     _dtype.bool: "bool", _dtype.uint8: "unsigned char", _dtype.int8: "signed char", _dtype.int16: "short int",

@@ -6,7 +6,7 @@ Every registry op here takes ``seed`` and ``offset`` attrs from a `Generator` (s
 generator.py), which advances its offset by the number of values drawn only after the op
 succeeded.  Samplers have no useful derivative: functions of tensors that require grad
 return results whose gradient is zero (as PyTorch's ``NormalBackward*`` etc.), and the
-in-place samplers cut the history of a non-leaf like ``fill_``.
+in-place samplers pass a zero gradient to a non-leaf's previous history.
 """
 import numbers
 
@@ -142,7 +142,8 @@ def _meta_multinomial(probs, num_samples, replacement, *, seed, offset):
     if len(sh) not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if not probs.dtype.is_floating_point:
-        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {_SCALAR[probs.dtype.name]}")
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{_SCALAR[probs.dtype.name]}")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
     if not replacement and num_samples > sh[-1]:
@@ -253,8 +254,8 @@ def _sample(op, args, attrs, dev, generator, count, out=None):
     return r
 
 
-def _sample_inplace(self, op, args, attrs, generator, node_name, count=None):
-    """In-place sampler: ``self`` is overwritten (version bumped); autograd history is cut."""
+def _sample_inplace(self, op, args, attrs, generator, node_name):
+    """In-place sampler: ``self`` is overwritten (version bumped); its old history gets a zero gradient."""
     if STATE.enabled and self._requires_grad:
         if self.grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
@@ -267,11 +268,12 @@ def _sample_inplace(self, op, args, attrs, generator, node_name, count=None):
     attrs["seed"] = s
     attrs["offset"] = o
     op.run_inplace(self, args, attrs)
-    gen._advance(self._data.size if count is None else count)
+    gen._advance(self._data.size)
     if STATE.enabled and self._requires_grad:
+        # The edge to self's previous history carries a zero gradient, as PyTorch's in-place samplers do.
         n = _NODES[node_name]()
-        n.shapes = (None,)
-        record(n, (None,), (self,))
+        n.shapes = (self._data.shape,)
+        record(n, (self,), (self,))
     return self
 
 
@@ -284,12 +286,7 @@ def _size_args(size, kw_size, op):
 
 
 def _creation(op, shape, dtype, device, requires_grad, out, generator, attrs, pre=()):
-    dev = as_device(device)
-    if out is not None:
-        r = _sample(op, pre + (shape, dtype if dtype is not None else out.dtype), attrs, dev, generator,
-                    _numel(shape), out)
-    else:
-        r = _sample(op, pre + (shape, dtype), attrs, dev, generator, _numel(shape))
+    r = _sample(op, pre + (shape, dtype), attrs, as_device(device), generator, _numel(shape), out)
     if requires_grad:
         r.requires_grad_(True)
     return r
@@ -384,7 +381,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         for v, nm in ((mean, "mean"), (std, "std")):
             if not isinstance(v, numbers.Real):
                 raise TypeError(f"normal(): argument '{nm}' must be float, not {type(v).__name__}")
-        shape = normalize_shape((size,) if not isinstance(size, numbers.Integral) else (size,), "normal")
+        shape = normalize_shape((size,), "normal")
         dt = _float_dtype(dtype if dtype is not None or out is None else out.dtype)
         return _creation(_NORMAL, shape, dt, device, requires_grad, out, generator, {},
                          pre=(float(mean), float(std)))
@@ -435,8 +432,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
 
 def poisson(input, generator=None):
     """Poisson samples with rates ``input`` (non-negative).  Output: input's shape and dtype."""
-    r = _sample(_POISSON, (input,), {}, input.device if isinstance(input, Tensor) else None, generator,
-                input.numel() if isinstance(input, Tensor) else 0)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"poisson(): argument 'input' must be Tensor, not {type(input).__name__}")
+    r = _sample(_POISSON, (input,), {}, input.device, generator, input.numel())
     return _record_zero("PoissonBackward0", (input,), r)
 
 

@@ -8,7 +8,6 @@ import math
 import numbers
 import warnings
 
-from .. import _dtype
 from ._common import Tensor, def_op, Node, record, STATE, method, check_tensor
 from .pointwise import where
 from .reduction import reduce_shape, norm_dims, expand_back, torch_name, mean

@@ -121,7 +121,8 @@ Tensor.T = property(lambda self: permute(self, list(range(self._data.ndim))[::-1
 
 def _mT(self):
     if self._data.ndim < 2:
-        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self._data.ndim}-D tensor.")
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
+                           f"Got {self._data.ndim}-D tensor.")
     return transpose(self, -2, -1)
 
 

@@ -16,7 +16,7 @@ from .shape_meta import non_overlapping, storage_extent
 
 __all__ = ["ViewBackward0", "UnsafeViewBackward0", "SqueezeBackward0", "UnsqueezeBackward0", "PermuteBackward0",
            "ExpandBackward0", "SliceBackward0", "SelectBackward0", "DiagonalBackward0", "AsStridedBackward0",
-           "view_scatter", "strided_scatter_add"]
+           "CopySlices", "view_scatter", "strided_scatter_add", "rebase_view_history"]
 
 
 class _ReshapeBackward(Node):
@@ -173,3 +173,46 @@ class AsStridedBackward0(Node):
         n = max(storage_extent(in_size, in_stride, in_off), storage_extent(size, stride, off))
         flat = strided_scatter_add(g, n, size, stride, off)
         return (flat.as_strided(in_size, in_stride, in_off),)
+
+
+class CopySlices(Node):
+    """Base's history after an in-place op wrote ``result`` into its view region.
+
+    Inputs: (the base's previous history, ``result``).  The base gradient keeps
+    everything outside the region; the region's gradient flows to ``result``.
+    """
+
+    def backward(self, g):
+        base_geom, view_geom, n = self.base_geom, self.view_geom, self.numel
+        flat = strided_scatter_add(g, n, *base_geom)
+        g_view = flat.as_strided(*view_geom)
+        need_base, need_res = self.needs_input_grad
+        g_base = None
+        if need_base:
+            g_base = (flat - strided_scatter_add(g_view, n, *view_geom)).as_strided(*base_geom)
+        return g_base, (g_view.clone() if need_res else None)
+
+
+def rebase_view_history(view, result):
+    """After ``view`` (a view of ``view._base``) was overwritten in place with ``result``'s
+    values: give the base a `CopySlices` history and ``view`` a history through the base,
+    so gradients through either see the in-place op (PyTorch's CopySlices).
+
+    For `_inplace` helpers: call instead of copying ``result.grad_fn`` onto ``view``.
+    """
+    base = view._base
+    if base.grad_fn is None and base._requires_grad:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    base_geom = (base._data.shape, base.stride(), base.storage_offset())
+    view_geom = (view._data.shape, view.stride(), view.storage_offset())
+    if not non_overlapping(base_geom[0], base_geom[1]) or not non_overlapping(view_geom[0], view_geom[1]):
+        raise RuntimeError("in-place operation on a view whose elements overlap in memory (e.g. from expand) "
+                           "is not differentiable; clone() it first")
+    n = CopySlices()
+    n.base_geom, n.view_geom = base_geom, view_geom
+    n.numel = max(storage_extent(*base_geom), storage_extent(*view_geom))
+    record(n, (base if base._requires_grad else None, result), (base,))
+    a = AsStridedBackward0()
+    a.in_geom, a.out_geom = base_geom, view_geom
+    record(a, (base,), (view,))
+    return view
