@@ -7,20 +7,10 @@ half types accumulate in float32 and round once.  Index tensors smaller than the
 (allowed by gather/scatter outside ``dim``) address the leading corner, as in PyTorch.
 """
 import numpy as np
-import ml_dtypes
+
+from .pointwise_unary import compute_dtype, _up
 
 _FULL = slice(None)
-_HALF = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16))
-_F32 = np.dtype(np.float32)
-
-
-def compute_dtype(dt):
-    """The dtype arithmetic runs in for storage dtype ``dt`` (half types: float32)."""
-    return _F32 if dt in _HALF else dt
-
-
-def _up(x):
-    return x.astype(_F32) if isinstance(x, np.ndarray) and x.dtype in _HALF else x
 
 
 def check_bounds(idx, n, dim, op="", allow_negative=True):

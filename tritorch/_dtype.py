@@ -72,6 +72,11 @@ TORCH_NAMES = {
     bool: "Bool", uint8: "Byte", int8: "Char", int16: "Short", int32: "Int", int64: "Long",
     float16: "Half", bfloat16: "BFloat16", float32: "Float", float64: "Double",
 }
+# C++ type names, as other PyTorch messages print them ("expected m1 and m2 ... float != double").
+C_NAMES = {
+    bool: "bool", uint8: "unsigned char", int8: "signed char", int16: "short int", int32: "int",
+    int64: "long int", float16: "c10::Half", bfloat16: "c10::BFloat16", float32: "float", float64: "double",
+}
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 
 

@@ -153,6 +153,7 @@ class OpDef:
         raw = array_api(st.device.type).view(st.buf, shape, strides, offset, t.dtype)
         v = _Tensor._make(raw, st)
         v._base = t._base if t._base is not None else t
+        v._offset = offset
         return v
 
     def run_out(self, args, attrs, out):

@@ -21,13 +21,21 @@ __all__ = ["Tensor", "Storage"]
 class Storage:
     """Memory shared by a tensor and its views: root array, device, version counter."""
 
-    __slots__ = ("root", "device", "version", "_buf")
+    __slots__ = ("root", "device", "version", "_buf", "_buf_address")
 
     def __init__(self, root, device):
         self.root = root
         self.device = device
         self.version = 0
         self._buf = None
+        self._buf_address = None
+
+    @property
+    def buf_address(self):
+        a = self._buf_address
+        if a is None:
+            a = self._buf_address = _registry.array_api(self.device.type).address(self.buf)
+        return a
 
     @property
     def buf(self):
@@ -51,7 +59,7 @@ class Tensor:
     """
 
     __slots__ = ("_data", "_storage", "_requires_grad", "grad", "grad_fn", "_output_nr", "_base",
-                 "_grad_acc", "_extra", "__weakref__")
+                 "_grad_acc", "_extra", "_offset", "__weakref__")
     __array_priority__ = 1000
 
     def __new__(cls, *args, device=None):
@@ -70,12 +78,14 @@ class Tensor:
         t._base = None
         t._grad_acc = None
         t._extra = None
+        t._offset = None
         return t
 
     def _set_raw(self, raw):
         """Point this tensor at fresh memory (resize for `out=`); bumps version."""
         v = self._storage.version
         self._data = raw
+        self._offset = None
         self._storage = Storage(raw, self._storage.device)
         self._storage.version = v + 1
 
@@ -140,8 +150,13 @@ class Tensor:
         return s[_wrap_dim(dim, self._data.ndim, "stride")]
 
     def storage_offset(self):
-        api = _registry.array_api(self._storage.device.type)
-        return (api.address(self._data) - api.address(self._storage.buf)) // self._data.dtype.itemsize
+        # Views record their offset when made (see OpDef.run_view); others compute it once.
+        o = self._offset
+        if o is None:
+            st = self._storage
+            api = _registry.array_api(st.device.type)
+            o = self._offset = (api.address(self._data) - st.buf_address) // self._data.dtype.itemsize
+        return o
 
     def data_ptr(self):
         return _registry.array_api(self._storage.device.type).address(self._data)
@@ -396,6 +411,7 @@ class Tensor:
             raise TypeError(f"data must be a Tensor, got {type(other).__name__}")
         self._data = other._data
         self._storage = other._storage
+        self._offset = other._offset
 
     def detach(self):
         """A new tensor sharing storage (and version counter) with self, out of the graph."""
@@ -546,7 +562,7 @@ def _contiguous_strides(shape):
 
 def _wrap_dim(dim, ndim, op="dim"):
     """Normalise a possibly negative dim; IndexError naming the valid range."""
-    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+    if dim.__class__ is not int and (not isinstance(dim, numbers.Integral) or isinstance(dim, bool)):
         raise TypeError(f"{op}(): argument 'dim' must be int, not {type(dim).__name__}")
     n = ndim if ndim > 0 else 1
     if dim < -n or dim >= n:
@@ -576,6 +592,7 @@ def _wrap(raw, device):
     t._base = None
     t._grad_acc = None
     t._extra = None
+    t._offset = None
     return t
 
 

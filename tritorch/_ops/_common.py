@@ -115,6 +115,11 @@ def normalize_shape(args, op="view"):
     """Accept f(2, 3) and f((2, 3)) / f([2, 3]) / f(Size) spellings."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = args[0]
+    for a in args:
+        if a.__class__ is not int:
+            break
+    else:
+        return tuple(args)
     out = []
     for a in args:
         if isinstance(a, Tensor):

@@ -9,21 +9,15 @@ is a differentiable tensor op, so gradients (and double backward) come for free.
 Ellipsis dims become labels of their own, right-aligned across operands, and broadcast
 (size 1 against n) like PyTorch's.
 """
+import math
 import numbers
 
+from .._dtype import TORCH_NAMES
 from ._common import Tensor
 
 __all__ = ["einsum", "tensordot"]
 
-_SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
-
-def _prod(shape):
-    n = 1
-    for s in shape:
-        n *= s
-    return n
 
 
 def _sort_key(label):
@@ -104,8 +98,8 @@ def einsum(*args):
         raise RuntimeError("einsum(): must provide at least one operand")
     for x in operands[1:]:
         if x.dtype is not operands[0].dtype:
-            raise RuntimeError(f"expected scalar type {_SCALAR[operands[0].dtype.name]} but found "
-                               f"{_SCALAR[x.dtype.name]}")
+            raise RuntimeError(f"expected scalar type {TORCH_NAMES[operands[0].dtype]} but found "
+                               f"{TORCH_NAMES[x.dtype]}")
     eq = equation.replace(" ", "")
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
@@ -265,9 +259,9 @@ def _contract(a, la, b, lb, later):
     sa, sb = a._data.shape, b._data.shape
     left_sizes = sa[nbt:nbt + len(left)]
     right_sizes = sb[nbt + len(contr):]
-    k = _prod(sa[nbt + len(left):])
-    a3 = a.reshape(sa[:nbt] + (_prod(left_sizes), k))
-    b3 = b.reshape(sb[:nbt] + (k, _prod(right_sizes)))
+    k = math.prod(sa[nbt + len(left):])
+    a3 = a.reshape(sa[:nbt] + (math.prod(left_sizes), k))
+    b3 = b.reshape(sb[:nbt] + (k, math.prod(right_sizes)))
     r = a3 @ b3
     r = r.reshape(r._data.shape[:nbt] + tuple(left_sizes) + tuple(right_sizes))
     return r, batch + left + right
@@ -305,9 +299,9 @@ def tensordot(a, b, dims=2, out=None):
     fb = [i for i in range(nb) if i not in wb]
     free_a = tuple(a._data.shape[i] for i in fa)
     free_b = tuple(b._data.shape[i] for i in fb)
-    k = _prod(a._data.shape[i] for i in wa)
-    at = a.permute(fa + wa).reshape(_prod(free_a), k)
-    bt = b.permute(wb + fb).reshape(k, _prod(free_b))
+    k = math.prod(a._data.shape[i] for i in wa)
+    at = a.permute(fa + wa).reshape(math.prod(free_a), k)
+    bt = b.permute(wb + fb).reshape(k, math.prod(free_b))
     r = (at @ bt).reshape(free_a + free_b)
     if out is not None:
         from .linalg import _write_out

@@ -8,8 +8,10 @@ it; the ``add*`` family composes it with pointwise ops.  Its backward is written
 ``matmul`` itself (dA = dC @ B^T, dB = A^T @ dC, broadcast batch dims summed back), so
 double backward works.
 """
+import math
 import numbers
 
+from .._dtype import TORCH_NAMES, C_NAMES
 from .. import _dtype
 from .._registry import array_api
 from ._common import Tensor, def_op, Node, record, STATE, shape_str
@@ -20,19 +22,7 @@ __all__ = ["matmul", "mm", "bmm", "dot", "vdot", "mv", "outer", "ger", "inner", 
            "addbmm", "addr", "einsum", "tensordot"]
 _E = {}
 
-# PyTorch's spellings of dtypes in its error messages.
-_CTYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-          "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-          "uint8": "unsigned char", "bool": "bool"}
-_SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
-
-def _prod(shape):
-    n = 1
-    for s in shape:
-        n *= s
-    return n
 
 
 def _batch_broadcast(sa, sb):
@@ -72,15 +62,15 @@ def _meta_matmul(a, b):
         kind = "bmm"
     if ta is not tb:
         if kind == "dot":
-            raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_SCALAR[ta.name]} "
-                               f"and {_SCALAR[tb.name]}")
+            raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {TORCH_NAMES[ta]} "
+                               f"and {TORCH_NAMES[tb]}")
         if kind == "mv":
-            raise RuntimeError(f"addmv input tensors must have the same dtype, but got {_SCALAR[tb.name]}, "
-                               f"{_SCALAR[ta.name]}, and {_SCALAR[tb.name]}")
+            raise RuntimeError(f"addmv input tensors must have the same dtype, but got {TORCH_NAMES[tb]}, "
+                               f"{TORCH_NAMES[ta]}, and {TORCH_NAMES[tb]}")
         if kind == "mm":
-            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_CTYPE[ta.name]} != "
-                               f"{_CTYPE[tb.name]}")
-        raise RuntimeError(f"expected scalar type {_SCALAR[ta.name]} but found {_SCALAR[tb.name]}")
+            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {C_NAMES[ta]} != "
+                               f"{C_NAMES[tb]}")
+        raise RuntimeError(f"expected scalar type {TORCH_NAMES[ta]} but found {TORCH_NAMES[tb]}")
     if ta is _dtype.bool:
         kernel = {"dot": "dot", "mv": "addmv_impl_cpu", "mm": "addmm_impl_cpu_", "bmm": "bmm"}[kind]
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
@@ -90,19 +80,19 @@ def _meta_matmul(a, b):
                                f"same number of elements, but got {sa[0]} and {sb[0]} elements respectively")
         return (), ta
     if kind == "mv":
-        rows = _prod(sa[:-1])
+        rows = math.prod(sa[:-1])
         if sa[-1] != sb[0]:
             raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{sa[-1]}), vec ({sb[0]})")
         return sa[:-1], ta
     if kind == "mm":
-        rows = _prod(sa[:-1]) if da > 1 else 1
+        rows = math.prod(sa[:-1]) if da > 1 else 1
         if sa[-1] != sb[0]:
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{sa[-1]} and "
                                f"{sb[0]}x{sb[1]})")
         return sa[:-1] + (sb[1],), ta
     batch = _batch_broadcast(sa[:-2], sb[:-2])
     if sa[-1] != sb[-2]:
-        nb = _prod(batch)
+        nb = math.prod(batch)
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{nb}, {sa[-1]}] but "
                            f"got: [{nb}, {sb[-2]}].")
     return batch + (sa[-2:-1] if da > 1 else ()) + (sb[-1],), ta
@@ -209,7 +199,7 @@ def bmm(input, mat2, *, out=None):
     if mat2._data.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
     if input.dtype is not mat2.dtype:
-        raise RuntimeError(f"expected scalar type {_SCALAR[input.dtype.name]} but found {_SCALAR[mat2.dtype.name]}")
+        raise RuntimeError(f"expected scalar type {TORCH_NAMES[input.dtype]} but found {TORCH_NAMES[mat2.dtype]}")
     (b1, _, k1), (b2, k2, _) = input._data.shape, mat2._data.shape
     if b1 != b2 or k1 != k2:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{b1}, {k1}] but got: "
@@ -306,8 +296,8 @@ def _scaled_add(prod, input, beta, alpha, op, out):
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if input.dtype is not prod.dtype:
-        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_SCALAR[input.dtype.name]} and "
-                           f"{_SCALAR[prod.dtype.name]}")
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {TORCH_NAMES[input.dtype]} and "
+                           f"{TORCH_NAMES[prod.dtype]}")
     _check_expand(input._data.shape, prod._data.shape)
     for name, v in (("beta", beta), ("alpha", alpha)):
         if not isinstance(v, numbers.Number):

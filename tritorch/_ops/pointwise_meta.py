@@ -14,11 +14,7 @@ from ._common import Tensor, broadcast_shapes, promote, shape_str
 # PyTorch's ScalarType names, used in messages so users see what PyTorch would print.
 TORCH_NAMES = _dtype.TORCH_NAMES
 # C++ type names, as some PyTorch messages print them ("expected dtype float ... got dtype double").
-_C_NAMES = {
-    _dtype.bool: "bool", _dtype.uint8: "unsigned char", _dtype.int8: "signed char", _dtype.int16: "short int",
-    _dtype.int32: "int", _dtype.int64: "long int", _dtype.float16: "c10::Half", _dtype.bfloat16: "c10::BFloat16",
-    _dtype.float32: "float", _dtype.float64: "double",
-}
+_C_NAMES = _dtype.C_NAMES
 SUB_BOOL_MSG = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert "
                 "a mask, use the `~` or `logical_not()` operator instead.")
 NEG_BOOL_MSG = ("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a "

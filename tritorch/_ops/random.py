@@ -10,6 +10,7 @@ in-place samplers pass a zero gradient to a non-leaf's previous history.
 """
 import numbers
 
+from .._dtype import TORCH_NAMES, C_NAMES
 from .. import _dtype
 from .._device import as_device
 from ._common import Tensor, def_op, Node, record, STATE, broadcast_shapes, normalize_shape, promote, shape_str
@@ -20,11 +21,6 @@ __all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", 
            "default_generator", "rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial",
            "poisson", "rand_like", "randn_like", "randint_like"]
 
-_SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-           "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-_CTYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-          "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-          "uint8": "unsigned char", "bool": "bool"}
 # Largest integer each float dtype holds exactly: random_()'s default upper bound.
 _FLOAT_DIGITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
 
@@ -49,12 +45,12 @@ def _check_shape(shape):
 
 def _need_float(dtype, kernel):
     if not dtype.is_floating_point:
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_SCALAR[dtype.name]}'")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{TORCH_NAMES[dtype]}'")
 
 
 def _continuous(dtype, name, spelling):
     if not dtype.is_floating_point:
-        tn = _CTYPE[dtype.name] if spelling == "c" else _SCALAR[dtype.name]
+        tn = C_NAMES[dtype] if spelling == "c" else TORCH_NAMES[dtype]
         raise RuntimeError(f"{name} distribution is a continuous probability distribution. dtype must be a floating "
                            f"point but you specified {tn}")
 
@@ -102,9 +98,9 @@ def _meta_random(shape, dtype, *, low, high, seed, offset):
         lo, hi = info.min, info.max
     if lo is not None:
         if low < lo or low > hi:
-            raise RuntimeError(f"from is out of bounds for {_CTYPE[dtype.name]}")
+            raise RuntimeError(f"from is out of bounds for {C_NAMES[dtype]}")
         if high - 1 > hi or high - 1 < lo:
-            raise RuntimeError(f"to - 1 is out of bounds for {_CTYPE[dtype.name]}")
+            raise RuntimeError(f"to - 1 is out of bounds for {C_NAMES[dtype]}")
     return shape, dtype
 
 
@@ -143,7 +139,7 @@ def _meta_multinomial(probs, num_samples, replacement, *, seed, offset):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if not probs.dtype.is_floating_point:
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
-                           f"{_SCALAR[probs.dtype.name]}")
+                           f"{TORCH_NAMES[probs.dtype]}")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
     if not replacement and num_samples > sh[-1]:

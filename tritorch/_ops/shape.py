@@ -180,6 +180,7 @@ def _rebase_inplace_view(self, v):
     if STATE.enabled and self._requires_grad and self.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     self._data = v._data
+    self._offset = v._offset
     if v.grad_fn is not None:
         self.grad_fn, self._output_nr = v.grad_fn, v._output_nr
     return self
