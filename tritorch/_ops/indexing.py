@@ -19,6 +19,7 @@ from .. import _dtype
 from ._common import Tensor, def_op, Node, record, STATE, broadcast_shapes, method, shape_str
 from .shape_grad import SliceBackward0, SelectBackward0, _ViewScatterBackward
 from .pointwise import sum_to, _inplace, _COPY
+from .pointwise_copy import _take_history
 from .creation import full, zeros, tensor as _new_tensor
 from . import gather_scatter
 from .gather_scatter import *  # noqa: F401,F403
@@ -455,7 +456,14 @@ def setitem(self, key, value):
     if grad:
         n = CopySlices()
         n.key, n.vshape, n.stripped = key, value._data.shape, stripped
-        record(n, (self if self._requires_grad else None, value if value._requires_grad else None), (self,))
+        inputs = (self if self._requires_grad else None, value if value._requires_grad else None)
+        if self._base is None:
+            record(n, inputs, (self,))
+        else:
+            # self is a view: its base must see the write too (x[0][1] = v).
+            r = self.detach()
+            record(n, inputs, (r,))
+            _take_history(self, r)
 
 
 Tensor.__getitem__ = getitem
