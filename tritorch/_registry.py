@@ -20,7 +20,7 @@ import importlib
 
 from ._dtype import can_cast, TORCH_NAMES
 
-__all__ = ["OpDef", "def_op", "OPS", "array_api", "impl_for", "call"]
+__all__ = ["OpDef", "def_op", "OPS", "array_api", "impl_for", "call", "split_args"]
 
 OPS = {}
 _BACKEND_MODULES = {"cpu": "tritorch.cpu_fallback", "cuda": "tritorch.kernels"}
@@ -63,47 +63,41 @@ def impl_for(op, device_type):
     return fn
 
 
-def _fmt_device(d):
-    return str(d)
+def _mixed(name, a, b):
+    raise RuntimeError(f"{name}: expected all tensors to be on the same device, but found at least two "
+                       f"devices, {a} and {b}")
 
 
-def common_device(name, args):
-    """The device shared by every Tensor in ``args`` (one level of list nesting)."""
+def split_args(name, args):
+    """``(device, raw_args)``: the device every Tensor in ``args`` shares (one level of list
+    nesting, as in ``cat``), and ``args`` with Tensors replaced by their raw arrays."""
     T = _Tensor
     dev = None
+    raw = []
     for a in args:
         if isinstance(a, T):
             d = a._storage.device
-            if dev is None:
+            if d is not dev:
+                if dev is not None:
+                    _mixed(name, dev, d)
                 dev = d
-            elif d is not dev:
-                raise RuntimeError(
-                    f"{name}: expected all tensors to be on the same device, but found at least two "
-                    f"devices, {_fmt_device(dev)} and {_fmt_device(d)}")
-        elif a.__class__ is list or a.__class__ is tuple:
+            raw.append(a._data)
+        elif (a.__class__ is list or a.__class__ is tuple) and any(isinstance(x, T) for x in a):
+            items = []
             for x in a:
                 if isinstance(x, T):
                     d = x._storage.device
-                    if dev is None:
+                    if d is not dev:
+                        if dev is not None:
+                            _mixed(name, dev, d)
                         dev = d
-                    elif d is not dev:
-                        raise RuntimeError(
-                            f"{name}: expected all tensors to be on the same device, but found at least "
-                            f"two devices, {_fmt_device(dev)} and {_fmt_device(d)}")
-    return dev
-
-
-def _raw(args):
-    T = _Tensor
-    out = []
-    for a in args:
-        if isinstance(a, T):
-            out.append(a._data)
-        elif (a.__class__ is list or a.__class__ is tuple) and any(isinstance(x, T) for x in a):
-            out.append([x._data if isinstance(x, T) else x for x in a])
+                    items.append(x._data)
+                else:
+                    items.append(x)
+            raw.append(items)
         else:
-            out.append(a)
-    return out
+            raw.append(a)
+    return dev, raw
 
 
 class OpDef:
@@ -127,10 +121,11 @@ class OpDef:
 
     def run(self, args, attrs, device=None):
         """Validate, allocate, dispatch; returns a Tensor (or tuple of Tensors)."""
-        dev = common_device(self.name, args) or device
+        dev, raw = split_args(self.name, args)
         spec = self.meta(*args, **attrs)
+        if dev is None:
+            dev = device
         fn = self.impls.get(dev.type) or impl_for(self, dev.type)
-        raw = _raw(args)
         wrap = _wrap
         if self.dynamic:
             res = fn(*raw, **attrs)
@@ -161,11 +156,15 @@ class OpDef:
         outs = out if self.nout > 1 else (out,)
         if len(outs) != self.nout or not all(isinstance(o, _Tensor) for o in outs):
             raise TypeError(f"{self.name}(): argument 'out' must be {'a tuple of ' + str(self.nout) + ' Tensors' if self.nout > 1 else 'a Tensor'}")
-        dev = common_device(self.name, list(args) + [list(outs)])
+        dev, raw = split_args(self.name, args)
+        for o in outs:
+            if dev is None:
+                dev = o._storage.device
+            elif o._storage.device is not dev:
+                _mixed(self.name, dev, o._storage.device)
         spec = self.meta(*args, **attrs)
         specs = spec if self.nout > 1 else (spec,)
         fn = self.impls.get(dev.type) or impl_for(self, dev.type)
-        raw = _raw(args)
         api = array_api(dev.type)
         targets = []
         for o, (shape, dt) in zip(outs, specs):
@@ -184,7 +183,7 @@ class OpDef:
 
     def run_inplace(self, self_tensor, args, attrs):
         """In-place variant: the result must have ``self_tensor``'s shape; bumps its version."""
-        common_device(self.name, args)
+        _, raw = split_args(self.name, args)
         shape, dt = self.meta(*args, **attrs)
         s = self_tensor._data.shape
         if tuple(shape) != s:
@@ -196,7 +195,7 @@ class OpDef:
                                f"type {TORCH_NAMES[sdt]}")
         dev = self_tensor._storage.device
         fn = self.impls.get(dev.type) or impl_for(self, dev.type)
-        fn(self_tensor._data, *_raw(args), **attrs)
+        fn(self_tensor._data, *raw, **attrs)
         self_tensor._storage.version += 1
         return self_tensor
 
