@@ -41,12 +41,20 @@ def cases(tt, torch):
     ]
 
 
-def time_us(fn, min_time=0.2, repeat=7):
-    """Median over ``repeat`` runs of the per-call time in microseconds (after warm-up)."""
-    for _ in range(100):
-        fn()
-    n = 1
-    while timeit.timeit(fn, number=n) < min_time / 10:
-        n *= 2
-    runs = timeit.repeat(fn, number=n, repeat=repeat)
-    return float(np.median(runs)) / n * 1e6
+def time_pair_us(f_a, f_b, min_time=0.05, repeat=15):
+    """Median per-call times (microseconds) of two callables, measured in alternating rounds
+    so that both see the same machine load (these machines are shared and noisy)."""
+    for f in (f_a, f_b):
+        for _ in range(100):
+            f()
+    ns = []
+    for f in (f_a, f_b):
+        n = 1
+        while timeit.timeit(f, number=n) < min_time:
+            n *= 2
+        ns.append(n)
+    runs = ([], [])
+    for _ in range(repeat):
+        for i, f in enumerate((f_a, f_b)):
+            runs[i].append(timeit.timeit(f, number=ns[i]) / ns[i] * 1e6)
+    return float(np.median(runs[0])), float(np.median(runs[1]))

@@ -19,17 +19,18 @@ import tabulate  # noqa: E402
 import torch  # noqa: E402
 
 import tritorch as tt  # noqa: E402
-from perf.overhead import cases, time_us  # noqa: E402
+from perf.overhead import cases, time_pair_us  # noqa: E402
 
 
 def main():
     torch.set_num_threads(1)
     rows = []
     for name, f_tt, f_torch in cases(tt, torch):
-        t_tt, t_torch = time_us(f_tt), time_us(f_torch)
+        t_tt, t_torch = time_pair_us(f_tt, f_torch)
         rows.append([name, f"{t_tt:.2f}", f"{t_torch:.2f}", f"{t_tt / t_torch:.2f}x"])
     table = tabulate.tabulate(rows, headers=["case", "tritorch (us)", "PyTorch (us)", "ratio"], tablefmt="github")
-    header = (f"# Host overhead per op, cpu\n\nMedian time per call, tiny tensors. PyTorch {torch.__version__} "
+    header = (f"# Host overhead per op, cpu\n\nMedian time per call over 15 alternating rounds (tritorch, "
+              f"PyTorch, tritorch, ...), tiny tensors. PyTorch {torch.__version__} "
               f"eager CPU measured in the same process; Python {platform.python_version()}, numpy "
               f"{__import__('numpy').__version__}, {platform.processor() or platform.machine()}. "
               "OMP_NUM_THREADS=OPENBLAS_NUM_THREADS=MKL_NUM_THREADS=1 and torch.set_num_threads(1) "

@@ -151,7 +151,8 @@ def expand_back(g, in_shape, dims, keepdim):
     """Broadcast a reduced gradient back to ``in_shape``."""
     if g._data.shape == in_shape:
         return g
-    if not keepdim and dims and len(in_shape):
+    # A full reduction's 0-d gradient expands directly (expand prepends dims).
+    if not keepdim and dims and len(in_shape) and g._data.ndim:
         shape = list(in_shape)
         for d in dims:
             shape[d] = 1
