@@ -270,12 +270,16 @@ def _wrap(dim, x, op):
 @method()
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     """``out[i][j][k] = input[index[i][j][k]][j][k]`` (dim=0).  Output: index.shape.  int64 index."""
-    d = _wrap(dim, input, "gather")
+    return _select_by_index(_GATHER, GatherBackward0, input, _wrap(dim, input, "gather"), index, out)
+
+
+def _select_by_index(op, node_cls, input, d, index, out):
+    """gather / index_select: read ``input`` at ``index`` along ``d``; gradient scatters back."""
     if out is not None:
-        return _GATHER.run_out((input, d, index), _E, out)
-    r = _GATHER.run((input, d, index), _E)
+        return op.run_out((input, d, index), _E, out)
+    r = op.run((input, d, index), _E)
     if STATE.enabled and input._requires_grad:
-        n = GatherBackward0()
+        n = node_cls()
         n.in_shape, n.dim, n.index = input._data.shape, d, index
         record(n, (input,), (r,))
     return r
@@ -338,15 +342,8 @@ def scatter_add_(self, dim, index, src):
 @method()
 def index_select(input, dim, index, *, out=None):
     """The slices ``index`` (1-d int64/int32) along ``dim``.  Output: size(dim) = len(index)."""
-    d = _wrap(dim, input, "index_select")
-    if out is not None:
-        return _INDEX_SELECT.run_out((input, d, index), _E, out)
-    r = _INDEX_SELECT.run((input, d, index), _E)
-    if STATE.enabled and input._requires_grad:
-        n = IndexSelectBackward0()
-        n.in_shape, n.dim, n.index = input._data.shape, d, index
-        record(n, (input,), (r,))
-    return r
+    return _select_by_index(_INDEX_SELECT, IndexSelectBackward0, input, _wrap(dim, input, "index_select"), index,
+                            out)
 
 
 @method()

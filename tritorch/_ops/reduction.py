@@ -13,7 +13,7 @@ from .. import _dtype
 from .._dtype import get_default_dtype
 from ._common import Tensor, def_op, Node, record, STATE, reduce_dims, method, wrap_dim, check_tensor
 from .pointwise import where, maximum, minimum
-from .sort_index import return_type, index_backward, evenly_distribute
+from .sort_index import return_type, index_backward, evenly_distribute, values_indices
 
 __all__ = ["sum", "nansum", "mean", "nanmean", "prod", "amax", "amin", "max", "min", "argmax", "argmin",
            "aminmax", "all", "any", "count_nonzero", "logsumexp"]
@@ -343,16 +343,7 @@ def _max_min(name, amax_op, dim_op, full_node, dim_node, binary, rt, input, dim,
             record(n, (input,), (r,))
         return r
     d = wrap_dim(dim, input._data.ndim, name)
-    if out is not None:
-        dim_op.run_out((input, d, keepdim), _E, tuple(out))
-        return rt(*out)
-    v, i = dim_op.run((input, d, keepdim), _E)
-    if STATE.enabled and input._requires_grad and v.dtype.is_floating_point:
-        n = dim_node()
-        n.save_for_backward(i)
-        n.dim, n.keepdim, n.in_shape = d, keepdim, input._data.shape
-        record(n, (input,), (v, None))
-    return rt(v, i)
+    return values_indices(dim_op, dim_node, rt, input, (d, keepdim), d, keepdim, out)
 
 
 @method()

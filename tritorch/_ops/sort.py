@@ -7,7 +7,7 @@ stable).  Values' gradients flow back through the returned indices
 """
 from .. import _dtype
 from ._common import Tensor, def_op, Node, record, STATE, method, wrap_dim, check_tensor
-from .sort_index import return_type, index_backward, evenly_distribute
+from .sort_index import return_type, index_backward, evenly_distribute, values_indices as _select
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median"]
 _E = {}
@@ -101,20 +101,6 @@ class MedianBackward0(Node):
     def backward(self, g):
         x, out = self.saved_tensors
         return (evenly_distribute(g, x, out),)
-
-
-def _select(op, node_cls, rt, input, args, dim, keepdim, out):
-    """Run a (values, indices) op and record the index-scatter gradient for values."""
-    if out is not None:
-        op.run_out((input,) + args, _E, tuple(out))
-        return rt(*out)
-    v, i = op.run((input,) + args, _E)
-    if STATE.enabled and input._requires_grad and v.dtype.is_floating_point:
-        n = node_cls()
-        n.save_for_backward(i)
-        n.dim, n.keepdim, n.in_shape = dim, keepdim, input._data.shape
-        record(n, (input,), (v, None))
-    return rt(v, i)
 
 
 @method()

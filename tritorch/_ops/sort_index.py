@@ -106,3 +106,17 @@ def evenly_distribute(g, x, value):
     (NaN elements when ``value`` is NaN), as PyTorch's ``evenly_distribute_backward``."""
     mask = (x == value).logical_or(x.isnan().logical_and(value.isnan())).to(g.dtype)
     return mask * (g / mask.sum())
+
+
+def values_indices(op, node_cls, rt, input, args, dim, keepdim, out):
+    """Run a (values, indices) op and record the index-scatter gradient for values."""
+    if out is not None:
+        op.run_out((input,) + args, _E, tuple(out))
+        return rt(*out)
+    v, i = op.run((input,) + args, _E)
+    if STATE.enabled and input._requires_grad and v.dtype.is_floating_point:
+        n = node_cls()
+        n.save_for_backward(i)
+        n.dim, n.keepdim, n.in_shape = dim, keepdim, input._data.shape
+        record(n, (input,), (v, None))
+    return rt(v, i)
