@@ -6,13 +6,14 @@ through any view bump the version every view sees.  Op methods (`add`, `sum`, `v
 autograd entry points.
 """
 import numbers
+import weakref
 
 import numpy as np
 
 from . import _dtype, _registry
 from ._device import device as _device_cls, as_device, CPU
 from ._size import Size
-from .autograd.grad_mode import STATE
+from .autograd.grad_mode import no_grad
 from .autograd.graph import RemovableHandle
 
 __all__ = ["Tensor", "Storage"]
@@ -264,7 +265,7 @@ class Tensor:
     def __bool__(self):
         if self._data.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with more than one value is ambiguous" if self._data.size
+                "Boolean value of Tensor with more than one value is ambiguous" if self._data.size
                 else "Boolean value of Tensor with no values is ambiguous")
         return bool(self.item())
 
@@ -304,7 +305,7 @@ class Tensor:
         if not self.is_leaf:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
                                "protocol at the moment.")
-        with _NoGrad():
+        with no_grad():
             r = self.clone()
         r._requires_grad = self._requires_grad
         cls = type(self)
@@ -435,7 +436,7 @@ class Tensor:
             return
         ex["retains_grad"] = True
         retains = self.grad_fn.__dict__.setdefault("_retains", {})
-        retains[self._output_nr] = _weakref(self)
+        retains[self._output_nr] = weakref.ref(self)
 
     def _retain(self, g):
         """Engine callback for `retain_grad`: accumulate a non-leaf's gradient into ``.grad``."""
@@ -443,7 +444,7 @@ class Tensor:
         if self.grad is None:
             self.grad = g.clone()
         else:
-            with _NoGrad():
+            with no_grad():
                 self.grad = self.grad + g
 
     @property
@@ -504,7 +505,7 @@ class Tensor:
         elif create_graph:
             self.grad = self.grad + g
         else:
-            with _NoGrad():
+            with no_grad():
                 self.grad.add_(g.detach())
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
@@ -526,20 +527,6 @@ def _grad_to_shape(g, shape):
 
 def _accepts_requires_grad(cls):
     return getattr(cls, "_accepts_requires_grad", False)
-
-
-class _NoGrad:
-    def __enter__(self):
-        self.prev = STATE.enabled
-        STATE.enabled = False
-
-    def __exit__(self, *exc):
-        STATE.enabled = self.prev
-
-
-def _weakref(t):
-    import weakref
-    return weakref.ref(t)
 
 
 def _rebuild(arr, dev, requires_grad, cls=None):

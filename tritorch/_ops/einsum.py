@@ -108,7 +108,7 @@ def einsum(*args):
     if len(terms) < len(operands):
         raise RuntimeError("einsum(): more operands were provided than specified in the equation")
 
-    labels, starts, pos, max_ell = [], [], 0, 0
+    labels, pos, max_ell = [], 0, 0
     for k, (t, x) in enumerate(zip(terms, operands)):
         lab, n_ell = _parse_term(t, pos, x._data.ndim, k)
         labels.append(lab)

@@ -82,8 +82,13 @@ def _take_history(self, r):
 
 # ---- casts ---------------------------------------------------------------------------------------
 class ToCopyBackward0(Node):
+    """Backward of a cast and/or device move: the gradient goes back to the source's dtype
+    (and device, when ``src_device`` is set)."""
+
+    src_device = None
+
     def backward(self, g):
-        return (g.to(self.src_dtype),)
+        return (g.to(self.src_device, self.src_dtype),)
 
 
 def cast(input, dtype):

@@ -8,6 +8,7 @@ succeeded.  Samplers have no useful derivative: functions of tensors that requir
 return results whose gradient is zero (as PyTorch's ``NormalBackward*`` etc.), and the
 in-place samplers pass a zero gradient to a non-leaf's previous history.
 """
+import math
 import numbers
 
 from .._dtype import TORCH_NAMES, C_NAMES
@@ -28,13 +29,6 @@ _FLOAT_DIGITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
 def _num(x):
     """Format a number the way PyTorch's C++ messages do (-1, 0.5, 1e-07)."""
     return f"{x:g}" if isinstance(x, float) else str(x)
-
-
-def _numel(shape):
-    n = 1
-    for s in shape:
-        n *= s
-    return n
 
 
 def _check_shape(shape):
@@ -282,7 +276,7 @@ def _size_args(size, kw_size, op):
 
 
 def _creation(op, shape, dtype, device, requires_grad, out, generator, attrs, pre=()):
-    r = _sample(op, pre + (shape, dtype), attrs, as_device(device), generator, _numel(shape), out)
+    r = _sample(op, pre + (shape, dtype), attrs, as_device(device), generator, math.prod(shape), out)
     if requires_grad:
         r.requires_grad_(True)
     return r
@@ -388,7 +382,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
             raise TypeError(f"normal(): argument '{nm}' must be Tensor or float, not {type(v).__name__}")
     shape = broadcast_shapes(mean._data.shape if tm else (), std._data.shape if ts else (), op="normal")
     t = mean if tm else std
-    r = _sample(_NORMAL, (mean, std, shape, t.dtype), {}, t.device, generator, _numel(shape), out)
+    r = _sample(_NORMAL, (mean, std, shape, t.dtype), {}, t.device, generator, math.prod(shape), out)
     if out is not None:
         return r
     name = "NormalBackward3" if tm and ts else ("NormalBackward1" if tm else "NormalBackward2")
@@ -405,7 +399,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     else:
         _need_float(input.dtype, "bernoulli_scalar_cpu_")
         args = (p, shape, input.dtype)
-    r = _sample(_BERNOULLI, args, {}, input.device, generator, _numel(shape), out)
+    r = _sample(_BERNOULLI, args, {}, input.device, generator, math.prod(shape), out)
     if out is not None:
         return r
     return _record_zero("BernoulliBackward0" if p is None else "BernoulliBackward1", (input,), r)
@@ -420,7 +414,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     if not isinstance(input, Tensor):
         raise TypeError(f"multinomial(): argument 'input' must be Tensor, not {type(input).__name__}")
     sh = input._data.shape
-    rows = _numel(sh[:-1]) if sh else 1
+    rows = math.prod(sh[:-1]) if sh else 1
     count = rows * (num_samples if replacement else (sh[-1] if sh else 0)) if isinstance(num_samples, int) else 0
     return _sample(_MULTINOMIAL, (input, num_samples, bool(replacement)), {}, input.device, generator,
                    count, out)

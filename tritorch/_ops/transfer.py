@@ -1,13 +1,9 @@
 """`Tensor.to`: dtype casts (registry op ``to_copy``) and device moves (host <-> device copies
 through the devices' array APIs, not a registry op: it crosses devices by definition)."""
 from .._registry import array_api
-from ._common import Node, record, STATE
+from ._common import record, STATE
 from .pointwise import cast
-
-
-class ToCopyBackward0(Node):
-    def backward(self, g):
-        return (g.to(self.src_device, self.src_dtype),)
+from .pointwise_copy import ToCopyBackward0
 
 
 def _move(t, dev):
