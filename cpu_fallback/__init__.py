@@ -8,6 +8,7 @@ import warnings
 from . import _array, creation, pointwise, reduction, sort, indexing, joining, linalg, random
 
 ARRAY = _array.ARRAY
+UNAVAILABLE = ""
 IMPLS = {}
 for _mod in (creation, pointwise, reduction, sort, indexing, joining, linalg, random):
     for _name, _fn in _mod.IMPLS.items():

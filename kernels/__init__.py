@@ -1,5 +1,28 @@
-"""Triton kernels (device type ``cuda``).  The cuda device arrives with the next issue;
-until then the registry finds no ``cuda`` implementations here."""
+"""Triton kernels: the registry's implementations for device type ``cuda``.
 
-ARRAY = None
+One module per op family, mirroring `tritorch.cpu_fallback` file for file; each exposes
+``IMPLS = {op_name: impl}`` with the same impl contract (fill registry-allocated outputs).
+``ARRAY`` is None when no cuda device is available (no GPU and no ``TRITON_INTERPRET=1``),
+which the registry reports as a clear error.
+"""
+import os
+
+# Triton 3.9 warns until this is set; tritorch keeps FP fusion (FMA contraction) on, like
+# PyTorch's own CUDA kernels.
+os.environ.setdefault("TRITON_DEFAULT_FP_FUSION", "1")
+
+from tritorch.cuda import _runtime  # noqa: E402
+
+from . import _array  # noqa: E402
+
+_FAMILIES = ()
 IMPLS = {}
+for _mod in _FAMILIES:
+    for _name, _fn in _mod.IMPLS.items():
+        if _name in IMPLS:
+            raise RuntimeError(f"kernels: op '{_name}' implemented twice")
+        IMPLS[_name] = _fn
+
+ARRAY = _array.ARRAY if _runtime.mode() is not None else None
+UNAVAILABLE = (_runtime.unavailable_reason() +
+               "; set TRITON_INTERPRET=1 to run the cuda device in Triton's interpreter")

@@ -72,15 +72,47 @@ CPU = device("cpu")
 _default_device = [CPU]
 
 
+_cuda_index = [0]
+_checked = set()
+
+
+def cuda_index():
+    """Index of the current cuda device (`tritorch.cuda.set_device`)."""
+    return _cuda_index[0]
+
+
+def set_cuda_index(i):
+    _cuda_index[0] = i
+    _checked.clear()
+
+
+def _resolve_cuda(d):
+    # Tensors always carry a concrete index, as PyTorch's do ("cuda" -> "cuda:0"), so devices
+    # compare with `is`.  tritorch drives one GPU per process: other indices are an error.
+    if d.index is None:
+        d = device("cuda", _cuda_index[0])
+    if d not in _checked:
+        from . import cuda
+        cuda._require()
+        n = cuda.device_count()
+        if d.index >= n:
+            raise RuntimeError(f"CUDA error: invalid device ordinal (device {d}, {n} cuda device(s) visible)")
+        if d.index != _cuda_index[0]:
+            raise RuntimeError(f"tritorch drives one GPU per process: {d} is not the current device "
+                               f"cuda:{_cuda_index[0]}; call tritorch.cuda.set_device({d.index}) first")
+        _checked.add(d)
+    return d
+
+
 def as_device(d):
-    """None -> the default device; str/int/device -> an interned `device`."""
+    """None -> the default device; str/int/device -> an interned `device` (cuda with its index)."""
     if d is None:
         return _default_device[0]
-    if isinstance(d, device):
-        return d
-    if isinstance(d, int):
-        return device("cuda", d)
-    return device(d)
+    if not isinstance(d, device):
+        d = device("cuda", d) if isinstance(d, int) else device(d)
+    if d.type == "cuda":
+        return _resolve_cuda(d)
+    return d
 
 
 def set_default_device(d):

@@ -43,6 +43,8 @@ def _load_backend(device_type):
     if modname is None:
         raise RuntimeError(f"no backend for device type '{device_type}'")
     mod = importlib.import_module(modname)
+    if mod.ARRAY is None:
+        raise RuntimeError(f"the {device_type} device is not available: {mod.UNAVAILABLE}")
     for name, fn in mod.IMPLS.items():
         op = OPS.get(name)
         if op is None:

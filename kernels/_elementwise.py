@@ -1,0 +1,241 @@
+"""The elementwise kernel generator every pointwise op shares.
+
+One ``@triton.jit`` template, `_pointwise_kernel`, is specialised per op by a scalar function
+``FN(x, y, z, p0, p1, p2) -> value`` passed as a constexpr (a ``@triton.jit`` function over
+blocks of values already converted to the compute dtype ``CT``), and per operand layout.
+
+Algorithm: each program handles ``BLOCK`` consecutive elements of the output in row-major
+order; the flat index is unravelled over at most ``MAX_DIMS`` dims and dotted with each
+operand's strides, so broadcast (stride 0), transposed and sliced operands are read in place —
+no hidden ``contiguous()`` copies.  Before launch the host drops size-1 dims and merges dims
+that are contiguous in every operand, so the common cases (contiguous, or a row broadcast
+against a matrix) run with one or two dims.  Offsets are int32 unless some span needs int64.
+
+Bytes moved per element: the sum of operand and output item sizes (a scalar operand moves
+none); FLOPs: those of ``FN``.  Python-number operands are passed as float64/int64 kernel
+arguments and converted in the kernel, so float64 ops lose no precision.
+"""
+import triton
+import triton.language as tl
+
+from ._dtypes import TL
+from ._jit import as_f64, convert
+from ._launch import launch, cdiv, block_for
+
+__all__ = ["pointwise", "assign", "collapse", "broadcast_strides", "MAX_DIMS", "identity"]
+
+MAX_DIMS = 5
+BLOCK = 1024
+_ABSENT, _ARRAY, _FLOAT, _INT = 0, 1, 2, 3
+
+
+@triton.jit
+def identity(x, y, z, p0, p1, p2):
+    return x
+
+
+@triton.jit
+def _pointwise_kernel(out, a, b, c, n,
+                      S1, S2, S3, S4,
+                      O0, O1, O2, O3, O4,
+                      A0, A1, A2, A3, A4,
+                      B0, B1, B2, B3, B4,
+                      C0, C1, C2, C3, C4,
+                      af: tl.float64, ai: tl.int64, bf: tl.float64, bi: tl.int64, cf: tl.float64, ci: tl.int64,
+                      p0: tl.float64, p1: tl.float64, p2: tl.float64,
+                      FN: tl.constexpr, KA: tl.constexpr, KB: tl.constexpr, KC: tl.constexpr, NP: tl.constexpr,
+                      CT: tl.constexpr, NDIM: tl.constexpr, I64: tl.constexpr, BLOCK: tl.constexpr):
+    # Work the interpreter pays per op is skipped with constexpr guards (absent operands,
+    # unused params); the compiled kernel is the same either way.
+    pid = tl.program_id(0)
+    if I64:
+        i = pid.to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
+    else:
+        i = pid * BLOCK + tl.arange(0, BLOCK)
+    mask = i < n
+    if NDIM == 1:
+        oo = i * O0
+        oa = i * A0
+        ob = i * B0
+        oc = i * C0
+    else:
+        r = i
+        oo = i * 0
+        oa = oo
+        ob = oo
+        oc = oo
+        if NDIM >= 5:
+            k = r % S4
+            r = r // S4
+            oo += k * O4
+            if KA == 1:
+                oa += k * A4
+            if KB == 1:
+                ob += k * B4
+            if KC == 1:
+                oc += k * C4
+        if NDIM >= 4:
+            k = r % S3
+            r = r // S3
+            oo += k * O3
+            if KA == 1:
+                oa += k * A3
+            if KB == 1:
+                ob += k * B3
+            if KC == 1:
+                oc += k * C3
+        if NDIM >= 3:
+            k = r % S2
+            r = r // S2
+            oo += k * O2
+            if KA == 1:
+                oa += k * A2
+            if KB == 1:
+                ob += k * B2
+            if KC == 1:
+                oc += k * C2
+        k = r % S1
+        r = r // S1
+        oo += k * O1 + r * O0
+        if KA == 1:
+            oa += k * A1 + r * A0
+        if KB == 1:
+            ob += k * B1 + r * B0
+        if KC == 1:
+            oc += k * C1 + r * C0
+    if KA == 1:
+        x = convert(tl.load(a + oa, mask=mask), CT)
+    elif KA == 2:
+        x = as_f64(af).to(CT)
+    else:
+        x = ai.to(CT)
+    y = x
+    if KB == 1:
+        y = convert(tl.load(b + ob, mask=mask), CT)
+    elif KB == 2:
+        y = as_f64(bf).to(CT)
+    elif KB == 3:
+        y = bi.to(CT)
+    z = y
+    if KC == 1:
+        z = convert(tl.load(c + oc, mask=mask), CT)
+    elif KC == 2:
+        z = as_f64(cf).to(CT)
+    elif KC == 3:
+        z = ci.to(CT)
+    q0 = p0
+    q1 = p1
+    q2 = p2
+    if NP >= 1:
+        q0 = as_f64(p0)
+    if NP >= 2:
+        q1 = as_f64(p1)
+    if NP >= 3:
+        q2 = as_f64(p2)
+    res = FN(x, y, z, q0, q1, q2)
+    tl.store(out + oo, convert(res, out.dtype.element_ty), mask=mask)
+
+
+def broadcast_strides(arr, shape):
+    """``arr``'s element strides seen through broadcasting to ``shape`` (0 on broadcast dims)."""
+    pad = len(shape) - arr.ndim
+    return [0] * pad + [0 if n == 1 else s for n, s in zip(arr.shape, arr.strides)]
+
+
+def collapse(shape, strides_list):
+    """Drop size-1 dims and merge adjacent dims that are contiguous in every operand.
+
+    Returns ``(shape, [strides per operand])`` with at least one dim.
+    """
+    dims = [(n, [s[i] for s in strides_list]) for i, n in enumerate(shape) if n != 1]
+    if not dims:
+        return [1], [[0] for _ in strides_list]
+    merged = [dims[0]]
+    for n, st in dims[1:]:
+        pn, pst = merged[-1]
+        if all(ps == s * n for ps, s in zip(pst, st)):
+            merged[-1] = (pn * n, st)
+        else:
+            merged.append((n, st))
+    return [m[0] for m in merged], [[m[1][j] for m in merged] for j in range(len(strides_list))]
+
+
+def _span(shape, strides):
+    return sum((n - 1) * abs(s) for n, s in zip(shape, strides))
+
+
+def pointwise(fn, out, operands, ct, params=()):
+    """``out[...] = fn(*operands)`` elementwise, operands broadcast to ``out.shape``.
+
+    ``operands``: 1 to 3 `CudaArray`s or Python numbers; ``ct``: the Triton dtype values are
+    converted to before ``fn``; ``params``: up to 3 numbers passed to ``fn`` as float64 values of shape
+    [1] (convert them with ``.to(CT)``).
+    The result is converted to ``out``'s dtype on store.
+    """
+    n = out.size
+    if n == 0:
+        return
+    shape = out.shape
+    arrays = [out]
+    kinds = []
+    sf = [0.0, 0.0, 0.0]
+    si = [0, 0, 0]
+    for j, x in enumerate(operands):
+        if hasattr(x, "block"):
+            arrays.append(x)
+            kinds.append(_ARRAY)
+        elif isinstance(x, float):
+            kinds.append(_FLOAT)
+            sf[j] = x
+        else:
+            kinds.append(_INT)
+            si[j] = int(x)
+    strides = [list(out.strides)] + [broadcast_strides(x, shape) for x in arrays[1:]]
+    cshape, cstrides = collapse(shape, strides)
+    if len(cshape) > MAX_DIMS:
+        _split_leading(fn, out, operands, ct, params)
+        return
+    i64 = n >= 2**31 or any(_span(cshape, s) + x.offset >= 2**31 for s, x in zip(cstrides, arrays))
+    nd = len(cshape)
+    sizes = (cshape[1:] + [1] * MAX_DIMS)[:MAX_DIMS - 1]
+    per = iter(cstrides)
+    o_st = (next(per) + [0] * MAX_DIMS)[:MAX_DIMS]
+    # Operand pointers in operand order; absent/scalar slots reuse ``out`` (never read).
+    ptr_args, stride_args = [], []
+    ai = 1
+    for k in kinds:
+        if k == _ARRAY:
+            ptr_args.append(arrays[ai])
+            stride_args += (next(per) + [0] * MAX_DIMS)[:MAX_DIMS]
+            ai += 1
+        else:
+            ptr_args.append(out)
+            stride_args += [0] * MAX_DIMS
+    kinds += [_ABSENT] * (3 - len(kinds))
+    while len(ptr_args) < 3:
+        ptr_args.append(out)
+        stride_args += [0] * MAX_DIMS
+    p = [float(v) for v in params] + [0.0] * (3 - len(params))
+    launch(_pointwise_kernel, (cdiv(n, block_for(n, BLOCK)),), out, *ptr_args, n, *sizes, *o_st, *stride_args,
+           float(sf[0]), si[0], float(sf[1]), si[1], float(sf[2]), si[2], *p,
+           FN=fn, KA=kinds[0], KB=kinds[1], KC=kinds[2], NP=len(params), CT=ct, NDIM=nd, I64=i64,
+           BLOCK=block_for(n, BLOCK))
+
+
+def _split_leading(fn, out, operands, ct, params):
+    # More than MAX_DIMS dims that cannot be merged: one launch per index of the leading dim.
+    shape = out.shape
+    for idx in range(shape[0]):
+        sub = [_select0(x, idx, shape) if hasattr(x, "block") else x for x in operands]
+        pointwise(fn, _select0(out, idx, shape), sub, ct, params)
+
+
+def _select0(x, idx, shape):
+    strides = broadcast_strides(x, shape)
+    return x.view_as(tuple(shape[1:]), strides[1:], x.offset + idx * strides[0])
+
+
+def assign(dst, src):
+    """``dst[...] = src`` with C-style conversion to ``dst``'s dtype (``src`` broadcasts)."""
+    ct = TL[src.dtype] if hasattr(src, "block") else TL[dst.dtype]
+    pointwise(identity, dst, [src], ct)
