@@ -30,7 +30,7 @@ class Array:
 
     @staticmethod
     def from_numpy(arr):
-        arr = np.ascontiguousarray(arr)
+        arr = np.ascontiguousarray(arr).reshape(np.shape(arr))  # ascontiguousarray makes 0-d arrays 1-d
         out = CudaArray.empty(arr.shape, arr.dtype, cuda_index())
         memory.copy_from_host(out.block, 0, arr)
         return out

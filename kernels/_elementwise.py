@@ -108,21 +108,23 @@ def _pointwise_kernel(out, a, b, c, n,
     elif KA == 2:
         x = as_f64(af).to(CT)
     else:
-        x = ai.to(CT)
+        # [1]-shaped like the float path: the interpreter gives comparisons of 0-d values the
+        # operand's dtype, which then corrupts their broadcast.
+        x = (ai + tl.zeros([1], tl.int64)).to(CT)
     y = x
     if KB == 1:
         y = convert(tl.load(b + ob, mask=mask), CT)
     elif KB == 2:
         y = as_f64(bf).to(CT)
     elif KB == 3:
-        y = bi.to(CT)
+        y = (bi + tl.zeros([1], tl.int64)).to(CT)
     z = y
     if KC == 1:
         z = convert(tl.load(c + oc, mask=mask), CT)
     elif KC == 2:
         z = as_f64(cf).to(CT)
     elif KC == 3:
-        z = ci.to(CT)
+        z = (ci + tl.zeros([1], tl.int64)).to(CT)
     q0 = p0
     q1 = p1
     q2 = p2

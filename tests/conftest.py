@@ -1,12 +1,22 @@
-"""Shared fixtures: the ``device`` fixture runs device tests on every available device.
+"""Shared fixtures: the ``device`` fixture runs device tests on ``cpu`` and ``cuda``.
 
-This issue ships the cpu device only; ``cuda`` joins the list once `tritorch.kernels`
-provides an array API (real GPU, or Triton's interpreter with TRITON_INTERPRET=1).
+``cuda`` is a real GPU when one is visible; otherwise the suite switches on Triton's
+interpreter (``TRITON_INTERPRET=1``, before any kernel module is imported) so the same
+kernels run on host memory.  ``TRITON_INTERPRET=0`` in the environment keeps a GPU-less run
+cpu-only.
 """
+import os
+
 import numpy as np
 import pytest
 
-import tritorch as tt
+from tritorch.cuda import _runtime
+
+if "TRITON_INTERPRET" not in os.environ and _runtime.mode() is None:
+    os.environ["TRITON_INTERPRET"] = "1"
+    _runtime._state.clear()
+
+import tritorch as tt  # noqa: E402
 
 
 def _devices():

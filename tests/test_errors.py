@@ -3,6 +3,15 @@ what went wrong (the op, the offending shapes / dtypes / indices)."""
 import pytest
 
 import tritorch as tt
+from tests.conftest import DEVICES
+
+
+@pytest.fixture(autouse=True, params=DEVICES)
+def on_device(request):
+    """Every error test runs with each device as the default, so cpu and cuda must fail alike."""
+    tt.set_default_device(request.param)
+    yield request.param
+    tt.set_default_device("cpu")
 
 _HAS_GETITEM = hasattr(tt.Tensor, "__getitem__")
 needs_getitem = pytest.mark.skipif(not _HAS_GETITEM, reason="Tensor.__getitem__ not available yet")

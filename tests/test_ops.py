@@ -44,6 +44,57 @@ def test_gradcheck(info):
         assert tt.autograd.gradcheck(lambda *a: info.fn(*a, **s.kwargs), tuple(args)), s.name
 
 
+def _to(x, device):
+    if isinstance(x, tt.Tensor):
+        return x.detach().to(device)
+    if isinstance(x, (list, tuple)):
+        return type(x)(_to(v, device) for v in x)
+    return x
+
+
+def _grads(info, s, idx, device, weights):
+    args = [_to(a, device) for a in s.args]
+    kwargs = {k: _to(v, device) for k, v in s.kwargs.items()}
+    for i in idx:
+        args[i].requires_grad_(True)
+    out = info.fn(*args, **kwargs)
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    loss = None
+    for o, w in zip(outs, weights):
+        if isinstance(o, tt.Tensor) and o.dtype.is_floating_point and o.requires_grad:
+            term = (o * w.to(device)).sum()
+            loss = term if loss is None else loss + term
+    if loss is None:
+        return None
+    gs = tt.autograd.grad(loss, [args[i] for i in idx], allow_unused=True)
+    return [None if g is None else g.cpu().numpy() for g in gs]
+
+
+@pytest.mark.skipif("cuda" not in __import__("tests.conftest", fromlist=["DEVICES"]).DEVICES, reason="no cuda device")
+@pytest.mark.parametrize("info", [i for i in OPINFOS if i.grad and tt.float64 in i.dtypes], ids=repr)
+def test_cuda_gradients_match_cpu(info):
+    """Backward on cuda (same inputs, same upstream weights) equals backward on cpu in float64."""
+    rng = np.random.default_rng(1)
+    for s in info.samples(tt.float64, "cpu"):
+        idx = info.grad_args
+        if idx is None:
+            idx = [i for i, a in enumerate(s.args) if isinstance(a, tt.Tensor) and a.dtype.is_floating_point]
+        if not idx:
+            continue
+        out = info.fn(*s.args, **s.kwargs)
+        outs = out if isinstance(out, (tuple, list)) else (out,)
+        weights = [tt.tensor(rng.uniform(0.5, 1.5, size=tuple(o.shape))) if isinstance(o, tt.Tensor) else None
+                   for o in outs]
+        g_cpu = _grads(info, s, idx, "cpu", weights)
+        g_cuda = _grads(info, s, idx, "cuda", weights)
+        if g_cpu is None:
+            continue
+        for a, b in zip(g_cpu, g_cuda):
+            assert (a is None) == (b is None), s.name
+            if a is not None:
+                np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12, err_msg=f"{info.name} {s.name}")
+
+
 def test_every_registry_op_has_impl_and_table_entry():
     covered = set()
     for info in OPINFOS:

@@ -25,7 +25,7 @@ def write_out(out, r):
     if out.dtype is not r.dtype:
         raise RuntimeError(f"Expected out tensor to have dtype {r.dtype.name}, but got {out.dtype.name} instead")
     if out._data.shape != r._data.shape:
-        out._set_raw(r._data if r._data.flags.c_contiguous else r.clone()._data)
+        out._set_raw(r._data if r.is_contiguous() else r.clone()._data)
     else:
         _COPY.run_inplace(out, (out, r), _E)
     return out
