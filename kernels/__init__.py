@@ -14,8 +14,11 @@ os.environ.setdefault("TRITON_DEFAULT_FP_FUSION", "1")
 from tritorch.cuda import _runtime  # noqa: E402
 
 from . import _array  # noqa: E402
+from . import (creation, pointwise, reduction, sort, indexing, joining, linalg, random)  # noqa: E402
 
-_FAMILIES = ()
+# Families whose module aggregates a sibling (pointwise <- pointwise_unary, reduction <-
+# reduction_stats, indexing <- gather_scatter) export the merged table, as in cpu_fallback.
+_FAMILIES = (creation, pointwise, reduction, sort, indexing, joining, linalg, random)
 IMPLS = {}
 for _mod in _FAMILIES:
     for _name, _fn in _mod.IMPLS.items():

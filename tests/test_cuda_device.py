@@ -1,6 +1,8 @@
 """The cuda device itself: memory, host copies, views, device queries, default device, errors.
 
 Runs on a real GPU when present, else in Triton's interpreter (see conftest)."""
+import gc
+
 import ml_dtypes
 import numpy as np
 import pytest
@@ -93,6 +95,7 @@ def test_mixed_devices_raise_naming_both():
 
 
 def test_memory_statistics():
+    gc.collect()
     tt.cuda.synchronize()
     base = tt.cuda.memory_allocated()
     tt.cuda.reset_peak_memory_stats()
@@ -109,6 +112,7 @@ def test_memory_statistics():
 
 
 def test_views_keep_memory_alive():
+    gc.collect()
     base = tt.cuda.memory_allocated()
     v = tt.zeros(10, 10, device="cuda")[2]
     assert tt.cuda.memory_allocated() - base == 400

@@ -48,8 +48,8 @@ def _spec(x, **kw):
 
 
 def _host(t):
-    return np.asarray(t.detach().float().numpy() if t.dtype in (tt.float16, tt.bfloat16) else t.detach().numpy(),
-                      dtype=np.float64)
+    t = t.detach().cpu()
+    return np.asarray(t.float().numpy() if t.dtype in (tt.float16, tt.bfloat16) else t.numpy(), dtype=np.float64)
 
 
 def _check_moments(v, mean, std, dtype, rel=0.0):

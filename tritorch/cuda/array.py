@@ -72,27 +72,44 @@ class CudaArray:
                 f"dtype={self.dtype}, block={self.block!r})")
 
 
+class _HostStorage:
+    __slots__ = ("ptr",)
+
+    def __init__(self, ptr):
+        self.ptr = ptr
+
+    def data_ptr(self):
+        return self.ptr
+
+    def cpu(self):
+        return self
+
+    def copy_(self, other):
+        return self
+
+
 class HostArg:
     """What Triton's interpreter is handed for a `CudaArray` argument.
 
     The interpreter copies each tensor argument to the host through a torch-like protocol
     (``untyped_storage``, ``new_empty``, ``set_``, ``size``/``stride``) and back afterwards.
-    Interpreter-mode memory already is host memory, so the "copy" is the same block and every
-    step is an identity: kernels read and write the tensor's memory in place.
+    Interpreter-mode memory already is host memory, so the "copy" is the same memory and every
+    step is an identity: kernels read and write the tensor's memory in place.  Nothing here
+    references the memory block: the interpreter keeps its storages in reference cycles, which
+    would otherwise delay freeing tensors until the garbage collector runs.
     """
 
-    __slots__ = ("ptr", "dtype", "block")
+    __slots__ = ("ptr", "dtype")
 
-    def __init__(self, ptr, dtype, block):
+    def __init__(self, ptr, dtype):
         self.ptr = ptr
         self.dtype = dtype
-        self.block = block
 
     def data_ptr(self):
         return self.ptr
 
     def untyped_storage(self):
-        return self.block
+        return _HostStorage(self.ptr)
 
     def storage_offset(self):
         return 0
@@ -104,7 +121,7 @@ class HostArg:
         return ()
 
     def new_empty(self, *args, **kwargs):
-        return HostArg(self.ptr, self.dtype, self.block)
+        return HostArg(self.ptr, self.dtype)
 
     def set_(self, *args):
         return self

@@ -19,11 +19,7 @@ _pools = {}
 
 
 class Block:
-    """One allocation: ``ptr`` (device address, or host address in interpreter mode) and ``nbytes``.
-
-    Also the storage object Triton's interpreter asks for (``data_ptr``, ``cpu``, ``copy_``):
-    in interpreter mode the memory already is host memory, so both are identity operations.
-    """
+    """One allocation: ``ptr`` (device address, or host address in interpreter mode) and ``nbytes``."""
 
     __slots__ = ("ptr", "nbytes", "device_index", "_host", "_buffer", "__weakref__")
 
@@ -59,19 +55,12 @@ class Block:
             except Exception:  # interpreter shutdown: the driver may already be gone
                 pass
 
-    def host_view(self):
-        """The block as a uint8 numpy array (interpreter mode only)."""
-        return self._host
-
-    # Triton interpreter storage protocol.
     def data_ptr(self):
         return self.ptr
 
-    def cpu(self):
-        return self
-
-    def copy_(self, other):
-        return self
+    def host_view(self):
+        """The block as a uint8 numpy array (interpreter mode only)."""
+        return self._host
 
     def __repr__(self):
         return f"<cuda block {self.nbytes} bytes at 0x{self.ptr:x}>"
