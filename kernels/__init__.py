@@ -11,7 +11,13 @@ import os
 # PyTorch's own CUDA kernels.
 os.environ.setdefault("TRITON_DEFAULT_FP_FUSION", "1")
 
+import warnings  # noqa: E402
+
 from tritorch.cuda import _runtime  # noqa: E402
+
+# The interpreter evaluates masked-off lanes too (exp of garbage, 0/0, ...); numpy's warnings
+# about them are noise, as the cpu fallback's are.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"triton\.runtime\.interpreter")
 
 from . import _array  # noqa: E402
 from . import (creation, pointwise, reduction, sort, indexing, joining, linalg, random)  # noqa: E402

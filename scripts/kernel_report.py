@@ -141,6 +141,12 @@ def _run_extra():
               lambda: x.logsumexp(1), lambda: x.norm(3, dim=1), lambda: x.cumsum(1), lambda: x.cumprod(1),
               lambda: tt.sort(x, 1), lambda: tt.median(x[0]), lambda: tt.topk(x[:, :100], 5)):
         f()
+    # Branches the op table's samples do not take.
+    y = x[:, :8]
+    b = tt.tensor([True, False], device="cuda")
+    for f in (lambda: tt.sub(y, y, alpha=2), lambda: tt.round(y, decimals=-1), lambda: b ** True,
+              lambda: y.index_put_((), tt.ones(8, device="cuda"), accumulate=True)):
+        f()
 
 
 def workload_main(args):
