@@ -2,6 +2,9 @@
 
 Runs on a real GPU when present, else in Triton's interpreter (see conftest)."""
 import gc
+import os
+import subprocess
+import sys
 
 import ml_dtypes
 import numpy as np
@@ -145,3 +148,17 @@ def test_bfloat16_values_cross_devices_exactly():
     assert x.dtype is tt.bfloat16
     np.testing.assert_array_equal(x.cpu().numpy().view(np.uint16), a.view(np.uint16))
     np.testing.assert_array_equal(x.float().cpu().numpy(), a.astype(np.float32))
+
+
+def test_unavailable_device_is_a_clear_error():
+    """With the interpreter switched off and no GPU, cuda tensors fail with a message that says
+    why and how to get the interpreter."""
+    code = ("import tritorch as tt\n"
+            "if tt.cuda.is_available(): print('GPU'); raise SystemExit\n"
+            "try:\n    tt.zeros(2, device='cuda')\nexcept RuntimeError as e:\n    print(e)\n")
+    env = dict(os.environ, TRITON_INTERPRET="0")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    if r.stdout.strip() == "GPU":
+        pytest.skip("a GPU is visible")
+    assert "no cuda device is available" in r.stdout and "TRITON_INTERPRET=1" in r.stdout
