@@ -15,6 +15,8 @@ Bytes moved per element: the sum of operand and output item sizes (a scalar oper
 none); FLOPs: those of ``FN``.  Python-number operands are passed as float64/int64 kernel
 arguments and converted in the kernel, so float64 ops lose no precision.
 """
+import math
+
 import triton
 import triton.language as tl
 
@@ -22,7 +24,7 @@ from ._dtypes import TL
 from ._jit import as_f64, convert
 from ._launch import launch, cdiv, block_for
 
-__all__ = ["pointwise", "assign", "collapse", "broadcast_strides", "MAX_DIMS", "identity"]
+__all__ = ["pointwise", "assign", "collapse", "broadcast_strides", "MAX_DIMS", "identity", "dim_args"]
 
 MAX_DIMS = 5
 BLOCK = 1024
@@ -222,6 +224,15 @@ def pointwise(fn, out, operands, ct, params=()):
            float(sf[0]), si[0], float(sf[1]), si[1], float(sf[2]), si[2], *p,
            FN=fn, KA=kinds[0], KB=kinds[1], KC=kinds[2], NP=len(params), CT=ct, NDIM=nd, I64=i64,
            BLOCK=block_for(n, BLOCK))
+
+
+def dim_args(shape, strides_list):
+    """(S1..S4, [T0..T4 per operand], i64) kernel arguments of a <= 5-d shape (`strided_offset`)."""
+    sizes = (list(shape[1:]) + [1] * MAX_DIMS)[:MAX_DIMS - 1]
+    padded = [(list(s) + [0] * MAX_DIMS)[:MAX_DIMS] for s in strides_list]
+    n = math.prod(shape)
+    i64 = n >= 2**31 or any(sum((d - 1) * abs(t) for d, t in zip(shape, s)) >= 2**31 for s in strides_list)
+    return sizes, padded, i64
 
 
 def _split_leading(fn, out, operands, ct, params):

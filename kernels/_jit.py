@@ -11,7 +11,7 @@ import triton.language as tl
 
 from ._launch import INTERPRETED
 
-__all__ = ["as_f64", "convert", "INTERP"]
+__all__ = ["as_f64", "convert", "INTERP", "flat_index", "strided_offset", "unravel3"]
 
 INTERP = tl.constexpr(INTERPRETED)
 
@@ -46,3 +46,78 @@ def convert(x, DT: tl.constexpr):
     else:
         res = x.to(DT)
     return res
+
+
+@triton.jit
+def flat_index(BLOCK: tl.constexpr, I64: tl.constexpr):
+    """This program's ``BLOCK`` flat element indices (int64 when ``I64``)."""
+    pid = tl.program_id(0)
+    if I64:
+        i = pid.to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
+    else:
+        i = pid * BLOCK + tl.arange(0, BLOCK)
+    return i
+
+
+@triton.jit
+def strided_offset(i, S1, S2, S3, S4, T0, T1, T2, T3, T4, NDIM: tl.constexpr):
+    """Element offset of row-major flat index ``i`` over sizes (S0, S1, ..., S{NDIM-1}) with strides T."""
+    if NDIM == 1:
+        return i * T0
+    r = i
+    o = i * 0
+    if NDIM >= 5:
+        k = r % S4
+        r = r // S4
+        o += k * T4
+    if NDIM >= 4:
+        k = r % S3
+        r = r // S3
+        o += k * T3
+    if NDIM >= 3:
+        k = r % S2
+        r = r // S2
+        o += k * T2
+    k = r % S1
+    r = r // S1
+    return o + k * T1 + r * T0
+
+
+@triton.jit
+def unravel3(i, S1, S2, S3, S4, A0, A1, A2, A3, A4, B0, B1, B2, B3, B4, C0, C1, C2, C3, C4,
+             NDIM: tl.constexpr):
+    """Offsets of three strided operands at row-major flat position ``i`` of a <= 5-d loop space
+    (sizes ``S1..S4`` of the inner dims; the outer size is implied)."""
+    if NDIM == 1:
+        oa = i * A0
+        ob = i * B0
+        oc = i * C0
+    else:
+        r = i
+        oa = i * 0
+        ob = oa
+        oc = oa
+        if NDIM >= 5:
+            k = r % S4
+            r = r // S4
+            oa += k * A4
+            ob += k * B4
+            oc += k * C4
+        if NDIM >= 4:
+            k = r % S3
+            r = r // S3
+            oa += k * A3
+            ob += k * B3
+            oc += k * C3
+        if NDIM >= 3:
+            k = r % S2
+            r = r // S2
+            oa += k * A2
+            ob += k * B2
+            oc += k * C2
+        k = r % S1
+        r = r // S1
+        oa += k * A1 + r * A0
+        ob += k * B1 + r * B0
+        oc += k * C1 + r * C0
+    return oa, ob, oc

@@ -47,10 +47,10 @@ import triton.language as tl
 from tritorch.cuda.array import CudaArray, contiguous_strides
 from ._dtypes import TL, compute_tl
 from ._elementwise import assign, collapse
-from ._jit import convert
+from ._jit import convert, unravel3
 from ._launch import SIZE_FOR_INTERPRETER, launch, cdiv
 
-__all__ = ["Reducer", "reduce", "partials", "offsets3", "lowest", "highest", "split_count", "acc_ct", "value_ct",
+__all__ = ["Reducer", "reduce", "partials", "lowest", "highest", "split_count", "acc_ct", "value_ct",
            "count", "div", "sqrt", "TILE", "MAX_DIMS", "map_id", "comb_add", "red_add", "comb_mul", "red_mul",
            "comb_max", "red_max", "comb_min", "red_min", "final_id", "SUM", "PROD"]
 
@@ -188,39 +188,6 @@ def sqrt(a):
 # Interpreted, every call of a nested jit function re-patches triton.language (~1 ms, more than ten
 # tl ops), so the template inlines its index arithmetic and conversions instead of calling helpers.
 @triton.jit
-def offsets3(i, S1, S2, S3, A0, A1, A2, A3, B0, B1, B2, B3, C0, C1, C2, C3, ND: tl.constexpr):
-    """Flat row-major index ``i`` over ``ND`` dims (sizes ``S1..S3`` of dims 1..3) -> element offsets
-    in three arrays with strides ``A*``, ``B*``, ``C*``."""
-    if ND == 1:
-        oa = i * A0
-        ob = i * B0
-        oc = i * C0
-    else:
-        r = i
-        oa = i * 0
-        ob = oa
-        oc = oa
-        if ND >= 4:
-            k = r % S3
-            r = r // S3
-            oa += k * A3
-            ob += k * B3
-            oc += k * C3
-        if ND >= 3:
-            k = r % S2
-            r = r // S2
-            oa += k * A2
-            ob += k * B2
-            oc += k * C2
-        k = r % S1
-        r = r // S1
-        oa += k * A1 + r * A0
-        ob += k * B1 + r * B0
-        oc += k * C1 + r * C0
-    return oa, ob, oc
-
-
-@triton.jit
 def _tile(x, kx, r, r_hi, mmask, RS1, RS2, RS3, RX0, RX1, RX2, RX3, p0, p1,
           MAP: tl.constexpr, CT: tl.constexpr, IDENT: tl.constexpr, RD: tl.constexpr):
     """MAP of the [BM, BR] tile of x at kept offsets ``kx`` and reduced flat indices ``r``."""
@@ -316,7 +283,7 @@ def _reduce_kernel(x, out, out2, w0, w1, w2, M, R, RCH,
     # as_f64, inlined
     q0 = p0 + tl.zeros([1], tl.float64)
     q1 = p1 + tl.zeros([1], tl.float64)
-    kx, oo, oi = offsets3(m, KS1, KS2, KS3, KX0, KX1, KX2, KX3, KO0, KO1, KO2, KO3, KI0, KI1, KI2, KI3, KD)
+    kx, oo, oi = unravel3(m, KS1, KS2, KS3, 1, KX0, KX1, KX2, KX3, 0, KO0, KO1, KO2, KO3, 0, KI0, KI1, KI2, KI3, 0, KD)
     if STAGE == 2:
         acc = _partial(w0, w1, w2, m, rr, M, R, mmask, q0, q1, MAP, CT, IDENT, NS, BM, BR)
         for r0 in range(BR, R, BR):

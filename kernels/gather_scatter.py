@@ -46,11 +46,11 @@ from tritorch.cuda import memory
 from tritorch.cuda.array import CudaArray, contiguous_strides
 from ._dtypes import compute_tl, F16, BF16
 from ._elementwise import pointwise, assign, collapse, broadcast_strides, identity
-from ._jit import as_f64, convert
+from ._jit import as_f64, convert, unravel3, flat_index
 from ._launch import launch, cdiv, block_for
 
 __all__ = ["IMPLS", "MAXD", "GATHER", "STORE", "ADD", "MUL", "Bounds", "check_one", "index_walk", "for_each_block",
-           "unravel3", "fill", "accumulate_into", "acc_dtype", "compact", "nd1", "span_i64", "pad_strides",
+           "fill", "accumulate_into", "acc_dtype", "compact", "nd1", "span_i64", "pad_strides",
            "inner_sizes", "dim_zeroed"]
 
 MAXD = 5
@@ -65,56 +65,6 @@ _ACC = {F16: np.dtype(np.float32), BF16: np.dtype(np.float32), np.dtype(np.int8)
 
 
 # ---- device helpers ----------------------------------------------------------------------------------
-@triton.jit
-def unravel3(i, S1, S2, S3, S4, A0, A1, A2, A3, A4, B0, B1, B2, B3, B4, C0, C1, C2, C3, C4,
-             NDIM: tl.constexpr):
-    """Offsets of three strided operands at row-major flat position ``i`` of a <= 5-d loop space
-    (sizes ``S1..S4`` of the inner dims; the outer size is implied)."""
-    if NDIM == 1:
-        oa = i * A0
-        ob = i * B0
-        oc = i * C0
-    else:
-        r = i
-        oa = i * 0
-        ob = oa
-        oc = oa
-        if NDIM >= 5:
-            k = r % S4
-            r = r // S4
-            oa += k * A4
-            ob += k * B4
-            oc += k * C4
-        if NDIM >= 4:
-            k = r % S3
-            r = r // S3
-            oa += k * A3
-            ob += k * B3
-            oc += k * C3
-        if NDIM >= 3:
-            k = r % S2
-            r = r // S2
-            oa += k * A2
-            ob += k * B2
-            oc += k * C2
-        k = r % S1
-        r = r // S1
-        oa += k * A1 + r * A0
-        ob += k * B1 + r * B0
-        oc += k * C1 + r * C0
-    return oa, ob, oc
-
-
-@triton.jit
-def _flat(BLOCK: tl.constexpr, I64: tl.constexpr):
-    pid = tl.program_id(0)
-    if I64:
-        i = pid.to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
-    else:
-        i = pid * BLOCK + tl.arange(0, BLOCK)
-    return i
-
-
 @triton.jit
 def _atomic_mul(ptr, v, mask, safe):
     """``*ptr *= v`` atomically per lane, by compare-and-swap on the value's bits.  Lanes that are
@@ -142,7 +92,7 @@ def _index_kernel(X, I, Y, n, S1, S2, S3, S4,
                   sd, nd, yf: tl.float64, yi: tl.int64, alf: tl.float64, ali: tl.int64,
                   MODE: tl.constexpr, SRC: tl.constexpr, WRAP: tl.constexpr, ALPHA: tl.constexpr,
                   NDIM: tl.constexpr, I64: tl.constexpr, BLOCK: tl.constexpr):
-    i = _flat(BLOCK, I64)
+    i = flat_index(BLOCK, I64)
     mask = i < n
     ox, oi, oy = unravel3(i, S1, S2, S3, S4, X0, X1, X2, X3, X4, I0, I1, I2, I3, I4, Y0, Y1, Y2, Y3, Y4, NDIM)
     idx = tl.load(I + oi, mask=mask, other=0).to(tl.int64)
@@ -191,7 +141,7 @@ def _bounds_kernel(I, res, OFF, n, S1, S2, S3, S4, I0, I1, I2, I3, I4, F0, F1, F
                    BLOCK: tl.constexpr):
     # (min, max) of the index into res[0:2]; with ACC also OFF (+)= wrap(idx) * xs, the element
     # offset an advanced index contributes along its dim.
-    i = _flat(BLOCK, I64)
+    i = flat_index(BLOCK, I64)
     mask = i < n
     oi, of, _ = unravel3(i, S1, S2, S3, S4, I0, I1, I2, I3, I4, F0, F1, F2, F3, F4, F0, F1, F2, F3, F4, NDIM)
     idx = tl.load(I + oi, mask=mask, other=0).to(tl.int64)
@@ -215,7 +165,7 @@ def _nonzero_pred(v):
 @triton.jit
 def _count_kernel(P, cnt, n, S1, S2, S3, S4, P0, P1, P2, P3, P4,
                   NDIM: tl.constexpr, I64: tl.constexpr, BLOCK: tl.constexpr):
-    i = _flat(BLOCK, I64)
+    i = flat_index(BLOCK, I64)
     mask = i < n
     op, _, _ = unravel3(i, S1, S2, S3, S4, P0, P1, P2, P3, P4, P0, P1, P2, P3, P4, P0, P1, P2, P3, P4, NDIM)
     hit = _nonzero_pred(tl.load(P + op, mask=mask)) & mask
@@ -237,7 +187,7 @@ def _scan_kernel(cnt, base, nb, CH: tl.constexpr):
 @triton.jit
 def _compact_kernel(P, X, out, base, n, ost, S1, S2, S3, S4, P0, P1, P2, P3, P4, X0, X1, X2, X3, X4,
                     VALUES: tl.constexpr, NDIM: tl.constexpr, I64: tl.constexpr, BLOCK: tl.constexpr):
-    i = _flat(BLOCK, I64)
+    i = flat_index(BLOCK, I64)
     mask = i < n
     op, ox, _ = unravel3(i, S1, S2, S3, S4, P0, P1, P2, P3, P4, X0, X1, X2, X3, X4, X0, X1, X2, X3, X4, NDIM)
     hit = _nonzero_pred(tl.load(P + op, mask=mask)) & mask

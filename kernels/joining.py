@@ -30,46 +30,13 @@ import triton.language as tl
 
 from tritorch.cuda import memory
 from tritorch.cuda.array import CudaArray
-from ._elementwise import assign, collapse
+from ._elementwise import assign, collapse, dim_args, MAX_DIMS
+from ._jit import strided_offset
 from ._launch import launch, cdiv, block_for
 
-__all__ = ["IMPLS", "strided_offset", "dim_args"]
+__all__ = ["IMPLS"]
 
 BLOCK = 1024
-_MAX_DIMS = 5
-
-
-@triton.jit
-def strided_offset(i, S1, S2, S3, S4, T0, T1, T2, T3, T4, NDIM: tl.constexpr):
-    """Element offset of row-major flat index ``i`` over sizes (S0, S1, ..., S{NDIM-1}) with strides T."""
-    if NDIM == 1:
-        return i * T0
-    r = i
-    o = i * 0
-    if NDIM >= 5:
-        k = r % S4
-        r = r // S4
-        o += k * T4
-    if NDIM >= 4:
-        k = r % S3
-        r = r // S3
-        o += k * T3
-    if NDIM >= 3:
-        k = r % S2
-        r = r // S2
-        o += k * T2
-    k = r % S1
-    r = r // S1
-    return o + k * T1 + r * T0
-
-
-def dim_args(shape, strides_list):
-    """(S1..S4, [T0..T4 per operand], i64) kernel arguments of a <= 5-d shape (`strided_offset`)."""
-    sizes = (list(shape[1:]) + [1] * _MAX_DIMS)[:_MAX_DIMS - 1]
-    padded = [(list(s) + [0] * _MAX_DIMS)[:_MAX_DIMS] for s in strides_list]
-    n = int(np.prod(shape))
-    i64 = n >= 2**31 or any(sum((d - 1) * abs(t) for d, t in zip(shape, s)) >= 2**31 for s in strides_list)
-    return sizes, padded, i64
 
 
 # ---- cat / stack / repeat / flip / roll: strided views + one elementwise copy each --------------------
@@ -196,7 +163,7 @@ def _tri(out, x, diagonal, lower):
     if out.size == 0:
         return
     bshape, (bo, bx) = collapse(out.shape[:-2], [out.strides[:-2], x.strides[:-2]])
-    if len(bshape) > _MAX_DIMS - 2:  # more unmergeable batch dims than the kernel unravels: split the first
+    if len(bshape) > MAX_DIMS - 2:  # more unmergeable batch dims than the kernel unravels: split the first
         for k in range(bshape[0]):
             sel = [a.view_as(tuple(bshape[1:]) + a.shape[-2:], tuple(s[1:]) + a.strides[-2:],
                              a.offset + k * s[0]) for a, s in ((out, bo), (x, bx))]

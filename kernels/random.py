@@ -62,10 +62,9 @@ import triton.language as tl
 from tritorch.cuda import memory
 from tritorch.cuda.array import CudaArray
 from ._dtypes import F64
-from ._elementwise import pointwise, identity, broadcast_strides, collapse
-from ._jit import as_f64, convert
+from ._elementwise import pointwise, identity, broadcast_strides, collapse, dim_args
+from ._jit import as_f64, convert, strided_offset
 from ._launch import launch, cdiv, block_for
-from .joining import strided_offset, dim_args
 
 __all__ = ["IMPLS"]
 

@@ -19,9 +19,9 @@ import triton
 import triton.language as tl
 
 from ._elementwise import collapse
-from ._jit import convert
+from ._jit import convert, unravel3
 from ._launch import SIZE_FOR_INTERPRETER, launch, cdiv
-from ._reduce import SUM, PROD, acc_ct, partials, offsets3, split_count, MAX_DIMS, TILE
+from ._reduce import SUM, PROD, acc_ct, partials, split_count, MAX_DIMS, TILE
 
 
 @triton.jit
@@ -41,7 +41,7 @@ def _scan_kernel(x, out, carry, M, L, CH, KS1, KS2, KS3, KX0, KX1, KX2, KX3, KO0
         cols = tl.arange(0, BL)
         l_lo = split * CH
     mmask = m < M
-    kx, ko, _ = offsets3(m, KS1, KS2, KS3, KX0, KX1, KX2, KX3, KO0, KO1, KO2, KO3, KO0, KO1, KO2, KO3, KD)
+    kx, ko, _ = unravel3(m, KS1, KS2, KS3, 1, KX0, KX1, KX2, KX3, 0, KO0, KO1, KO2, KO3, 0, KO0, KO1, KO2, KO3, 0, KD)
     l_hi = tl.minimum(l_lo + CH, L)
     if PROD:
         c = tl.full([BM], 1, CT)

@@ -45,9 +45,9 @@ import triton.language as tl
 from tritorch.cuda.array import CudaArray, contiguous_strides
 from ._dtypes import F16, BF16, F32, F64
 from ._elementwise import assign, collapse
-from ._jit import convert
+from ._jit import convert, unravel3
 from ._launch import launch, cdiv, block_for, SIZE_FOR_INTERPRETER
-from .gather_scatter import (unravel3, for_each_block, fill, index_walk, span_i64, pad_strides, inner_sizes,
+from .gather_scatter import (for_each_block, fill, index_walk, span_i64, pad_strides, inner_sizes,
                              dim_zeroed, GATHER, STORE)
 
 __all__ = ["IMPLS"]
