@@ -5,12 +5,12 @@ registry loads ``IMPLS`` (op name -> impl) and ``ARRAY`` (the raw-array API).
 """
 import warnings
 
-from . import _array, creation, pointwise, reduction, sort, indexing, joining, linalg, random
+from . import _array, creation, pointwise, reduction, sort, indexing, joining, linalg, random, softmax, normalization
 
 ARRAY = _array.ARRAY
 UNAVAILABLE = ""
 IMPLS = {}
-for _mod in (creation, pointwise, reduction, sort, indexing, joining, linalg, random):
+for _mod in (creation, pointwise, reduction, sort, indexing, joining, linalg, random, softmax, normalization):
     for _name, _fn in _mod.IMPLS.items():
         if _name in IMPLS:
             raise RuntimeError(f"cpu_fallback: op '{_name}' implemented twice")

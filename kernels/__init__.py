@@ -20,11 +20,11 @@ from tritorch.cuda import _runtime  # noqa: E402
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"triton\.runtime\.interpreter")
 
 from . import _array  # noqa: E402
-from . import (creation, pointwise, reduction, sort, indexing, joining, linalg, random)  # noqa: E402
+from . import (creation, pointwise, reduction, sort, indexing, joining, linalg, random, softmax, normalization)  # noqa: E402
 
 # Families whose module aggregates a sibling (pointwise <- pointwise_unary, reduction <-
 # reduction_stats, indexing <- gather_scatter) export the merged table, as in cpu_fallback.
-_FAMILIES = (creation, pointwise, reduction, sort, indexing, joining, linalg, random)
+_FAMILIES = (creation, pointwise, reduction, sort, indexing, joining, linalg, random, softmax, normalization)
 IMPLS = {}
 for _mod in _FAMILIES:
     for _name, _fn in _mod.IMPLS.items():

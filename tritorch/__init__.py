@@ -19,9 +19,11 @@ from ._ops.indexing import *  # noqa: F401,F403
 from ._ops.joining import *  # noqa: F401,F403
 from ._ops.linalg import *  # noqa: F401,F403
 from ._ops.random import *  # noqa: F401,F403
+from ._ops.softmax import *  # noqa: F401,F403
+from ._ops.normalization import *  # noqa: F401,F403
 from ._tensor_str import set_printoptions
 from . import autograd, accelerator, cuda
-from . import backends
+from . import backends, nn
 from .backends._precision import set_float32_matmul_precision, get_float32_matmul_precision
 from ._ops import generator as random  # PyTorch's `torch.random` (seeding, rng state)
 from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled

@@ -1,7 +1,8 @@
 """The op table: every family module contributes ``OPS = [OpInfo(...), ...]``."""
 import importlib
 
-FAMILIES = ("pointwise", "shape", "creation", "reduction", "sort", "indexing", "joining", "linalg", "random")
+FAMILIES = ("pointwise", "shape", "creation", "reduction", "sort", "indexing", "joining", "linalg", "random", "softmax",
+            "normalization")
 
 
 def all_opinfos():

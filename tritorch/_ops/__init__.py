@@ -1,3 +1,3 @@
 """Op declarations (meta + autograd) by family; importing this registers every op."""
 from . import (_common, pointwise, creation, shape, reduction, sort, indexing, joining, linalg,  # noqa: F401
-               random, transfer)
+               random, transfer, softmax, normalization)

@@ -1,0 +1,2 @@
+"""numpy impls: normalization (in progress)."""
+IMPLS = {}

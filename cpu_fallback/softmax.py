@@ -1,0 +1,2 @@
+"""numpy impls: softmax (in progress)."""
+IMPLS = {}

@@ -1,0 +1,2 @@
+"""Triton kernels: normalization (in progress)."""
+IMPLS = {}

@@ -1,0 +1,2 @@
+"""Triton kernels: softmax (in progress)."""
+IMPLS = {}

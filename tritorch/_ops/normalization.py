@@ -1,0 +1,2 @@
+"""Op declarations: normalization (in progress)."""
+__all__ = []

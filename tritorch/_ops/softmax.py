@@ -1,0 +1,2 @@
+"""Op declarations: softmax (in progress)."""
+__all__ = []
