@@ -9,7 +9,7 @@ The mode is decided once, on first use:
 """
 import os
 
-__all__ = ["mode", "interpreted", "unavailable_reason", "core", "device_handle", "stream"]
+__all__ = ["mode", "interpreted", "device_count", "unavailable_reason", "core_module", "device_handle", "stream"]
 
 _state = {}
 
