@@ -147,6 +147,12 @@ def _run_extra():
     for f in (lambda: tt.sub(y, y, alpha=2), lambda: tt.round(y, decimals=-1), lambda: b ** True,
               lambda: y.index_put_((), tt.ones(8, device="cuda"), accumulate=True)):
         f()
+    # Fused backward kernels run only under autograd.
+    F = tt.nn.functional
+    z = tt.tensor(rng.uniform(-1, 1, (4, 8)), dtype=tt.float32, device="cuda", requires_grad=True)
+    w = tt.ones(8, device="cuda", requires_grad=True)
+    (F.layer_norm(z, (8,), w, tt.zeros(8, device="cuda", requires_grad=True)).sum()
+     + F.rms_norm(z, (8,), w).sum() + F.softmax(z, -1).sum() + F.log_softmax(z, 0).sum()).backward()
 
 
 def workload_main(args):
