@@ -31,7 +31,7 @@ import triton.language as tl
 from tritorch.cuda import memory
 from tritorch.cuda.array import CudaArray
 from ._elementwise import assign, collapse, dim_args, MAX_DIMS
-from ._jit import strided_offset
+from ._jit import strided_offset, flat_index
 from ._launch import launch, cdiv, block_for
 
 __all__ = ["IMPLS"]
@@ -138,11 +138,7 @@ def _roll_dims(out, x, shift):
 def _tri_kernel(out, x, n, C, R, diag,
                 S1, S2, S3, S4, O0, O1, O2, O3, O4, X0, X1, X2, X3, X4,
                 LOWER: tl.constexpr, NDIM: tl.constexpr, I64: tl.constexpr, BLOCK: tl.constexpr):
-    pid = tl.program_id(0)
-    if I64:
-        i = pid.to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
-    else:
-        i = pid * BLOCK + tl.arange(0, BLOCK)
+    i = flat_index(BLOCK, I64)
     mask = i < n
     col = i % C
     row = (i // C) % R

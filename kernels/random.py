@@ -63,7 +63,7 @@ from tritorch.cuda import memory
 from tritorch.cuda.array import CudaArray
 from ._dtypes import F64
 from ._elementwise import pointwise, identity, broadcast_strides, collapse, dim_args
-from ._jit import as_f64, convert, strided_offset
+from ._jit import as_f64, convert, strided_offset, flat_index
 from ._launch import launch, cdiv, block_for
 
 __all__ = ["IMPLS"]
@@ -263,11 +263,7 @@ def _sample_kernel(out, a, b, n, base, S1, S2, S3, S4,
                    p0: tl.float64, p1: tl.float64, q0: tl.int64, q1: tl.int64, q2: tl.int64,
                    FN: tl.constexpr, KA: tl.constexpr, KB: tl.constexpr, CT: tl.constexpr,
                    NDIM: tl.constexpr, I64: tl.constexpr, BLOCK: tl.constexpr):
-    pid = tl.program_id(0)
-    if I64:
-        i = pid.to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
-    else:
-        i = pid * BLOCK + tl.arange(0, BLOCK)
+    i = flat_index(BLOCK, I64)
     mask = i < n
     if KA:
         x = convert(tl.load(a + strided_offset(i, S1, S2, S3, S4, A0, A1, A2, A3, A4, NDIM), mask=mask, other=0),
@@ -336,11 +332,7 @@ def _ct(out):
 @triton.jit
 def _check_kernel(flag, a, n, S1, S2, S3, S4, A0, A1, A2, A3, A4, lo: tl.float64, hi: tl.float64,
                   NAN_BAD: tl.constexpr, NDIM: tl.constexpr, I64: tl.constexpr, BLOCK: tl.constexpr):
-    pid = tl.program_id(0)
-    if I64:
-        i = pid.to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
-    else:
-        i = pid * BLOCK + tl.arange(0, BLOCK)
+    i = flat_index(BLOCK, I64)
     mask = i < n
     v = convert(tl.load(a + strided_offset(i, S1, S2, S3, S4, A0, A1, A2, A3, A4, NDIM), mask=mask, other=0),
                 tl.float64)
