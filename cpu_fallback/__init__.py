@@ -6,11 +6,14 @@ registry loads ``IMPLS`` (op name -> impl) and ``ARRAY`` (the raw-array API).
 import warnings
 
 from . import _array, creation, pointwise, reduction, sort, indexing, joining, linalg, random, softmax, normalization
+from . import (linear, conv, pooling, loss, activation, dropout, attention, batch_norm, sparse, distance, padding,
+               upsampling)
 
 ARRAY = _array.ARRAY
 UNAVAILABLE = ""
 IMPLS = {}
-for _mod in (creation, pointwise, reduction, sort, indexing, joining, linalg, random, softmax, normalization):
+for _mod in (creation, pointwise, reduction, sort, indexing, joining, linalg, random, softmax, normalization,
+             linear, conv, pooling, loss, activation, dropout, attention, batch_norm, sparse, distance, padding, upsampling):
     for _name, _fn in _mod.IMPLS.items():
         if _name in IMPLS:
             raise RuntimeError(f"cpu_fallback: op '{_name}' implemented twice")

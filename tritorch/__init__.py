@@ -21,6 +21,18 @@ from ._ops.linalg import *  # noqa: F401,F403
 from ._ops.random import *  # noqa: F401,F403
 from ._ops.softmax import *  # noqa: F401,F403
 from ._ops.normalization import *  # noqa: F401,F403
+from ._ops.linear import *  # noqa: F401,F403
+from ._ops.conv import *  # noqa: F401,F403
+from ._ops.pooling import *  # noqa: F401,F403
+from ._ops.loss import *  # noqa: F401,F403
+from ._ops.activation import *  # noqa: F401,F403
+from ._ops.dropout import *  # noqa: F401,F403
+from ._ops.attention import *  # noqa: F401,F403
+from ._ops.batch_norm import *  # noqa: F401,F403
+from ._ops.sparse import *  # noqa: F401,F403
+from ._ops.distance import *  # noqa: F401,F403
+from ._ops.padding import *  # noqa: F401,F403
+from ._ops.upsampling import *  # noqa: F401,F403
 from ._tensor_str import set_printoptions
 from . import autograd, accelerator, cuda
 from . import backends, nn

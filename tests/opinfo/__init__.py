@@ -2,7 +2,8 @@
 import importlib
 
 FAMILIES = ("pointwise", "shape", "creation", "reduction", "sort", "indexing", "joining", "linalg", "random", "softmax",
-            "normalization")
+            "normalization", "linear", "conv", "pooling", "loss", "activation", "dropout", "attention", "batch_norm",
+            "sparse", "distance", "padding", "upsampling")
 
 
 def all_opinfos():

@@ -176,3 +176,6 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
         n.save_for_backward(input, rstd, weight)
         record(n, (input, weight), (y,))
     return y
+
+
+FUNCTIONAL = {"layer_norm": layer_norm, "rms_norm": rms_norm}

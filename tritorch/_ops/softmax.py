@@ -164,3 +164,6 @@ def functional_log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     if dim is None:
         dim = _implicit_dim("log_softmax", input._data.ndim, _stacklevel)
     return log_softmax(input, dim, dtype=dtype)
+
+
+FUNCTIONAL = {"softmax": functional_softmax, "log_softmax": functional_log_softmax}

@@ -1,4 +1,27 @@
 """`tritorch.nn.functional` (PyTorch's `torch.nn.functional`): PyTorch's signatures and defaults
-over registry ops with fused kernels on cuda and numpy twins on cpu."""
-from .._ops.normalization import layer_norm, rms_norm  # noqa: F401
-from .._ops.softmax import functional_softmax as softmax, functional_log_softmax as log_softmax  # noqa: F401
+over registry ops with fused kernels on cuda and numpy twins on cpu.
+
+Each op family in `tritorch._ops` lists its public functionals in ``FUNCTIONAL`` (public name ->
+function); this module re-exports them, so a family adds a functional without touching this file.
+"""
+from .._ops import (softmax as _softmax, normalization as _normalization, linear as _linear, conv as _conv,
+                    pooling as _pooling, loss as _loss, activation as _activation, dropout as _dropout,
+                    attention as _attention, batch_norm as _batch_norm, sparse as _sparse, distance as _distance,
+                    padding as _padding, upsampling as _upsampling)
+
+_FAMILIES = (_softmax, _normalization, _linear, _conv, _pooling, _loss, _activation, _dropout, _attention,
+             _batch_norm, _sparse, _distance, _padding, _upsampling)
+
+
+def _export():
+    names = []
+    for fam in _FAMILIES:
+        for name, fn in fam.FUNCTIONAL.items():
+            if name in globals():
+                raise RuntimeError(f"tritorch.nn.functional: '{name}' exported twice ({fam.__name__})")
+            globals()[name] = fn
+            names.append(name)
+    return sorted(names)
+
+
+__all__ = _export()

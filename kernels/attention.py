@@ -1,0 +1,4 @@
+"""Triton kernels of the attention family (stub: filled in by issue 4)."""
+
+__all__ = ["IMPLS"]
+IMPLS = {}

@@ -1,0 +1,1 @@
+"""Op benchmark definitions, one module per kernel family (see `perf/cases.py`)."""

@@ -1,0 +1,4 @@
+"""activation family (stub: filled in by issue 4)."""
+
+__all__ = []
+FUNCTIONAL = {}

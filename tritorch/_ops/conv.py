@@ -1,0 +1,4 @@
+"""conv family (stub: filled in by issue 4)."""
+
+__all__ = []
+FUNCTIONAL = {}

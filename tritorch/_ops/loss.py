@@ -1,0 +1,4 @@
+"""loss family (stub: filled in by issue 4)."""
+
+__all__ = []
+FUNCTIONAL = {}
