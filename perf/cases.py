@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["Case", "rand", "randint", "DTYPES"]
+__all__ = ["Case", "rand", "np_rand", "randint", "DTYPES"]
 
 DTYPES = ("float32", "float16", "bfloat16")
 
@@ -20,7 +20,9 @@ DTYPES = ("float32", "float16", "bfloat16")
 class Case:
     """One timed step.  ``setup(lib, device, dtype) -> state`` builds the inputs (not timed);
     ``step(lib, state)`` is one timed call (a forward, or forward + backward).  ``flops`` and
-    ``bytes`` are per step (the minimal DRAM traffic), giving TFLOP/s and GB/s; 0 = not meaningful."""
+    ``bytes`` are per step (the minimal DRAM traffic), giving TFLOP/s and GB/s; 0 = not meaningful.
+    ``numpy(dtype) -> fn``, where given, builds the same computation in plain numpy on identical
+    data (the cpu baseline for ops numpy has)."""
     family: str
     name: str
     shape: str
@@ -29,6 +31,7 @@ class Case:
     step: Callable
     flops: float = 0.0
     bytes: float = 0.0
+    numpy: Callable = None
 
 
 def _dtype(lib, name):
@@ -41,6 +44,15 @@ def rand(lib, shape, device, dtype, seed=0, requires_grad=False, scale=1.0):
     a = (np.random.default_rng(seed).standard_normal(shape, dtype=np.float32) * scale)
     t = lib.tensor(a, device=device).to(_dtype(lib, dtype))
     return t.requires_grad_(True) if requires_grad else t
+
+
+def np_rand(shape, dtype, seed=0, scale=1.0):
+    """The numpy array ``rand`` builds (same seed, same values)."""
+    a = np.random.default_rng(seed).standard_normal(shape, dtype=np.float32) * scale
+    if dtype == "bfloat16":
+        import ml_dtypes
+        return a.astype(ml_dtypes.bfloat16)
+    return a.astype(dtype)
 
 
 def randint(lib, high, shape, device, seed=0):
