@@ -1,3 +1,4 @@
-"""numpy impls of the distance family (stub: filled in by issue 4)."""
+"""numpy impls of the distance family: none.  normalize, cosine_similarity and pairwise_distance
+are composed from registry ops; see tritorch/_ops/distance.py."""
 
 IMPLS = {}

@@ -1,3 +1,129 @@
-"""numpy impls of the upsampling family (stub: filled in by issue 4)."""
+"""numpy impls of the upsampling family: ``upsample`` (nearest / nearest-exact / linear over 1-3
+spatial dims) and its gather-form adjoint ``upsample_backward``.
 
-IMPLS = {}
+Per spatial dim, `tables` gives for every output position the two source taps ``i0``, ``i1`` and
+weights ``l0``, ``l1`` exactly as PyTorch's CPU kernels compute them (nearest: float32
+``floor(dst * scale)``, nearest-exact: ``floor((dst + 0.5) * scale)`` with a float32 scale, both
+clamped to ``in - 1``; linear: ``area_pixel_compute_source_index`` in the op-math type, clamped at 0
+for ``align_corners=False``; a dim that keeps its size is copied).  Interpolation is separable: one
+``take`` (nearest) or two ``take``s and a weighted sum (linear) per spatial dim.
+
+The backward folds one dim at a time, as a gather: input index ``i`` sums the window of outputs
+whose taps reach it (`windows`: a start per ``i`` and the widest window ``W``; ``i0``/``i1`` are
+non-decreasing, so the window is contiguous), each weighted by ``l0 * (i0 == i) + l1 * (i1 == i)``
+-- one ``take`` per window offset.  A short last dim (<= `_DENSE_MAX` outputs) instead multiplies
+by its small dense (out x in) interpolation matrix, which BLAS does faster than strided gathers.
+Deterministic, no scatter.  Half types compute in float32 and round once.
+"""
+import numpy as np
+
+from .pointwise_unary import compute_dtype
+
+
+def tables(mode, n_in, n_out, align_corners, scale, ct):
+    """(i0, i1, l0, l1) for one spatial dim: int64 source taps and ``ct`` weights per output."""
+    o = np.arange(n_out)
+    one, zero = np.ones(n_out, ct), np.zeros(n_out, ct)
+    if mode != "linear":
+        if mode == "nearest" and n_out == n_in:
+            idx = o
+        elif mode == "nearest" and n_out == 2 * n_in:
+            idx = o >> 1
+        else:
+            s = np.float32(1.0 / scale) if scale is not None and scale > 0 else np.float32(n_in) / np.float32(n_out)
+            if mode == "nearest":
+                src = np.floor(o.astype(np.float32) * s)
+            else:
+                src = np.floor((o + 0.5) * np.float64(s))
+            idx = np.minimum(src.astype(np.int64), n_in - 1)
+        return idx, idx, one, zero
+    if n_out == n_in:
+        return o, o, one, zero
+    op = np.float64 if ct == np.float64 else np.float32
+    if align_corners:
+        s = op(n_in - 1) / op(n_out - 1) if n_out > 1 else op(0)
+        src = s * o.astype(op)
+    else:
+        s = op(1.0 / scale) if scale is not None and scale > 0 else op(n_in) / op(n_out)
+        src = s * (o.astype(op) + op(0.5)) - op(0.5)
+        src = np.where(src < 0, op(0), src)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    l1 = np.clip(src - i0.astype(op), 0, 1).astype(ct)
+    i1 = i0 + (i0 < n_in - 1)
+    return i0, i1, (1 - l1).astype(ct), l1
+
+
+def _bshape(nd, axis, n):
+    s = [1] * nd
+    s[axis] = n
+    return s
+
+
+def upsample(out, x, size, mode, align_corners, scales):
+    if out.size == 0:
+        return
+    a = np.asarray(x)
+    ct = compute_dtype(out.dtype) if out.dtype.kind == "f" else np.dtype(np.float32)
+    if mode == "linear":
+        a = a.astype(ct, copy=False)
+    for j, n_out in enumerate(size):
+        ax = 2 + j
+        i0, i1, l0, l1 = tables(mode, a.shape[ax], n_out, align_corners, scales[j], ct)
+        if mode == "linear":
+            bs = _bshape(a.ndim, ax, n_out)
+            t = np.take(a, i1, axis=ax)
+            a = np.take(a, i0, axis=ax)
+            a *= l0.reshape(bs)
+            t *= l1.reshape(bs)
+            a += t
+        else:
+            a = np.take(a, i0, axis=ax)
+    np.copyto(out, a, casting="unsafe")
+
+
+def windows(i0, i1, n_in):
+    """Per input index the first output whose taps reach it, and the widest such window."""
+    i = np.arange(n_in)
+    start = np.minimum(np.searchsorted(i0, i, "left"), np.searchsorted(i1, i, "left"))
+    end = np.maximum(np.searchsorted(i0, i, "right"), np.searchsorted(i1, i, "right"))
+    return start, int(max((end - start).max(initial=0), 0))
+
+
+# Below this many outputs along the last dim, its adjoint is one small dense GEMM (BLAS beats
+# strided gathers there); longer dims gather their window.
+_DENSE_MAX = 256
+
+
+def _fold(a, ax, n_in, mode, align_corners, scale, ct):
+    """The adjoint of interpolating one dim: ``a`` has the output length along ``ax``."""
+    n_out = a.shape[ax]
+    i0, i1, l0, l1 = tables(mode, n_in, n_out, align_corners, scale, ct)
+    if ax == a.ndim - 1 and n_out <= _DENSE_MAX:
+        m = np.zeros((n_out, n_in), ct)
+        o = np.arange(n_out)
+        np.add.at(m, (o, i0), l0)
+        np.add.at(m, (o, i1), l1)
+        return a @ m
+    res = np.zeros(a.shape[:ax] + (n_in,) + a.shape[ax + 1:], ct)
+    start, width = windows(i0, i1, n_in)
+    i = np.arange(n_in)
+    bs = _bshape(a.ndim, ax, n_in)
+    for w in range(width):
+        o = start + w
+        oc = np.minimum(o, n_out - 1)
+        wt = np.where(o < n_out, l0[oc] * (i0[oc] == i) + l1[oc] * (i1[oc] == i), 0).astype(ct)
+        res += np.take(a, oc, axis=ax) * wt.reshape(bs)
+    return res
+
+
+def upsample_backward(out, grad, input_size, mode, align_corners, scales):
+    if out.size == 0:
+        return
+    ct = compute_dtype(out.dtype)
+    a = np.asarray(grad, dtype=ct)
+    for j in range(len(input_size) - 3, -1, -1):
+        a = _fold(a, 2 + j, input_size[2 + j], mode, align_corners, scales[j], ct)
+    np.copyto(out, a, casting="unsafe")
+
+
+IMPLS = {"upsample": upsample, "upsample_backward": upsample_backward}

@@ -1,4 +1,168 @@
-"""Triton kernels of the activation family (stub: filled in by issue 4)."""
+"""Triton kernels of the activation ops: ``activation(x, kind, p0, p1)`` and the fused backward
+``activation_backward(grad_output, x, kind, p0, p1)`` = grad_output * f'(x).
+
+Both run on the shared elementwise generator (`_elementwise.pointwise`: 1024 elements per
+program on a GPU, strided / broadcast operands read in place, dims collapsed, one launch), one
+``@triton.jit`` scalar function per kind and direction, picked on the host by ``kind``.  The
+gelu / gelu-tanh / silu forwards and derivatives, tanh and sigmoid are the shared device
+functions of `_activation.py` (the fused matmul's epilogue uses the same ones); the rest are
+here.  relu is written here too: it must keep integer dtypes exact and, in backward, pass the
+gradient through at NaN (PyTorch's ``threshold_backward`` tests ``x <= 0``).
+Values compute in float32 for half types (rounded once on store), in float64 for float64, in
+int64 for integer relu / hardtanh (float bounds truncate toward zero, as PyTorch's clamp).
+
+Bytes moved per element: forward = input + output item; backward = 2 inputs + output item
+(grad_output, x; the mask of relu / hardtanh is recomputed from x, never stored).  FLOPs per
+element: 1-3 for relu / hardtanh / leaky_relu / softsign; ~15 for elu / silu / softplus (one exp
+or expm1 and a log1p); ~30 for gelu (erf), ~25 for gelu-tanh and mish (exp, log1p, tanh via
+expm1); backward about twice its forward.  Nothing else is fused: a standalone activation is
+memory bound, and the matmul epilogue fuses the common ones into the GEMM instead.
+"""
+import triton
+import triton.language as tl
+
+from ._activation import gelu, gelu_grad, gelu_tanh, gelu_tanh_grad, silu, silu_grad, tanh, sigmoid
+from ._dtypes import compute_tl
+from ._elementwise import pointwise
+from .pointwise_unary import expm1, log1p
 
 __all__ = ["IMPLS"]
-IMPLS = {}
+
+
+@triton.jit
+def _softplus1(x):
+    # log1p(exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)).
+    return tl.maximum(x, 0.0) + log1p(tl.exp(-tl.abs(x)))
+
+
+# ---- forward: FN(x, _, _, p0, p1, _) ------------------------------------------------------------
+@triton.jit
+def _relu_f(x, y, z, p0, p1, p2):
+    return tl.where(x <= 0, 0, x)
+
+
+@triton.jit
+def _hardtanh_f(x, y, z, p0, p1, p2):
+    lo = p0.to(x.dtype)
+    hi = p1.to(x.dtype)
+    return tl.where(x < lo, lo, tl.where(x > hi, hi, x))
+
+
+@triton.jit
+def _leaky_relu_f(x, y, z, p0, p1, p2):
+    return tl.where(x > 0, x, x * p0.to(x.dtype))
+
+
+@triton.jit
+def _elu_f(x, y, z, p0, p1, p2):
+    return tl.where(x > 0, x, p0.to(x.dtype) * expm1(x))
+
+
+@triton.jit
+def _gelu_f(x, y, z, p0, p1, p2):
+    return gelu(x)
+
+
+@triton.jit
+def _gelu_tanh_f(x, y, z, p0, p1, p2):
+    return gelu_tanh(x)
+
+
+@triton.jit
+def _silu_f(x, y, z, p0, p1, p2):
+    return silu(x)
+
+
+@triton.jit
+def _mish_f(x, y, z, p0, p1, p2):
+    return x * tanh(_softplus1(x))
+
+
+@triton.jit
+def _softplus_f(x, y, z, p0, p1, p2):
+    beta = p0.to(x.dtype)
+    bx = x * beta
+    return tl.where(bx > p1.to(x.dtype), x, _softplus1(bx) / beta)
+
+
+@triton.jit
+def _softsign_f(x, y, z, p0, p1, p2):
+    return x / (1.0 + tl.abs(x))
+
+
+# ---- backward: FN(grad_output, x, _, p0, p1, _) = grad_output * f'(x) ---------------------------
+@triton.jit
+def _relu_b(g, x, z, p0, p1, p2):
+    return tl.where(x <= 0, 0.0, g)
+
+
+@triton.jit
+def _hardtanh_b(g, x, z, p0, p1, p2):
+    return tl.where((x <= p0.to(x.dtype)) | (x >= p1.to(x.dtype)), 0.0, g)
+
+
+@triton.jit
+def _leaky_relu_b(g, x, z, p0, p1, p2):
+    return tl.where(x > 0, g, g * p0.to(x.dtype))
+
+
+@triton.jit
+def _elu_b(g, x, z, p0, p1, p2):
+    return tl.where(x <= 0, g * (p0.to(x.dtype) * tl.exp(x)), g)
+
+
+@triton.jit
+def _gelu_b(g, x, z, p0, p1, p2):
+    return g * gelu_grad(x)
+
+
+@triton.jit
+def _gelu_tanh_b(g, x, z, p0, p1, p2):
+    return g * gelu_tanh_grad(x)
+
+
+@triton.jit
+def _silu_b(g, x, z, p0, p1, p2):
+    return g * silu_grad(x)
+
+
+@triton.jit
+def _mish_b(g, x, z, p0, p1, p2):
+    t = tanh(_softplus1(x))
+    return g * (t + x * sigmoid(x) * (1.0 - t * t))
+
+
+@triton.jit
+def _softplus_b(g, x, z, p0, p1, p2):
+    bx = x * p0.to(x.dtype)
+    return tl.where(bx > p1.to(x.dtype), g, g * sigmoid(bx))
+
+
+@triton.jit
+def _softsign_b(g, x, z, p0, p1, p2):
+    d = 1.0 + tl.abs(x)
+    return g / (d * d)
+
+
+# kind -> (forward fn, backward fn, number of params used)
+_KINDS = {
+    "relu": (_relu_f, _relu_b, 0), "hardtanh": (_hardtanh_f, _hardtanh_b, 2),
+    "leaky_relu": (_leaky_relu_f, _leaky_relu_b, 1), "elu": (_elu_f, _elu_b, 1),
+    "gelu": (_gelu_f, _gelu_b, 0), "gelu_tanh": (_gelu_tanh_f, _gelu_tanh_b, 0),
+    "silu": (_silu_f, _silu_b, 0), "mish": (_mish_f, _mish_b, 0),
+    "softplus": (_softplus_f, _softplus_b, 2), "softsign": (_softsign_f, _softsign_b, 0),
+}
+
+
+def activation(out, x, kind, p0=0.0, p1=0.0):
+    fwd, _, np_ = _KINDS[kind]
+    ct = tl.int64 if out.dtype.kind in "iu" else compute_tl(out.dtype)
+    pointwise(fwd, out, [x], ct, (float(p0), float(p1))[:np_])
+
+
+def activation_backward(out, grad_output, x, kind, p0=0.0, p1=0.0):
+    _, bwd, np_ = _KINDS[kind]
+    pointwise(bwd, out, [grad_output, x], compute_tl(out.dtype), (float(p0), float(p1))[:np_])
+
+
+IMPLS = {"activation": activation, "activation_backward": activation_backward}

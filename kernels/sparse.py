@@ -1,4 +1,280 @@
-"""Triton kernels of the sparse family (stub: filled in by issue 4)."""
+"""Triton impls of embedding (gather, scatter-add backward, renorm) and one_hot.
 
-__all__ = ["IMPLS"]
-IMPLS = {}
+Index tensors are read as a flat run of T indices (a non-contiguous index tensor is first copied
+contiguous: it is small next to the rows it moves); row data keep their strides.
+
+* `_gather` (embedding forward): a [BT, BD] tile of (token, feature); loads BT indices, gathers
+  the rows.  Out-of-range indices are masked off and OR-ed into a one-int flag read back once on
+  the host (the op's one sync) to raise IndexError.  Bytes: read T indices + T*D row elements,
+  write T*D.  No FLOPs.
+* `_count` + `_scatter_add` (embedding backward): dweight[idx[t]] += grad[t] * s_t, with s_t = 0 for
+  padding_idx and 1/count(idx[t]) under scale_grad_by_freq (counts by an integer atomic histogram).
+  Rows are accumulated with fp32/fp64 atomic adds into a zeroed buffer (fp32 for half grads,
+  rounded once at the end): deterministic up to floating-point summation ORDER of repeated
+  indices (PyTorch's cuda kernel sorts instead; a sort-based segmented reduction would make the
+  order fixed).  Bytes: read T*D grad + indices, V*D zero-fill + T*D atomics; 1 FLOP per element.
+* `_renorm` (embedding_renorm): each program takes BT tokens; an atomic compare-and-swap on a
+  per-row claim buffer lets exactly one token renormalise each distinct row (so concurrent
+  programs never read a half-written row).  Two passes over the row: p-norm, then scale.
+* `_one_hot`: a [BT, BK] tile writes idx == k as int64; negative / too-large values set flag bits
+  (one host sync, the cpu's RuntimeErrors).
+"""
+import numpy as np
+import triton
+import triton.language as tl
+
+from tritorch.cuda import memory
+from tritorch.cuda.array import CudaArray
+from ._dtypes import compute_tl
+from ._elementwise import assign, pointwise, identity, collapse
+from ._jit import convert, as_f64
+from ._launch import launch, cdiv, SIZE_FOR_INTERPRETER
+
+
+@triton.jit
+def _gather(W, IDX, OUT, FLAG, T, D, V, sw0, sw1, so0, so1, BT: tl.constexpr, BD: tl.constexpr):
+    t = tl.program_id(0) * BT + tl.arange(0, BT)
+    d = tl.program_id(1) * BD + tl.arange(0, BD)
+    tm = t < T
+    idx = tl.load(IDX + t, mask=tm, other=0).to(tl.int64)
+    ok = (idx >= 0) & (idx < V)
+    if tl.program_id(1) == 0:
+        tl.atomic_or(FLAG, tl.max((tm & ~ok).to(tl.int32), axis=0))
+    m = (tm & ok)[:, None] & (d < D)[None, :]
+    d64 = d.to(tl.int64)[None, :]
+    v = tl.load(W + idx[:, None] * sw0 + d64 * sw1, mask=m, other=0.0)
+    tl.store(OUT + t.to(tl.int64)[:, None] * so0 + d64 * so1, v, mask=(tm[:, None] & (d < D)[None, :]))
+
+
+@triton.jit
+def _range_check(IDX, FLAG, T, V, BT: tl.constexpr):
+    t = tl.program_id(0) * BT + tl.arange(0, BT)
+    idx = tl.load(IDX + t, mask=t < T, other=0).to(tl.int64)
+    tl.atomic_or(FLAG, tl.max(((t < T) & ((idx < 0) | (idx >= V))).to(tl.int32), axis=0))
+
+
+@triton.jit
+def _count(IDX, CNT, T, V, BT: tl.constexpr):
+    t = tl.program_id(0) * BT + tl.arange(0, BT)
+    idx = tl.load(IDX + t, mask=t < T, other=0).to(tl.int64)
+    tl.atomic_add(CNT + idx, tl.full([BT], 1, tl.int32), mask=(t < T) & (idx >= 0) & (idx < V))
+
+
+@triton.jit
+def _scatter_add(G, IDX, CNT, ACC, T, D, V, sg0, sg1, sa0, sa1, padding_idx, FREQ: tl.constexpr,
+                 CT: tl.constexpr, BT: tl.constexpr, BD: tl.constexpr):
+    t = tl.program_id(0) * BT + tl.arange(0, BT)
+    d = tl.program_id(1) * BD + tl.arange(0, BD)
+    tm = t < T
+    idx = tl.load(IDX + t, mask=tm, other=0).to(tl.int64)
+    rm = tm & (idx >= 0) & (idx < V) & (idx != padding_idx)
+    m = rm[:, None] & (d < D)[None, :]
+    d64 = d.to(tl.int64)[None, :]
+    g = convert(tl.load(G + t.to(tl.int64)[:, None] * sg0 + d64 * sg1, mask=m, other=0.0), CT)
+    if FREQ:
+        cnt = tl.load(CNT + idx, mask=rm, other=1).to(CT)
+        g = g / cnt[:, None]
+    tl.atomic_add(ACC + idx[:, None] * sa0 + d64 * sa1, g, mask=m)
+
+
+@triton.jit
+def _renorm(W, IDX, CLAIM, T, D, V, sw0, sw1, max_norm: tl.float64, p: tl.float64, KIND: tl.constexpr,
+            CT: tl.constexpr, BT: tl.constexpr, BD: tl.constexpr):
+    # KIND: 0 -> general p, 1 -> p == 1, 2 -> p == 2, 3 -> p == inf
+    t = tl.program_id(0) * BT + tl.arange(0, BT)
+    tm = t < T
+    idx = tl.load(IDX + t, mask=tm, other=0).to(tl.int64)
+    ok = tm & (idx >= 0) & (idx < V)
+    old = tl.atomic_cas(CLAIM + tl.where(ok, idx, V), tl.zeros([BT], tl.int32), tl.full([BT], 1, tl.int32))
+    mine = ok & (old == 0)
+    base = W + idx[:, None] * sw0
+    acc = tl.zeros([BT, BD], CT)
+    pp = as_f64(p).to(CT)
+    for d0 in range(0, D, BD):
+        d = d0 + tl.arange(0, BD)
+        m = mine[:, None] & (d < D)[None, :]
+        a = tl.abs(convert(tl.load(base + d.to(tl.int64)[None, :] * sw1, mask=m, other=0.0), CT))
+        if KIND == 1:
+            acc += a
+        elif KIND == 2:
+            acc += a * a
+        elif KIND == 3:
+            acc = tl.maximum(acc, a)
+        else:
+            acc += tl.where(a > 0, tl.exp(pp * tl.log(a)), 0.0)
+    if KIND == 3:
+        norm = tl.max(acc, 1)
+    else:
+        norm = tl.sum(acc, 1)
+        if KIND == 2:
+            norm = tl.sqrt(norm)
+        elif KIND == 0:
+            norm = tl.where(norm > 0, tl.exp(tl.log(norm) / pp), 0.0)
+    mx = as_f64(max_norm).to(CT)
+    scale = mx / (norm + 1e-7)
+    upd = mine & (norm > mx)
+    for d0 in range(0, D, BD):
+        d = d0 + tl.arange(0, BD)
+        m = upd[:, None] & (d < D)[None, :]
+        ptr = base + d.to(tl.int64)[None, :] * sw1
+        v = convert(tl.load(ptr, mask=m, other=0.0), CT) * scale[:, None]
+        tl.store(ptr, convert(v, W.dtype.element_ty), mask=m)
+
+
+@triton.jit
+def _one_hot(IDX, OUT, FLAG, T, K, so0, so1, BT: tl.constexpr, BK: tl.constexpr):
+    t = tl.program_id(0) * BT + tl.arange(0, BT)
+    k = tl.program_id(1) * BK + tl.arange(0, BK)
+    tm = t < T
+    idx = tl.load(IDX + t, mask=tm, other=0)
+    if tl.program_id(1) == 0:
+        neg = tl.max((tm & (idx < 0)).to(tl.int32), axis=0)
+        big = tl.max((tm & (idx >= K)).to(tl.int32), axis=0)
+        tl.atomic_or(FLAG, neg | (big * 2))
+    v = (idx[:, None] == k.to(tl.int64)[None, :]).to(tl.int64)
+    tl.store(OUT + t.to(tl.int64)[:, None] * so0 + k.to(tl.int64)[None, :] * so1, v,
+             mask=tm[:, None] & (k < K)[None, :])
+
+
+# --- host side ------------------------------------------------------------------------------------
+
+def _flat_indices(idx):
+    """A contiguous 1-d view of ``idx`` (copied when it is not contiguous)."""
+    if not idx.is_contiguous():
+        t = CudaArray.empty(idx.shape, idx.dtype, idx.block.device_index)
+        assign(t, idx)
+        idx = t
+    return idx.view_as((idx.size,), (1,))
+
+
+def _rows(a, d):
+    """(array, row stride, col stride) of ``a`` viewed as (-1, d); a temp when the leading dims
+    don't collapse; plus the array to copy back (outputs) or None."""
+    lead = a.shape[:-1]
+    if lead:
+        cs, (cst,) = collapse(lead, [a.strides[:-1]])
+        if len(cs) == 1:
+            return a, cst[0], a.strides[-1], None
+    elif a.ndim:
+        return a, 0, a.strides[-1], None
+    t = CudaArray.empty(a.shape, a.dtype, a.block.device_index)
+    return t, a.shape[-1] if a.ndim else 1, 1, t
+
+
+def _new_flag(dev):
+    flag = CudaArray.empty((1,), np.int32, dev)
+    pointwise(identity, flag, [0], tl.int32)
+    return flag
+
+
+def _read_flag(flag):
+    host = np.empty(1, np.int32)
+    memory.copy_to_host(host, flag.block, flag.offset * 4)
+    return int(host[0])
+
+
+def _tile_rows(t, d, gpu_bt, gpu_bd):
+    if SIZE_FOR_INTERPRETER:
+        bd = triton.next_power_of_2(max(d, 1))
+        bt = max(1, min(triton.next_power_of_2(max(t, 1)), (1 << 16) // bd))
+        return bt, bd
+    return gpu_bt, gpu_bd
+
+
+def embedding(out, weight, indices):
+    T = indices.size
+    D = weight.shape[1]
+    if T == 0:
+        return
+    idx = _flat_indices(indices)
+    dev = weight.block.device_index
+    flag = _new_flag(dev)
+    o, so0, so1, back = _rows(out, D)
+    if D:
+        bt, bd = _tile_rows(T, D, 16, min(triton.next_power_of_2(D), 256))
+        launch(_gather, (cdiv(T, bt), cdiv(D, bd)), weight, idx, o, flag, T, D, weight.shape[0],
+               weight.strides[0], weight.strides[1], so0, so1, BT=bt, BD=bd)
+    if _read_flag(flag):  # the op's one host sync
+        raise IndexError("index out of range in self")
+    if back is not None:
+        assign(out, back)
+
+
+def embedding_backward(out, grad, indices, num_weights, padding_idx, scale_grad_by_freq):
+    V, D = out.shape
+    if V * D == 0:
+        return
+    dev = grad.block.device_index
+    acc_np = np.float64 if grad.dtype == np.float64 else np.float32
+    direct = out.dtype == acc_np
+    acc = out if direct else CudaArray.empty((V, D), acc_np, dev)
+    assign(acc, 0.0)
+    T = indices.size
+    if T:
+        idx = _flat_indices(indices)
+        g, sg0, sg1, tmp = _rows(grad, D)
+        if tmp is not None:
+            assign(tmp, grad)
+        cnt = idx
+        if scale_grad_by_freq:
+            cnt = CudaArray.empty((V,), np.int32, dev)
+            assign(cnt, 0)
+            bt = min(triton.next_power_of_2(T), 1 << 16) if SIZE_FOR_INTERPRETER else 1024
+            launch(_count, (cdiv(T, bt),), idx, cnt, T, V, BT=bt)
+        bt, bd = _tile_rows(T, D, 16, min(triton.next_power_of_2(D), 256))
+        launch(_scatter_add, (cdiv(T, bt), cdiv(D, bd)), g, idx, cnt, acc, T, D, V, sg0, sg1,
+               acc.strides[0], acc.strides[1], int(padding_idx), FREQ=bool(scale_grad_by_freq),
+               CT=compute_tl(grad.dtype), BT=bt, BD=bd)
+    if not direct:
+        assign(out, acc)
+
+
+_KIND = {1.0: 1, 2.0: 2, float("inf"): 3}
+
+
+def embedding_renorm(out, weight, indices, max_norm, norm_type):
+    same = out.data_ptr() == weight.data_ptr() and out.strides == weight.strides
+    if not same:
+        assign(out, weight)
+    T = indices.size
+    V, D = out.shape
+    if T == 0 or D == 0:
+        return
+    dev = out.block.device_index
+    idx = _flat_indices(indices)
+    flag = _new_flag(dev)
+    bt, bd = _tile_rows(T, D, 16, min(triton.next_power_of_2(D), 256))
+    cb = min(triton.next_power_of_2(T), 1 << 16) if SIZE_FOR_INTERPRETER else 1024
+    launch(_range_check, (cdiv(T, cb),), idx, flag, T, V, BT=cb)
+    if _read_flag(flag):  # the op's one host sync, before any row changes (as on cpu)
+        raise IndexError("index out of range in self")
+    # one claim slot per row plus a dummy one that masked-off tokens hit (atomic_cas has no mask)
+    claim = CudaArray.empty((V + 1,), np.int32, dev)
+    assign(claim, 0)
+    if SIZE_FOR_INTERPRETER:
+        bt = max(1, min(triton.next_power_of_2(T), (1 << 16) // bd))
+    launch(_renorm, (cdiv(T, bt),), out, idx, claim, T, D, V, out.strides[0], out.strides[1], float(max_norm),
+           float(norm_type), KIND=_KIND.get(float(norm_type), 0), CT=compute_tl(out.dtype), BT=bt, BD=bd)
+
+
+def one_hot(out, indices, num_classes):
+    T = indices.size
+    if T == 0:
+        return
+    idx = _flat_indices(indices)
+    flag = _new_flag(out.block.device_index)
+    o, so0, so1, back = _rows(out, num_classes)
+    bt, bk = _tile_rows(T, max(num_classes, 1), 64, min(triton.next_power_of_2(max(num_classes, 1)), 128))
+    launch(_one_hot, (cdiv(T, bt), max(cdiv(num_classes, bk), 1)), idx, o, flag, T, num_classes, so0, so1,
+           BT=bt, BK=bk)
+    f = _read_flag(flag)  # the op's one host sync
+    if f & 1:
+        raise RuntimeError("Class values must be non-negative.")
+    if f & 2:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    if back is not None:
+        assign(out, back)
+
+
+IMPLS = {"embedding": embedding, "embedding_backward": embedding_backward, "embedding_renorm": embedding_renorm,
+         "one_hot": one_hot}

@@ -153,6 +153,17 @@ def _run_extra():
     w = tt.ones(8, device="cuda", requires_grad=True)
     (F.layer_norm(z, (8,), w, tt.zeros(8, device="cuda", requires_grad=True)).sum()
      + F.rms_norm(z, (8,), w).sum() + F.softmax(z, -1).sum() + F.log_softmax(z, 0).sum()).backward()
+    x4 = tt.tensor(rng.uniform(-1, 1, (4, 6, 3, 5)), dtype=tt.float32, device="cuda", requires_grad=True)
+    w6 = tt.ones(6, device="cuda", requires_grad=True)
+    rm, rv = tt.zeros(6, device="cuda"), tt.ones(6, device="cuda")
+    (F.batch_norm(x4, rm, rv, w6, training=True).sum() + F.batch_norm(x4, rm, rv, w6).sum()
+     + F.group_norm(x4, 3, w6).sum()).backward()
+    emb = tt.ones(50, 16, device="cuda", requires_grad=True)
+    F.embedding(tt.tensor([[1, 3], [3, 7]], device="cuda"), emb, padding_idx=1, scale_grad_by_freq=True).sum().backward()
+    # The fused GEMM's large 16-bit tiles (wgmma on sm_90) with the full epilogue, forward and backward.
+    a = tt.tensor(rng.uniform(-1, 1, (512, 512)), dtype=tt.float16, device="cuda", requires_grad=True)
+    wt = tt.tensor(rng.uniform(-1, 1, (512, 512)), dtype=tt.float16, device="cuda", requires_grad=True)
+    F.fused_linear(a, wt, tt.zeros(512, dtype=tt.float16, device="cuda"), activation="gelu", residual=a).sum().backward()
 
 
 def workload_main(args):

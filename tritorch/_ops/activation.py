@@ -1,4 +1,314 @@
-"""activation family (stub: filled in by issue 4)."""
+"""Activation functions (``torch.nn.functional.relu``, ``gelu``, ``silu``, ...) and ``torch.relu``.
 
-__all__ = []
-FUNCTIONAL = {}
+Two registry ops serve every activation, selected by a ``kind`` attr and up to two float params:
+``activation(x, kind, p0, p1)`` (forward) and the fused backward
+``activation_backward(grad_output, x, kind, p0, p1)`` = grad_output * f'(x), written in terms of
+the forward's input (as PyTorch's ``*_backward`` kernels; ``relu``'s derivative is read off x, which
+gives the same mask as PyTorch's output-based ``threshold_backward``).  Kinds and params:
+
+  relu; hardtanh(p0=min_val, p1=max_val) (relu6 = hardtanh(0, 6)); leaky_relu(p0=negative_slope);
+  elu(p0=alpha); gelu (exact, erf); gelu_tanh; silu; mish; softplus(p0=beta, p1=threshold); softsign.
+
+PyTorch's edge semantics: relu / hardtanh gradients are 0 at 0 and at the clamp boundaries and
+pass the gradient through at NaN; leaky_relu's at 0 is the slope; softplus is the identity (gradient
+1) where beta * x > threshold; NaN propagates through every forward.  relu and hardtanh accept
+integer tensors (PyTorch's clamp semantics; float bounds truncate toward zero), softsign turns
+integers into the default float dtype, the others are floating only.  Half types compute in float32.
+
+The backward op records its own autograd node (gradients w.r.t. grad_output and x written in
+differentiable tensor ops: f''(x) for the smooth kinds, zero for the piecewise-linear ones), so
+double backward works.  ``sigmoid`` / ``tanh`` are the pointwise ops (``tritorch.sigmoid``);
+``glu`` composes registry ops (narrow, sigmoid, mul: no dedicated kernel pays for it).
+
+Deliberate differences from PyTorch: softsign records ``SoftsignBackward0`` (PyTorch composes it
+from abs/add/div); the in-place variants record the out-of-place node names; softplus' gradient
+uses a stable sigmoid, so a ``threshold`` beyond exp's range gives 1 where PyTorch gives NaN.
+"""
+import math
+
+from .._dtype import TORCH_NAMES, get_default_dtype
+from .. import _dtype
+from ._common import def_op, Node, record, STATE, check_tensor, shape_str, wrap_dim, method
+from .pointwise_copy import _inplace
+from .pointwise_unary import sigmoid, tanh
+
+__all__ = ["relu", "relu_"]
+_E = {}
+
+# kind: (autograd node name, double-backward node name, dtype rule, PyTorch's cpu kernel name)
+# dtype rule: "int" = integers keep their dtype (not bool), "float" = integers -> default float,
+# "" = floating only.
+_KINDS = {
+    "relu": ("ReluBackward0", "ThresholdBackwardBackward0", "int", None),
+    "hardtanh": ("HardtanhBackward0", "HardtanhBackwardBackward0", "int", None),
+    "leaky_relu": ("LeakyReluBackward0", "LeakyReluBackwardBackward0", "", "leaky_relu_cpu"),
+    "elu": ("EluBackward0", "EluBackwardBackward0", "", "elu_cpu"),
+    "gelu": ("GeluBackward0", "GeluBackwardBackward0", "", "GeluKernelImpl"),
+    "gelu_tanh": ("GeluBackward0", "GeluBackwardBackward0", "", "GeluKernelImpl"),
+    "silu": ("SiluBackward0", "SiluBackwardBackward0", "", "silu_cpu"),
+    "mish": ("MishBackward0", "MishBackwardBackward0", "", "mish_cpu"),
+    "softplus": ("SoftplusBackward0", "SoftplusBackwardBackward0", "", "softplus_cpu"),
+    "softsign": ("SoftsignBackward0", "SoftsignBackwardBackward0", "float", "abs_cpu"),
+}
+_BOOL_MSG = {"relu": "Boolean inputs not supported for relu", "hardtanh": "Bool inputs not supported for hardtanh"}
+
+
+def _check_kind(op, kind):
+    if kind not in _KINDS:
+        raise RuntimeError(f"{op}: unknown activation kind {kind!r}; expected one of {', '.join(_KINDS)}")
+
+
+def _meta(x, kind, p0=0.0, p1=0.0):
+    """activation(x, kind, p0, p1): elementwise activation ``kind`` (see the module docstring);
+    output has x's shape; dtype: x's (integers allowed for relu/hardtanh; softsign gives the default
+    float dtype for integers; the other kinds are floating only)."""
+    check_tensor(x, kind)
+    _check_kind("activation", kind)
+    if kind == "hardtanh" and p0 > p1:
+        raise ValueError("min_val cannot be greater than max_val")
+    dt = x.dtype
+    if dt.is_floating_point:
+        return x._data.shape, dt
+    rule = _KINDS[kind][2]
+    if dt is _dtype.bool and kind in _BOOL_MSG:
+        raise RuntimeError(_BOOL_MSG[kind])
+    if rule == "int":
+        return x._data.shape, dt
+    if rule == "float" and dt is not _dtype.bool:
+        return x._data.shape, get_default_dtype()
+    raise NotImplementedError(f"\"{_KINDS[kind][3]}\" not implemented for '{TORCH_NAMES[dt]}'")
+
+
+def _meta_bwd(grad_output, x, kind, p0=0.0, p1=0.0):
+    """activation_backward(grad_output, x, kind, p0, p1): grad_output * f'(x) of activation ``kind``;
+    floating grad_output and x of one dtype and shape; output has that shape and dtype."""
+    check_tensor(grad_output, "activation_backward", "grad_output")
+    check_tensor(x, "activation_backward", "self")
+    _check_kind("activation_backward", kind)
+    if tuple(grad_output._data.shape) != tuple(x._data.shape):
+        raise RuntimeError(f"activation_backward ({kind}): grad_output of shape {shape_str(grad_output._data.shape)} "
+                           f"must match the input's shape {shape_str(x._data.shape)}")
+    if grad_output.dtype is not x.dtype or not x.dtype.is_floating_point:
+        raise RuntimeError(f"activation_backward ({kind}): expected floating grad_output and input of one dtype, "
+                           f"got {grad_output.dtype} and {x.dtype}")
+    return x._data.shape, x.dtype
+
+
+_ACT = def_op("activation", _meta)
+_ACT_BWD = def_op("activation_backward", _meta_bwd)
+
+
+# --- autograd ---------------------------------------------------------------------------------
+
+class _ActivationBackward(Node):
+    def backward(self, g):
+        x, = self.saved_tensors
+        if self.inplace_negative:
+            raise RuntimeError(f"In-place {self.label} backward calculation is triggered with a negative slope which "
+                               "is not supported. This is caused by calling in-place forward function with a "
+                               "negative slope, please call out-of-place version instead.")
+        return (activation_backward(g, x, self.kind, self.p0, self.p1),)
+
+
+def _second(kind, x, p0, p1):
+    """f''(x) of a smooth activation in differentiable tensor ops (None: f'' = 0 almost everywhere)."""
+    if kind == "elu":
+        return x.clamp(max=0.0).exp() * p0 * (x <= 0).to(x.dtype)
+    if kind == "gelu":
+        return (x * x * -0.5).exp() * (1.0 / math.sqrt(2.0 * math.pi)) * (2.0 - x * x)
+    if kind == "gelu_tanh":
+        k, c = math.sqrt(2.0 / math.pi), 0.044715
+        t = ((x + x * x * x * c) * k).tanh()
+        du = (1.0 + x * x * (3.0 * c)) * k
+        return (1.0 - t * t) * (du - x * t * du * du + x * x * (3.0 * k * c))
+    if kind == "silu":
+        s = x.sigmoid()
+        return s * (1.0 - s) * (2.0 + x * (1.0 - 2.0 * s))
+    if kind == "mish":
+        s = x.sigmoid()
+        t = _act(x, "softplus", 1.0, 20.0).tanh()
+        return s * (1.0 - t * t) * (2.0 + x * (1.0 - s) - 2.0 * x * s * t)
+    if kind == "softplus":
+        s = (x * p0).sigmoid()
+        return s * (1.0 - s) * p0 * (x * p0 <= p1).to(x.dtype)
+    if kind == "softsign":
+        d = 1.0 + x.abs()
+        return x.sign() * -2.0 / (d * d * d)
+    return None
+
+
+class _ActivationBackwardBackward(Node):
+    """Gradients of dx = g * f'(x): w.r.t. g: gg * f'(x) (the same fused op); w.r.t. x: gg * g * f''(x)."""
+
+    def backward(self, gg):
+        g, x = self.saved_tensors
+        k, p0, p1 = self.kind, self.p0, self.p1
+        dg = activation_backward(gg, x, k, p0, p1) if self.needs_input_grad[0] else None
+        dx = None
+        if self.needs_input_grad[1]:
+            f2 = _second(k, x, p0, p1)
+            dx = gg * g * f2 if f2 is not None else x * 0.0
+        return dg, dx
+
+
+_NODES = {k: type(v[0], (_ActivationBackward,), {}) for k, v in _KINDS.items()}
+_NODES["gelu_tanh"] = _NODES["gelu"]
+_BB_NODES = {k: type(v[1], (_ActivationBackwardBackward,), {}) for k, v in _KINDS.items()}
+_BB_NODES["gelu_tanh"] = _BB_NODES["gelu"]
+_LABELS = {"leaky_relu": "leakyReLu", "elu": "elu"}
+
+
+def activation_backward(grad_output, x, kind, p0=0.0, p1=0.0):
+    """grad_output * f'(x) for activation ``kind`` (fused op; differentiable)."""
+    g = grad_output if grad_output.dtype is x.dtype else grad_output.to(x.dtype)
+    r = _ACT_BWD.run((g, x, kind, p0, p1), _E)
+    if STATE.enabled and (g._requires_grad or x._requires_grad):
+        n = _BB_NODES[kind]()
+        n.kind, n.p0, n.p1 = kind, p0, p1
+        n.save_for_backward(g, x)
+        record(n, (g, x), (r,))
+    return r
+
+
+def _act(x, kind, p0=0.0, p1=0.0, inplace_negative=False):
+    y = _ACT.run((x, kind, p0, p1), _E)
+    if STATE.enabled and x._requires_grad:
+        n = _NODES[kind]()
+        n.kind, n.p0, n.p1 = kind, p0, p1
+        n.inplace_negative, n.label = inplace_negative, _LABELS.get(kind)
+        n.save_for_backward(x)
+        record(n, (x,), (y,))
+    return y
+
+
+def _act_(x, kind, p0=0.0, p1=0.0, negative=False):
+    """In place: under autograd the result is computed out of place and copied back (``_inplace``)."""
+    check_tensor(x, kind + "_")
+    r = _inplace(x, lambda t: _act(t, kind, p0, p1, negative))
+    return r if r is not None else _ACT.run_inplace(x, (x, kind, p0, p1), _E)
+
+
+def _act_maybe_inplace(input, kind, p0, p1, inplace, negative=False):
+    return _act_(input, kind, p0, p1, negative) if inplace else _act(input, kind, p0, p1)
+
+
+# --- public API -------------------------------------------------------------------------------
+
+@method()
+def relu(input):
+    """max(x, 0) elementwise (``torch.relu``); integer tensors allowed.  Gradient 0 at 0."""
+    check_tensor(input, "relu")
+    return _act(input, "relu")
+
+
+@method()
+def relu_(input):
+    """In-place ``relu``."""
+    return _act_(input, "relu")
+
+
+def functional_relu(input, inplace=False):
+    """``F.relu``: max(x, 0) elementwise."""
+    check_tensor(input, "relu")
+    return _act_maybe_inplace(input, "relu", 0.0, 0.0, inplace)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """clamp(x, min_val, max_val); gradient 1 strictly inside, 0 at and beyond the bounds."""
+    check_tensor(input, "hardtanh")
+    return _act_maybe_inplace(input, "hardtanh", float(min_val), float(max_val), inplace)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """In-place ``hardtanh``."""
+    return _act_(input, "hardtanh", float(min_val), float(max_val))
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6) = hardtanh(x, 0, 6)."""
+    check_tensor(input, "relu6")
+    return _act_maybe_inplace(input, "hardtanh", 0.0, 6.0, inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x if x > 0 else negative_slope * x (gradient at 0: negative_slope)."""
+    check_tensor(input, "leaky_relu")
+    s = float(negative_slope)
+    return _act_maybe_inplace(input, "leaky_relu", s, 0.0, inplace, s < 0)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    """In-place ``leaky_relu`` (under autograd a negative slope raises in backward, as PyTorch)."""
+    s = float(negative_slope)
+    return _act_(input, "leaky_relu", s, 0.0, s < 0)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x if x > 0 else alpha * (exp(x) - 1)."""
+    check_tensor(input, "elu")
+    a = float(alpha)
+    return _act_maybe_inplace(input, "elu", a, 0.0, inplace, a < 0)
+
+
+def elu_(input, alpha=1.0):
+    """In-place ``elu`` (under autograd a negative alpha raises in backward, as PyTorch)."""
+    a = float(alpha)
+    return _act_(input, "elu", a, 0.0, a < 0)
+
+
+def gelu(input, approximate="none"):
+    """x * Phi(x) (``approximate="none"``, with erf) or 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+    (``approximate="tanh"``)."""
+    check_tensor(input, "gelu")
+    if approximate == "none":
+        return _act(input, "gelu")
+    if approximate == "tanh":
+        return _act(input, "gelu_tanh")
+    raise RuntimeError("approximate argument must be either none or tanh.")
+
+
+def silu(input, inplace=False):
+    """x * sigmoid(x)."""
+    check_tensor(input, "silu")
+    return _act_maybe_inplace(input, "silu", 0.0, 0.0, inplace)
+
+
+def mish(input, inplace=False):
+    """x * tanh(softplus(x))."""
+    check_tensor(input, "mish")
+    return _act_maybe_inplace(input, "mish", 0.0, 0.0, inplace)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, or x where beta * x > threshold."""
+    check_tensor(input, "softplus")
+    return _act(input, "softplus", float(beta), float(threshold))
+
+
+def softsign(input):
+    """x / (1 + |x|); integers give the default float dtype."""
+    check_tensor(input, "softsign")
+    return _act(input, "softsign")
+
+
+def glu(input, dim=-1):
+    """a * sigmoid(b), where a and b are the two halves of ``input`` along ``dim``.  Composed from
+    registry ops (narrow views, sigmoid, mul)."""
+    check_tensor(input, "glu")
+    nd = input._data.ndim
+    if nd == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = wrap_dim(dim, nd, "glu")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"glu_cpu\" not implemented for '{TORCH_NAMES[input.dtype]}'")
+    n = input._data.shape[d]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
+    h = n // 2
+    return input.narrow(d, 0, h) * sigmoid(input.narrow(d, h, h))
+
+
+FUNCTIONAL = {"relu": functional_relu, "relu_": relu_, "relu6": relu6, "leaky_relu": leaky_relu,
+              "leaky_relu_": leaky_relu_, "elu": elu, "elu_": elu_, "gelu": gelu, "silu": silu, "mish": mish,
+              "softplus": softplus, "hardtanh": hardtanh, "hardtanh_": hardtanh_, "sigmoid": sigmoid, "tanh": tanh,
+              "softsign": softsign, "glu": glu}

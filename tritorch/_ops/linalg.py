@@ -4,7 +4,8 @@
 One registry op, ``matmul``, carries every product: it has torch.matmul's full semantics
 (1-D operands get a dim prepended/appended and removed again; batch dims broadcast).
 The other functions validate their stricter contracts with PyTorch's messages and call
-it; the ``add*`` family composes it with pointwise ops.  Its backward is written with
+it; the ``add*`` family composes it with pointwise ops (addmm / baddbmm with beta = alpha = 1
+run the linear family's fused matmul instead, the add in its epilogue).  Its backward is written with
 ``matmul`` itself (dA = dC @ B^T, dB = A^T @ dC, broadcast batch dims summed back), so
 double backward works.
 """
@@ -310,14 +311,41 @@ def _scaled_add(prod, input, beta, alpha, op, out):
     return _write_out(r, out, op)
 
 
+def _fused_add(input, m1, m2, beta, alpha, out, nd):
+    """``input + m1 @ m2`` as one fused-matmul kernel (the add in the GEMM's epilogue: as the bias
+    when ``input`` is a row vector, as the residual otherwise) when that is exactly the requested
+    computation: beta == alpha == 1, no ``out=``, floating operands of one dtype whose shapes are
+    valid (anything else takes the unfused path and its error messages).  None if not taken."""
+    from .linear import fused_matmul, _FLOATS
+    if out is not None or type(beta) is bool or type(alpha) is bool or beta != 1 or alpha != 1:
+        return None
+    if not all(isinstance(t, Tensor) for t in (input, m1, m2)):
+        return None
+    if not (input.dtype is m1.dtype is m2.dtype) or m1.dtype not in _FLOATS:
+        return None
+    s1, s2, si = m1._data.shape, m2._data.shape, input._data.shape
+    if len(s1) != nd or len(s2) != nd or s1[-1] != s2[-2] or s1[:-2] != s2[:-2]:
+        return None
+    target = s1[:-1] + s2[-1:]
+    if len(si) > nd or any(a != 1 and a != b for a, b in zip(si[::-1], target[::-1])):
+        return None
+    if si == s2[-1:]:
+        return fused_matmul(m1, m2, bias=input)
+    return fused_matmul(m1, m2, residual=input)
+
+
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
-    """``beta * input + alpha * (mat1 @ mat2)``.  mat1: (n, k), mat2: (k, m), input broadcastable to (n, m)."""
-    return _scaled_add(mm(mat1, mat2), input, beta, alpha, "addmm", out)
+    """``beta * input + alpha * (mat1 @ mat2)``.  mat1: (n, k), mat2: (k, m), input broadcastable to (n, m).
+    With beta = alpha = 1 (floating, no ``out=``) one fused-matmul kernel adds ``input`` in its epilogue."""
+    r = _fused_add(input, mat1, mat2, beta, alpha, out, 2)
+    return r if r is not None else _scaled_add(mm(mat1, mat2), input, beta, alpha, "addmm", out)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
-    """``beta * input + alpha * bmm(batch1, batch2)``.  input broadcastable to (b, n, m)."""
-    return _scaled_add(bmm(batch1, batch2), input, beta, alpha, "baddbmm", out)
+    """``beta * input + alpha * bmm(batch1, batch2)``.  input broadcastable to (b, n, m).
+    With beta = alpha = 1 (floating, no ``out=``) one fused-matmul kernel adds ``input`` in its epilogue."""
+    r = _fused_add(input, batch1, batch2, beta, alpha, out, 3)
+    return r if r is not None else _scaled_add(bmm(batch1, batch2), input, beta, alpha, "baddbmm", out)
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):

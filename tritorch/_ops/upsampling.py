@@ -1,4 +1,239 @@
-"""upsampling family (stub: filled in by issue 4)."""
+"""Upsampling / resizing (``torch.nn.functional.interpolate``): nearest, nearest-exact, linear,
+bilinear and trilinear over the 1-3 spatial dims of an (N, C, ...) input.
+
+Two registry ops:
+  * ``upsample(x, size, mode, align_corners, scales)``: ``mode`` is "nearest", "nearest-exact"
+    or "linear" (linear / bilinear / trilinear by the number of spatial dims); ``size`` the output
+    spatial size; ``scales`` the user's scale factors (or None per dim), which PyTorch uses in the
+    coordinate transform when given.  Per output position and spatial dim the source index (and for
+    linear the two taps and their weights) follow PyTorch's CPU kernels exactly, including its
+    float32 arithmetic for the nearest modes, the source index clamped at 0 for
+    ``align_corners=False``, and the identity copy when a dim keeps its size.
+  * ``upsample_backward(grad, input_size, mode, align_corners, scales)``: the adjoint as a gather:
+    each input element sums the output positions whose taps land on it, times the tap weight.
+
+Both are linear in the tensor argument and each other's adjoint, so double backward works: the
+backward of ``upsample`` is ``upsample_backward`` and vice versa.  Node names follow PyTorch
+(``UpsampleNearest2DBackward0``, ``UpsampleNearestExact1DBackward0``, ``UpsampleLinear1DBackward0``,
+``UpsampleBilinear2DBackward0``, ``UpsampleTrilinear3DBackward0``, and ``...BackwardBackward0``).
+
+Not implemented (NotImplementedError): "bicubic", "area" and ``antialias=True``.
+"""
+import math
+import numbers
+import warnings
+
+from .. import _dtype
+from .._dtype import TORCH_NAMES
+from ._common import def_op, Node, record, STATE, check_tensor, shape_str
 
 __all__ = []
-FUNCTIONAL = {}
+_E = {}
+_OPS_MODES = ("nearest", "nearest-exact", "linear")
+_LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}
+_NODE = {("nearest", 1): "UpsampleNearest1D", ("nearest", 2): "UpsampleNearest2D", ("nearest", 3): "UpsampleNearest3D",
+         ("nearest-exact", 1): "UpsampleNearestExact1D", ("nearest-exact", 2): "UpsampleNearestExact2D",
+         ("nearest-exact", 3): "UpsampleNearestExact3D", ("linear", 1): "UpsampleLinear1D",
+         ("linear", 2): "UpsampleBilinear2D", ("linear", 3): "UpsampleTrilinear3D"}
+
+
+def _sizes_str(sizes):
+    names = ("D", "H", "W")[3 - len(sizes):]
+    return ", ".join(f"{n}: {s}" for n, s in zip(names, sizes))
+
+
+def _meta_upsample(x, size, mode, align_corners, scales):
+    check_tensor(x, "upsample")
+    shape = tuple(x._data.shape)
+    k = len(size)
+    if mode not in _OPS_MODES or k not in (1, 2, 3) or len(shape) != k + 2:
+        raise RuntimeError(f"upsample: expected a {k + 2}-D input and mode nearest, nearest-exact or linear, got "
+                           f"{shape_str(shape)} and {mode}")
+    if len(scales) != k:
+        raise RuntimeError(f"upsample: expected {k} scales, got {len(scales)}")
+    spatial = shape[2:]
+    if any(s <= 0 for s in spatial) or any(s <= 0 for s in size):
+        sep = " and" if k == 1 else ""
+        raise RuntimeError(f"upsample: Input and output sizes should be greater than 0, but got input "
+                           f"({_sizes_str(spatial)}){sep} output ({_sizes_str(size)})")
+    if x._data.size == 0 and any(s == 0 for s in shape[1:]):
+        raise RuntimeError(f"upsample: Non-empty {k + 2}D data tensor expected but got a tensor with sizes "
+                           f"{shape_str(shape)}")
+    dt = x.dtype
+    ok = dt.is_floating_point or (mode != "linear" and dt is _dtype.uint8)
+    if not ok:
+        kind = "linear" if mode == "linear" else "nearest"
+        raise NotImplementedError(f'upsample: "compute_indices_weights_{kind}" not implemented for '
+                                  f"'{TORCH_NAMES[dt]}'")
+    return shape[:2] + tuple(size), dt
+
+
+def _meta_upsample_backward(grad, input_size, mode, align_corners, scales):
+    check_tensor(grad, "upsample_backward", "grad_output")
+    input_size = tuple(input_size)
+    k = len(input_size) - 2
+    if mode not in _OPS_MODES or k not in (1, 2, 3) or len(scales) != k:
+        raise RuntimeError(f"upsample_backward: bad mode {mode} or input size {shape_str(input_size)}")
+    g = tuple(grad._data.shape)
+    if len(g) != k + 2 or g[:2] != input_size[:2]:
+        raise RuntimeError(f"upsample_backward: grad_output of shape {shape_str(g)} does not match input size "
+                           f"{shape_str(input_size)} in its batch and channel dims")
+    if not grad.dtype.is_floating_point:
+        raise RuntimeError(f"upsample_backward: expected a floating grad_output, got {TORCH_NAMES[grad.dtype]}")
+    return input_size, grad.dtype
+
+
+_UPSAMPLE = def_op("upsample", _meta_upsample)
+_UPSAMPLE_BWD = def_op("upsample_backward", _meta_upsample_backward)
+
+
+# --- autograd ---------------------------------------------------------------------------------
+
+class _UpsampleNode(Node):
+    """Backward of upsample: the gather-form adjoint ``upsample_backward``."""
+
+    def backward(self, g):
+        return (upsample_backward(g, self.in_size, self.mode, self.align_corners, self.scales),)
+
+
+class _UpsampleBackwardNode(Node):
+    """Backward of upsample_backward (linear in grad): upsample the incoming gradient again."""
+
+    def backward(self, gg):
+        return (_upsample(gg, self.out_size, self.mode, self.align_corners, self.scales),)
+
+
+_NODES = {}
+
+
+def _node(mode, k, base, suffix):
+    name = _NODE[(mode, k)] + suffix
+    cls = _NODES.get(name)
+    if cls is None:
+        cls = _NODES[name] = type(name, (base,), {"__doc__": base.__doc__})
+    return cls()
+
+
+def _upsample(x, size, mode, align_corners, scales):
+    r = _UPSAMPLE.run((x, tuple(size), mode, bool(align_corners), tuple(scales)), _E)
+    if STATE.enabled and x._requires_grad:
+        n = _node(mode, len(size), _UpsampleNode, "Backward0")
+        n.in_size, n.mode, n.align_corners, n.scales = tuple(x._data.shape), mode, bool(align_corners), tuple(scales)
+        record(n, (x,), (r,))
+    return r
+
+
+def upsample_backward(grad_output, input_size, mode, align_corners, scales):
+    """Input gradient of ``upsample`` (fused gather op; differentiable)."""
+    r = _UPSAMPLE_BWD.run((grad_output, tuple(input_size), mode, bool(align_corners), tuple(scales)), _E)
+    if STATE.enabled and grad_output._requires_grad:
+        n = _node(mode, len(input_size) - 2, _UpsampleBackwardNode, "BackwardBackward0")
+        n.out_size, n.mode, n.align_corners, n.scales = tuple(grad_output._data.shape[2:]), mode, bool(align_corners), \
+            tuple(scales)
+        record(n, (grad_output,), (r,))
+    return r
+
+
+# --- public API -------------------------------------------------------------------------------
+
+def _is_int(v):
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """``torch.nn.functional.interpolate`` for 3-D/4-D/5-D inputs (N, C, [D,] [H,] W): modes
+    "nearest" (PyTorch's legacy ``floor(dst * scale)`` rule), "nearest-exact", "linear" (3-D),
+    "bilinear" (4-D), "trilinear" (5-D), ``align_corners`` as PyTorch.  With ``scale_factor`` the
+    output size is ``floor(in * scale_factor)`` and, unless ``recompute_scale_factor=True``, the
+    scale factor itself drives the coordinate transform.  "bicubic", "area" and
+    ``antialias=True`` raise NotImplementedError (tritorch deliberately differs here)."""
+    check_tensor(input, "interpolate")
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    shape = tuple(input._data.shape)
+    dim = len(shape) - 2
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        scale_factors = None
+        if isinstance(size, (list, tuple)):
+            if len(size) != dim:
+                raise ValueError("Input and output must have the same number of spatial dimensions, but got input "
+                                 f"with spatial dimensions of {list(shape[2:])} and output size of {size}. Please "
+                                 "provide input tensor in (N, C, d1, d2, ...,dK) format and output size in "
+                                 "(o1, o2, ...,oK) format.")
+            if not all(_is_int(s) for s in size):
+                raise TypeError("expected size to be one of int or Tuple[int] or Tuple[int, int] or "
+                                f"Tuple[int, int, int], but got size with types {[type(s) for s in size]}")
+            output_size = [int(s) for s in size]
+        else:
+            if not _is_int(size):
+                raise TypeError("expected size to be one of int or Tuple[int] or Tuple[int, int] or "
+                                f"Tuple[int, int, int], but got size with types {[type(size)]}")
+            output_size = [int(size)] * dim
+    elif scale_factor is not None:
+        output_size = None
+        if isinstance(scale_factor, (list, tuple)):
+            if len(scale_factor) != dim:
+                raise ValueError("Input and scale_factor must have the same number of spatial dimensions, but got "
+                                 f"input with spatial dimensions of {list(shape[2:])} and scale_factor of shape "
+                                 f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                                 "scale_factor in (s1, s2, ...,sK) format.")
+            scale_factors = [float(s) for s in scale_factor]
+        else:
+            scale_factors = [float(scale_factor)] * dim
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if recompute_scale_factor and size is not None:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    if antialias and not (mode in ("bilinear", "bicubic") and dim == 2):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a "
+                         "4-D tensor as input")
+    if mode in ("bicubic", "area") or antialias:
+        raise NotImplementedError(f"interpolate: mode '{mode}'{' with antialias=True' if antialias else ''} is not "
+                                  "implemented in tritorch (nearest, nearest-exact, linear, bilinear, trilinear are)")
+    if dim not in (1, 2, 3) or mode not in ("nearest", "nearest-exact") + tuple(_LINEAR):
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {dim + 2}D) for the "
+                                  "modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+                                  f"nearest-exact (got {mode})")
+    if mode in _LINEAR and _LINEAR[mode] != dim + 2:
+        raise NotImplementedError(f"Got {dim + 2}D input, but {mode} mode needs {_LINEAR[mode]}D input")
+    if output_size is None:
+        output_size = [int(math.floor(float(shape[i + 2]) * scale_factors[i])) for i in range(dim)]
+        if recompute_scale_factor:
+            scale_factors = None
+    scales = tuple(scale_factors) if scale_factors is not None else (None,) * dim
+    op_mode = "linear" if mode in _LINEAR else mode
+    return _upsample(input, output_size, op_mode, bool(align_corners) if op_mode == "linear" else False, scales)
+
+
+def _deprecated(name):
+    warnings.warn(f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead.", UserWarning,
+                  stacklevel=3)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated alias of `interpolate` (warns, as PyTorch does)."""
+    _deprecated("upsample")
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated: `interpolate` with mode="nearest" (warns, as PyTorch does)."""
+    _deprecated("upsample_nearest")
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated: `interpolate` with mode="bilinear", align_corners=True (warns, as PyTorch does)."""
+    _deprecated("upsample_bilinear")
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+FUNCTIONAL = {"interpolate": interpolate, "upsample": upsample, "upsample_nearest": upsample_nearest,
+              "upsample_bilinear": upsample_bilinear}
