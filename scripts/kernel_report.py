@@ -159,11 +159,18 @@ def _run_extra():
     (F.batch_norm(x4, rm, rv, w6, training=True).sum() + F.batch_norm(x4, rm, rv, w6).sum()
      + F.group_norm(x4, 3, w6).sum()).backward()
     emb = tt.ones(50, 16, device="cuda", requires_grad=True)
-    F.embedding(tt.tensor([[1, 3], [3, 7]], device="cuda"), emb, padding_idx=1, scale_grad_by_freq=True).sum().backward()
+    idx = tt.tensor([[1, 3], [3, 7]], device="cuda")
+    F.embedding(idx, emb, padding_idx=1, scale_grad_by_freq=True).sum().backward()
     # The fused GEMM's large 16-bit tiles (wgmma on sm_90) with the full epilogue, forward and backward.
     a = tt.tensor(rng.uniform(-1, 1, (512, 512)), dtype=tt.float16, device="cuda", requires_grad=True)
     wt = tt.tensor(rng.uniform(-1, 1, (512, 512)), dtype=tt.float16, device="cuda", requires_grad=True)
-    F.fused_linear(a, wt, tt.zeros(512, dtype=tt.float16, device="cuda"), activation="gelu", residual=a).sum().backward()
+    bias = tt.zeros(512, dtype=tt.float16, device="cuda")
+    F.fused_linear(a, wt, bias, activation="gelu", residual=a).sum().backward()
+    # Flash attention's backward kernels and in-kernel dropout.
+    qa = tt.tensor(rng.standard_normal((1, 2, 256, 64)), dtype=tt.float16, device="cuda", requires_grad=True)
+    F.scaled_dot_product_attention(qa, qa, qa, is_causal=True, dropout_p=0.1).sum().backward()
+    keep = tt.ones(256, 256, dtype=tt.bool, device="cuda")
+    F.scaled_dot_product_attention(qa, qa, qa, attn_mask=keep).sum().backward()
 
 
 def workload_main(args):
