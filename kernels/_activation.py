@@ -3,8 +3,8 @@
 Each ``f(x)`` is the forward value and ``f_grad(x)`` is df/dx as a function of the
 pre-activation ``x`` (so a backward needs the saved input, never the output).  They work on
 float32 values (half types are widened by the caller and rounded once on store) and are exact
-to float64 precision as well, so fp64 kernels can use them.  ``identity``/``identity_grad``
-stand for "no activation", so a kernel can take the function itself as a constexpr argument.
+to float64 precision as well, so fp64 kernels can use them.  ``identity`` stands
+for "no activation", so a kernel can take the function itself as a constexpr argument.
 
 Formulas follow PyTorch's (aten/src/ATen/native/cpu/Activation.cpp): gelu exact is
 ``x/2 * (1 + erf(x/sqrt 2))`` with ``tl.math.erf`` (a core ``tl`` function that runs in the
@@ -18,8 +18,8 @@ import triton.language as tl
 from .pointwise_unary import copysign, expm1
 
 __all__ = ["identity", "relu", "gelu", "gelu_tanh", "silu", "tanh", "sigmoid",
-           "identity_grad", "relu_grad", "gelu_grad", "gelu_tanh_grad", "silu_grad", "tanh_grad",
-           "sigmoid_grad", "FORWARD", "GRAD"]
+           "relu_grad", "gelu_grad", "gelu_tanh_grad", "silu_grad", "tanh_grad",
+           "sigmoid_grad", "FORWARD"]
 
 _SQRT1_2 = tl.constexpr(0.7071067811865476)
 _INV_SQRT_2PI = tl.constexpr(0.3989422804014327)
@@ -30,11 +30,6 @@ _K_KAPPA = tl.constexpr(0.044715)
 @triton.jit
 def identity(x):
     return x
-
-
-@triton.jit
-def identity_grad(x):
-    return tl.full(x.shape, 1.0, x.dtype)
 
 
 @triton.jit
@@ -113,8 +108,6 @@ def gelu_tanh_grad(x):
     return left_derivative + right_derivative
 
 
-# Activation name (None for none) -> the forward / derivative function, for launchers.
+# Activation name (None for none) -> the forward function, for launchers.
 FORWARD = {None: identity, "relu": relu, "gelu": gelu, "gelu_tanh": gelu_tanh, "silu": silu,
            "tanh": tanh, "sigmoid": sigmoid}
-GRAD = {None: identity_grad, "relu": relu_grad, "gelu": gelu_grad, "gelu_tanh": gelu_tanh_grad,
-        "silu": silu_grad, "tanh": tanh_grad, "sigmoid": sigmoid_grad}

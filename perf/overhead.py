@@ -1,7 +1,7 @@
 """Host overhead per op: tiny tensors, where Python dispatch dominates the time.
 
 Each case is a pair of zero-argument callables built on the same data, one for tritorch and
-one for PyTorch (eager, CPU), timed alike in the same process.
+one for PyTorch (eager), on the default device the caller sets, timed alike in the same process.
 """
 import timeit
 
@@ -9,7 +9,7 @@ import numpy as np
 
 
 def cases(tt, torch):
-    """[(name, tritorch_fn, torch_fn)] on tiny cpu tensors."""
+    """[(name, tritorch_fn, torch_fn)] on tiny tensors of the default device."""
     a, b = tt.ones(1), tt.ones(1)
     ta, tb = torch.ones(1), torch.ones(1)
     ag = tt.ones(1, requires_grad=True)
