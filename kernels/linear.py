@@ -2,13 +2,15 @@
 elementwise op its backward uses.
 
 ``fused_matmul``: ``y = act(a @ b + bias) + residual`` (``fused_matmul_z`` also stores the
-pre-activation ``z = a @ b + bias`` for the backward).  Algorithm: the tiled GEMM of
-``kernels/linalg.py`` — every operand is read through its strides as (batch0, batch1, rows,
+pre-activation ``z = a @ b + bias`` for the backward).  This is tritorch's one GEMM kernel: the
+plain ``matmul`` op (`kernels/linalg.py`) launches it with an empty epilogue through ``gemm``.
+Algorithm: a tiled GEMM — every operand is read through its strides as (batch0, batch1, rows,
 cols), so transposed, sliced and batch-broadcast (stride 0) operands are used in place; one
 program computes a BM x BN tile of one batch entry, walking K in BK steps with an fp32
 accumulator (``tl.dot``: mma.sync on sm_80, wgmma on sm_90 for 16-bit inputs; fp32 inputs are
 IEEE unless the tf32 switch is on) and tiles are visited in GROUP_M row groups for L2 reuse.
-fp64 takes a CUDA-core broadcast-product loop (tensor cores have no fp64 GEMM in Triton).
+fp64 and integers take a CUDA-core broadcast-product loop (tensor cores have no fp64 GEMM in
+Triton), accumulating in fp64 / int64 / int32 (integer products wrap like PyTorch's).
 The epilogue, on the fp32 accumulator: + bias (a length-N vector along the columns, or with
 ``bias_dim=-2`` a length-M vector along the rows), optional store of z, activation
 (`_activation`), + residual (any strides, broadcast by stride 0), then a single rounding into
@@ -96,8 +98,14 @@ def _fused_matmul_kernel(a, b, c, bias, res, zo, M, N, K, NB1,
     pb = b + (z0 * sb0 + z1 * sb1) + (rk[:, None] * sbk + rbn[None, :] * sbn)
     if DOT:
         acc = tl.zeros([BM, BN], dtype=tl.float32)
-    else:
+    elif a.dtype.element_ty == tl.float64:
         acc = tl.zeros([BM, BN], dtype=tl.float64)
+    elif a.dtype.element_ty.primitive_bitwidth == 64:
+        acc = tl.zeros([BM, BN], dtype=tl.int64)
+    else:
+        # Integer products wrap like PyTorch's: modular arithmetic makes int32 accumulation
+        # exact for the 8- and 16-bit types once the result is truncated to them.
+        acc = tl.zeros([BM, BN], dtype=tl.int32)
     for kk in range(0, tl.cdiv(K, BK)):
         if EVEN_K:
             x = tl.load(pa)
@@ -116,7 +124,7 @@ def _fused_matmul_kernel(a, b, c, bias, res, zo, M, N, K, NB1,
             else:
                 acc = tl.dot(x, y, acc, input_precision="ieee")
         else:
-            acc += tl.sum(x[:, :, None] * y[None, :, :], axis=1)
+            acc += tl.sum(x.to(acc.dtype)[:, :, None] * y.to(acc.dtype)[None, :, :], axis=1)
         pa += BK * sak
         pb += BK * sbk
     if I64:
@@ -287,6 +295,15 @@ def _launch(arrays, bias, activation, bias_dim, bshape, strides, M, N, K, mk, kn
     dev = out.block.device_index
     key = (dev, _p2(M), _p2(N), _p2(K), dtype.name, mk[1] == 1, kn[1] == 1, flags["TF32"])
     _TUNER.pick(key, _candidates(M, N, K, dtype), run, default, dev)
+
+
+def gemm(out, a, b, bshape, strides, M, N, K, mk, kn, mn):
+    """``out = a @ b`` with no epilogue, for operands the caller already reduced to batch dims
+    ``bshape`` (per-operand batch ``strides`` [sa, sb, sc]) over (M, K) x (K, N) matrices with
+    row/col strides ``mk``, ``kn``, ``mn``: the plain ``matmul`` op's entry (`kernels/linalg.py`)."""
+    none = [0] * len(bshape)
+    _launch_batches(out, None, a, b, None, None, None, -1, bshape, list(strides) + [none, none], M, N, K, mk, kn,
+                    [mn, [0, 0], [0, 0]])
 
 
 def fused_matmul(out, a, b, bias, residual, activation=None, bias_dim=-1):

@@ -105,7 +105,7 @@ def _run_extra():
     import numpy as np
     import tritorch as tt
     from tritorch.backends import _precision
-    from tritorch.kernels import linalg
+    from tritorch.kernels import linear
     rng = np.random.default_rng(0)
 
     def mm(sa, sb, dt, transpose_a=False):
@@ -127,13 +127,13 @@ def _run_extra():
     for dt in (tt.float64, tt.int64, tt.int32, tt.int8):
         mm((64, 40), (40, 64), dt)                      # 32x32 CUDA-core tiles
     # int64 offsets are taken for operands spanning >= 2**31 elements; force them on small ones.
-    span = linalg._span
-    linalg._span = lambda sizes, strides: 2**31
+    span = linear._span
+    linear._span = lambda sizes, strides: 2**31
     try:
         mm((300, 64), (64, 300), tt.float16)
         mm((64, 40), (40, 64), tt.float64)
     finally:
-        linalg._span = span
+        linear._span = span
     # Long rows reach the split reductions, multi-pass scans and the tiled merge sort, which the
     # op table's tiny samples never do.
     x = tt.tensor(rng.uniform(-1, 1, (2, 5000)), dtype=tt.float32, device="cuda")

@@ -41,15 +41,15 @@ def test_recorded_signature_is_tritons_specialisation(monkeypatch):
     native = pytest.importorskip("triton._C.libtriton").native_specialize_impl
     from triton.backends.compiler import BaseBackend
     from triton.runtime.jit import _normalize_ty
-    from tritorch.kernels import _launch, linalg, _elementwise
+    from tritorch.kernels import _launch, linear, _elementwise
 
     a = tt.tensor(np.ones((4, 3)), dtype=tt.bfloat16, device="cuda")
     b = tt.tensor(np.ones((3, 5)), dtype=tt.bfloat16, device="cuda")
     c = tt.tensor(np.zeros((5, 3)), dtype=tt.bfloat16, device="cuda")
-    launches = _capture(monkeypatch, linalg, lambda: a @ b)
+    launches = _capture(monkeypatch, linear, lambda: a @ b)
     launches += _capture(monkeypatch, _elementwise, lambda: _elementwise.assign(c._data, b.t()._data))
     kinds = {k.fn.__name__ for k, _, _ in launches}
-    assert kinds == {"_matmul_kernel", "_pointwise_kernel"}
+    assert kinds == {"_fused_matmul_kernel", "_pointwise_kernel"}
     for kernel, args, meta in launches:
         rec = _launch.describe(kernel, args, meta)
         assert rec["kernel"] == f"{kernel.fn.__module__}:{kernel.fn.__qualname__}"
@@ -70,7 +70,7 @@ def test_recorded_signature_is_tritons_specialisation(monkeypatch):
                 assert rec["options"][name] == v
             else:
                 assert rec["signature"][name] == "constexpr" and name in names
-    mm = next(_launch.describe(k, a_, m) for k, a_, m in launches if k.fn.__name__ == "_matmul_kernel")
+    mm = next(_launch.describe(k, a_, m) for k, a_, m in launches if k.fn.__name__ == "_fused_matmul_kernel")
     assert mm["constexprs"]["DOT"] is True and mm["constexprs"]["BM"] >= 16
     pw = next(_launch.describe(k, a_, m) for k, a_, m in launches if k.fn.__name__ == "_pointwise_kernel")
     assert pw["constexprs"]["FN"] == {"jit": "tritorch.kernels._elementwise:identity"}
@@ -124,13 +124,13 @@ def test_report_on_a_small_subset(tmp_path):
     text = out.read_text()
     assert text == r.stdout.rstrip("\n") + "\n" or text.strip() in r.stdout
     assert "**failures: 0**" in text
-    rows = [ln for ln in text.splitlines() if ln.startswith("| linalg:_matmul_kernel")]
+    rows = [ln for ln in text.splitlines() if ln.startswith("| linear:_fused_matmul_kernel")]
     # 9 dtypes, each compiled for both targets; fp16/bf16 take tensor cores, fp64/ints never do.
     assert len({ln.split("|")[2] for ln in rows}) >= 9
     assert sum("sm_80" in ln for ln in rows) == sum("sm_90" in ln for ln in rows) == len(rows) // 2
-    assert any("[fp16,fp16,fp16]" in ln and "mma" in ln for ln in rows)
-    assert not any("[fp64,fp64,fp64]" in ln and "mma" in ln for ln in rows)
-    assert all(json.loads(ln)["kernel"].endswith(":_matmul_kernel") for ln in records.read_text().splitlines())
+    assert any("[fp16,fp16,fp16," in ln and "mma" in ln for ln in rows)
+    assert not any("[fp64,fp64,fp64," in ln and "mma" in ln for ln in rows)
+    assert all(json.loads(ln)["kernel"].endswith(":_fused_matmul_kernel") for ln in records.read_text().splitlines())
 
 
 @pytest.mark.slow
@@ -138,12 +138,14 @@ def test_report_fails_when_a_specialisation_does_not_compile(tmp_path):
     """A recorded specialisation that cannot compile (here a 24-row tile: tl.arange needs powers
     of two) fails the report with the kernel named.  ``--all``: by default the two would be one
     family (they differ in an int constexpr only) and only the first would compile."""
-    good = {"kernel": "tritorch.kernels.linalg:_matmul_kernel", "programs": 1, "divisible16": [], "options": {},
-            "constexprs": {"DOT": True, "TF32": False, "EVEN_K": True, "I64": False, "BM": 16, "BN": 16, "BK": 16,
-                           "GROUP_M": 8},
-            "signature": {"a": "*fp16", "b": "*fp16", "c": "*fp16"}}
-    from tritorch.kernels import linalg
-    for name in inspect.signature(linalg._matmul_kernel.fn).parameters:
+    good = {"kernel": "tritorch.kernels.linear:_fused_matmul_kernel", "programs": 1, "divisible16": [],
+            "options": {},
+            "constexprs": {"ACT": {"jit": "tritorch.kernels._activation:identity"}, "HAS_BIAS": False,
+                           "BIAS_ROW": False, "HAS_RES": False, "STORE_Z": False, "DOT": True, "TF32": False,
+                           "EVEN_K": True, "I64": False, "BM": 16, "BN": 16, "BK": 16, "GROUP_M": 8},
+            "signature": {"a": "*fp16", "b": "*fp16", "c": "*fp16", "bias": "*fp16", "res": "*fp16", "zo": "*fp16"}}
+    from tritorch.kernels import linear
+    for name in inspect.signature(linear._fused_matmul_kernel.fn).parameters:
         good["signature"].setdefault(name, "constexpr" if name in good["constexprs"] else "i32")
     bad = json.loads(json.dumps(good))
     bad["constexprs"]["BM"] = 24
@@ -152,4 +154,4 @@ def test_report_fails_when_a_specialisation_does_not_compile(tmp_path):
     r = _report("--from-records", str(path), "--targets", "90", "--jobs", "1", "--all")
     assert r.returncode == 1, r.stdout[-3000:] + r.stderr[-3000:]
     assert "**failures: 1**" in r.stdout
-    assert "ERROR tritorch.kernels.linalg:_matmul_kernel sm_90" in r.stdout and "BM=24" in r.stdout
+    assert "ERROR tritorch.kernels.linear:_fused_matmul_kernel sm_90" in r.stdout and "BM=24" in r.stdout

@@ -125,8 +125,8 @@ def test_out_into_a_strided_view(dtype):
 
 
 def _gpu_sizing(monkeypatch):
-    from tritorch.kernels import linalg
-    monkeypatch.setattr(linalg, "SIZE_FOR_INTERPRETER", False)
+    from tritorch.kernels import linear
+    monkeypatch.setattr(linear, "SIZE_FOR_INTERPRETER", False)
 
 
 @needs_cuda
@@ -151,8 +151,9 @@ _TILE_CASES = [(name, dt) for name in _TILE_SHAPES for dt in (tt.float16, tt.bfl
 @needs_cuda
 @pytest.mark.parametrize("case,dtype", _TILE_CASES, ids=[f"{n}-{d.name}" for n, d in _TILE_CASES])
 def test_gpu_tile_configs(monkeypatch, case, dtype):
-    """The tile sizes a GPU uses (128x128 / 64x64 / 16-row dot tiles, 32x32x8 CUDA-core tiles),
-    with K not a multiple of BK, run in whichever mode this is."""
+    """The tile sizes a GPU uses by default (the shared GEMM's untimed choice: wide dot tiles,
+    16-row tiles for skinny problems, 32x32x8 CUDA-core tiles), with K not a multiple of BK, run
+    in whichever mode this is."""
     _gpu_sizing(monkeypatch)
     sa, sb = _TILE_SHAPES[case]
     a, ca = _both(_data(sa, dtype, -2, 2), dtype)
@@ -163,16 +164,16 @@ def test_gpu_tile_configs(monkeypatch, case, dtype):
 @needs_cuda
 def test_int64_indexing_path(monkeypatch):
     """Offsets computed in int64 (taken when an operand spans >= 2**31 elements) give the same result."""
-    from tritorch.kernels import linalg
+    from tritorch.kernels import linear
     seen = []
-    real_launch = linalg.launch
+    real_launch = linear.launch
 
     def spy(kernel, grid, *args, **meta):
         seen.append(meta["I64"])
         real_launch(kernel, grid, *args, **meta)
 
-    monkeypatch.setattr(linalg, "_span", lambda sizes, strides: 2**31)
-    monkeypatch.setattr(linalg, "launch", spy)
+    monkeypatch.setattr(linear, "_span", lambda sizes, strides: 2**31)
+    monkeypatch.setattr(linear, "launch", spy)
     a, ca = _both(_data((2, 3, 6), tt.float32), tt.float32)
     b, cb = _both(_data((2, 6, 4), tt.float32), tt.float32)
     _check(ca.transpose(1, 2).transpose(1, 2) @ cb, a @ b, tt.float32)
@@ -242,15 +243,15 @@ def test_public_names():
 @needs_cuda
 @pytest.mark.parametrize("setting", ["highest", "high", "medium"])
 def test_tf32_switch_reaches_fp32_kernels_only(monkeypatch, setting):
-    from tritorch.kernels import linalg
+    from tritorch.kernels import linear
     seen = []
-    real_launch = linalg.launch
+    real_launch = linear.launch
 
     def spy(kernel, grid, *args, **meta):
         seen.append(meta["TF32"])
         real_launch(kernel, grid, *args, **meta)
 
-    monkeypatch.setattr(linalg, "launch", spy)
+    monkeypatch.setattr(linear, "launch", spy)
     _precision.set_float32_matmul_precision(setting)
     tf32 = setting != "highest"
     for dtype in (tt.float32, tt.float16, tt.bfloat16, tt.float64):
