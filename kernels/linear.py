@@ -42,8 +42,9 @@ import triton.language as tl
 from tritorch.cuda.array import CudaArray
 from tritorch.backends import _precision
 from ._activation import FORWARD
-from ._activation import (relu_grad, gelu_grad, gelu_tanh_grad, silu_grad, tanh_grad,
-                          sigmoid_grad)
+from ._activation import relu_grad, tanh_grad, sigmoid_grad
+# g * f'(x) for gelu / gelu_tanh / silu: the activation family's backward functions.
+from .activation import _gelu_b, _gelu_tanh_b, _silu_b
 from ._autotune import Tuner
 from ._dtypes import F16, BF16, F32, compute_tl
 from ._elementwise import assign, collapse, broadcast_strides, pointwise
@@ -323,21 +324,6 @@ def _dz_relu(x, y, z, p0, p1, p2):
 
 
 @triton.jit
-def _dz_gelu(x, y, z, p0, p1, p2):
-    return x * gelu_grad(y)
-
-
-@triton.jit
-def _dz_gelu_tanh(x, y, z, p0, p1, p2):
-    return x * gelu_tanh_grad(y)
-
-
-@triton.jit
-def _dz_silu(x, y, z, p0, p1, p2):
-    return x * silu_grad(y)
-
-
-@triton.jit
 def _dz_tanh(x, y, z, p0, p1, p2):
     return x * tanh_grad(y)
 
@@ -347,7 +333,7 @@ def _dz_sigmoid(x, y, z, p0, p1, p2):
     return x * sigmoid_grad(y)
 
 
-_DZ = {"relu": _dz_relu, "gelu": _dz_gelu, "gelu_tanh": _dz_gelu_tanh, "silu": _dz_silu,
+_DZ = {"relu": _dz_relu, "gelu": _gelu_b, "gelu_tanh": _gelu_tanh_b, "silu": _silu_b,
        "tanh": _dz_tanh, "sigmoid": _dz_sigmoid}
 
 
