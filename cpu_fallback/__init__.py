@@ -5,11 +5,13 @@ registry loads ``IMPLS`` (op name -> impl) and ``ARRAY`` (the raw-array API).
 """
 import warnings
 
+from . import _malloc
 from . import _array, creation, pointwise, reduction, sort, indexing, joining, linalg, random, softmax, normalization
 from . import (linear, conv, pooling, loss, activation, dropout, attention, batch_norm, sparse, distance, padding,
                upsampling)
 
 ARRAY = _array.ARRAY
+MALLOC_TUNING = _malloc.tune()
 UNAVAILABLE = ""
 IMPLS = {}
 for _mod in (creation, pointwise, reduction, sort, indexing, joining, linalg, random, softmax, normalization,

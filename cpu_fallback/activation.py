@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .pointwise_unary import compute_dtype, _erf_vec
+from ._select import where
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -42,14 +43,14 @@ def _erf(x):
 
 def _forward(kind, x, p0, p1):
     if kind == "relu":
-        return np.where(x <= 0, x.dtype.type(0), x)
+        return where(x <= 0, x.dtype.type(0), x)
     if kind == "hardtanh":
         lo, hi = (int(p0), int(p1)) if x.dtype.kind in "iu" else (x.dtype.type(p0), x.dtype.type(p1))
-        return np.where(x < lo, lo, np.where(x > hi, hi, x))
+        return where(x < lo, lo, where(x > hi, hi, x))
     if kind == "leaky_relu":
-        return np.where(x > 0, x, x * x.dtype.type(p0))
+        return where(x > 0, x, x * x.dtype.type(p0))
     if kind == "elu":
-        return np.where(x > 0, x, x.dtype.type(p0) * np.expm1(np.minimum(x, 0)))
+        return where(x > 0, x, x.dtype.type(p0) * np.expm1(np.minimum(x, 0)))
     if kind == "gelu":
         return 0.5 * x * (1 + _erf(x * x.dtype.type(_SQRT1_2)))
     if kind == "gelu_tanh":
@@ -60,19 +61,19 @@ def _forward(kind, x, p0, p1):
         return x * np.tanh(_softplus(x))
     if kind == "softplus":
         z = x * x.dtype.type(p0)
-        return np.where(z > p1, x, _softplus(z) / x.dtype.type(p0))
+        return where(z > p1, x, _softplus(z) / x.dtype.type(p0))
     if kind == "softsign":
         return x / (1 + np.abs(x))
     raise RuntimeError(f"activation: unknown kind {kind!r}")
 
 
 def _derivative(kind, x, p0, p1):
-    """f'(x) as an array (or None where the kind's formula is written with ``np.where`` on g)."""
+    """f'(x) as an array (or None where the kind's formula is written with ``where`` on g)."""
     one = x.dtype.type(1)
     if kind == "leaky_relu":
-        return np.where(x > 0, one, x.dtype.type(p0))
+        return where(x > 0, one, x.dtype.type(p0))
     if kind == "elu":
-        return np.where(x <= 0, x.dtype.type(p0) * np.exp(np.minimum(x, 0)), one)
+        return where(x <= 0, x.dtype.type(p0) * np.exp(np.minimum(x, 0)), one)
     if kind == "gelu":
         cdf = 0.5 * (1 + _erf(x * x.dtype.type(_SQRT1_2)))
         return cdf + x * np.exp(-0.5 * x * x) * x.dtype.type(_INV_SQRT_2PI)
@@ -87,7 +88,7 @@ def _derivative(kind, x, p0, p1):
         return t + x * _sigmoid(x) * (1 - t * t)
     if kind == "softplus":
         z = x * x.dtype.type(p0)
-        return np.where(z > p1, one, _sigmoid(z))
+        return where(z > p1, one, _sigmoid(z))
     if kind == "softsign":
         d = 1 + np.abs(x)
         return 1 / (d * d)
@@ -113,9 +114,9 @@ def activation_backward(out, grad_output, x, kind, p0=0.0, p1=0.0):
     zero = ct.type(0)
     with np.errstate(all="ignore"):
         if kind == "relu":
-            r = np.where(a <= 0, zero, g)
+            r = where(a <= 0, zero, g)
         elif kind == "hardtanh":
-            r = np.where((a <= ct.type(p0)) | (a >= ct.type(p1)), zero, g)
+            r = where((a <= ct.type(p0)) | (a >= ct.type(p1)), zero, g)
         else:
             r = g * _derivative(kind, a, p0, p1)
     np.copyto(out, r, casting="unsafe")

@@ -94,26 +94,29 @@ def batch_norm_backward(out, grad_out, x, weight, save_mean, save_invstd, traini
 
 
 def group_norm(out, x, weight, bias, num_groups, eps):
+    """Centred in place in the output; the per-(n, c) scale rstd * weight is applied in one pass."""
     y, mean, rstd = out
     xx, ct = _ncs(x)
     n, c, sp = xx.shape
     gs = (n, num_groups, (c // num_groups) * sp)
     xg = xx.reshape(gs)
+    r = y.reshape(gs) if y.dtype == ct and y.flags.c_contiguous else np.empty(gs, ct)
     with np.errstate(all="ignore"):
         if gs[2]:
-            mu = (xg.sum(axis=2) / ct.type(gs[2])).astype(ct)
-            xc = xg - mu[:, :, None]
-            var = (_dot(xc, xc) / ct.type(gs[2])).astype(ct)
+            mu = (xg.reshape(-1, gs[2]) @ np.ones(gs[2], ct)).reshape(gs[:2]) / ct.type(gs[2])
+            np.subtract(xg, mu[:, :, None], out=r)
+            var = _dot(r, r) / ct.type(gs[2])
         else:
             mu = np.full(gs[:2], np.nan, ct)
-            xc, var = xg.copy(), mu
+            var = mu
         rs = (ct.type(1) / np.sqrt(var + ct.type(eps))).astype(ct)
-        r = np.multiply(xc, rs[:, :, None], out=xc).reshape(xx.shape)
-        if weight is not None:
-            np.multiply(r, _vec(weight, ct, c)[None, :, None], out=r)
+        scale = np.repeat(rs, c // num_groups, axis=1) * _vec(weight, ct, c)[None, :]
+        r3 = r.reshape(xx.shape)
+        np.multiply(r3, scale[:, :, None], out=r3)
         if bias is not None:
-            np.add(r, _vec(bias, ct, c)[None, :, None], out=r)
-    _into(y, r)
+            np.add(r3, _vec(bias, ct, c)[None, :, None], out=r3)
+    if not np.may_share_memory(y, r):
+        _into(y, r)
     np.copyto(mean, mu.reshape(mean.shape), casting="unsafe")
     np.copyto(rstd, rs.reshape(rstd.shape), casting="unsafe")
 

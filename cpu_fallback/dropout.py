@@ -10,6 +10,7 @@ words rather than float uniforms: a third of the generator's time.  Dropped elem
 import numpy as np
 
 from .pointwise_unary import compute_dtype
+from ._select import where
 
 
 def dropout(out, x, p, *, seed, offset):
@@ -22,7 +23,7 @@ def dropout(out, x, p, *, seed, offset):
     one = ct.type(1)
     scale = one / (one - ct.type(p))  # in the compute dtype, as the kernel
     with np.errstate(invalid="ignore"):
-        r = np.asarray(x).astype(ct, copy=False) * np.where(keep, scale, ct.type(0))
+        r = np.asarray(x).astype(ct, copy=False) * where(keep, scale, ct.type(0))
     np.copyto(out, r, casting="unsafe")
 
 

@@ -9,6 +9,7 @@ Activation formulas follow PyTorch's: gelu exact uses erf (Cody's rational, `poi
 import numpy as np
 
 from .pointwise_unary import compute_dtype
+from ._select import where
 
 _SQRT1_2 = 0.7071067811865476
 _INV_SQRT_2PI = 0.3989422804014327
@@ -27,7 +28,7 @@ def _poly(x, coeffs):
 
 
 # W. J. Cody's rationals (as `pointwise_unary`), evaluated branch-free over the whole array in
-# the compute dtype: np.where instead of masked indexing keeps it a few streaming passes.
+# the compute dtype: a branch-free `where` instead of masked indexing keeps it a few streaming passes.
 _SMALL_P = (1.85777706184603153e-1, 3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
             3.20937758913846947e03)
 _SMALL_Q = (1.0, 2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03, 2.84423683343917062e03)
@@ -61,7 +62,7 @@ def _erfc(x):
     e -= z
     np.exp(e, out=e)
     e *= t
-    return np.where(x >= 0, e, 2.0 - e)
+    return where(x >= 0, e, 2.0 - e)
 
 
 def _erf(x):
@@ -71,8 +72,8 @@ def _erf(x):
     e = np.exp(-y * y)
     zz = 1.0 / (y * y)
     far = e * (_INV_SQRT_PI - zz * _poly(zz, _FAR_P) / _poly(zz, _FAR_Q)) / y
-    erfc = np.where(y <= 4.0, e * _poly(y, _MID_P) / _poly(y, _MID_Q), far)
-    return np.where(np.abs(x) < 0.5, small, np.copysign(1.0 - erfc, x)).astype(x.dtype, copy=False)
+    erfc = where(y <= 4.0, e * _poly(y, _MID_P) / _poly(y, _MID_Q), far)
+    return where(np.abs(x) < 0.5, small, np.copysign(1.0 - erfc, x)).astype(x.dtype, copy=False)
 
 
 def _sigmoid(x):
@@ -84,7 +85,7 @@ def _gelu_tanh_parts(x):
 
 
 _FORWARD = {
-    "relu": lambda x: np.where(x < 0, x.dtype.type(0), x),
+    "relu": lambda x: where(x < 0, x.dtype.type(0), x),
     # 1 + erf(u) = erfc(-u): no cancellation for negative inputs.
     "gelu": lambda x: 0.5 * x * _erfc(-_SQRT1_2 * x),
     "gelu_tanh": lambda x: 0.5 * x * (1.0 + _gelu_tanh_parts(x)),

@@ -17,6 +17,7 @@ An out-of-range class index (other than ``ignore_index``) raises IndexError like
 """
 import numpy as np
 
+from ._rowsum import sum_last
 from .pointwise_unary import compute_dtype
 
 
@@ -57,13 +58,13 @@ def _logits(x, ct, keep_z):
         m = a.max(axis=-1) if a.shape[-1] else np.full(a.shape[:-1], -np.inf, ct)
         z = a - m[..., None]
         e = np.exp(z) if keep_z else np.exp(z, out=z)
-        lsum = np.log(e.sum(axis=-1))
+        lsum = np.log(sum_last(e))
     return a, m, lsum, z if keep_z else None
 
 
 def _dot_w(a, w):
     """sum_c a[..., c] * w[c] (a matrix-vector product; a plain sum without weights)."""
-    return a.sum(axis=-1) if w is None else a @ w
+    return sum_last(a) if w is None else a @ w
 
 
 def cross_entropy_loss(out, x, target, weight, ignore_index, label_smoothing):

@@ -1,8 +1,11 @@
 """numpy impls of layer norm and RMS norm, forward and backward.  Rows are the leading dims
 collapsed, columns the normalized dims.  Half types compute in float32 and round once; the
-variance is two-pass (mean, then centred squares) and biased, like PyTorch."""
+variance is two-pass (mean, then centred squares) and biased, like PyTorch.  Every numpy op is
+a pass over memory: the impls compute in place in the output, and take row sums and row dot
+products through BLAS, which streams at copy bandwidth."""
 import numpy as np
 
+from ._rowsum import sum_last
 from .pointwise_unary import compute_dtype, _up
 
 
@@ -11,71 +14,117 @@ def _rows(x, ns):
     return _up(x).astype(compute_dtype(x.dtype), copy=False).reshape(-1, n)
 
 
+def _rowsum(a):
+    """(R, n) -> (R, 1) row sums."""
+    return sum_last(a, keepdims=True)
+
+
+def _rowdot(a, b):
+    """(R, n), (R, n) -> (R, 1) row-wise dot products, one pass and no (R, n) temporary."""
+    return (a[:, None, :] @ b[:, :, None]).reshape(-1, 1)
+
+
+def _colsum(a):
+    """(R, n) -> (n,) column sums (the weight / bias gradients)."""
+    return np.ones(a.shape[0], a.dtype) @ a
+
+
+def _work(out, ct, n):
+    """``out`` as (R, n) rows when it can hold the compute dtype in place, else a scratch buffer."""
+    if out.dtype == ct and out.flags.c_contiguous:
+        return out.reshape(-1, n)
+    return np.empty((out.size // max(n, 1), n), ct)
+
+
+def _store(out, r):
+    if not np.may_share_memory(out, r):
+        np.copyto(out, r.reshape(out.shape), casting="unsafe")
+
+
+def _affine(r, weight, bias, ct):
+    if weight is not None:
+        r *= _up(weight).astype(ct, copy=False).reshape(-1)
+    if bias is not None:
+        r += _up(bias).astype(ct, copy=False).reshape(-1)
+
+
 def layer_norm(out, x, normalized_shape, weight, bias, eps):
     y, mean, rstd = out
     xx = _rows(x, normalized_shape)
-    ct = xx.dtype
+    ct, n = xx.dtype, xx.shape[1]
+    r = _work(y, ct, n)
     with np.errstate(all="ignore"):
-        mu = xx.mean(axis=1, keepdims=True) if xx.shape[1] else np.full((xx.shape[0], 1), np.nan, ct)
-        xc = xx - mu
-        var = (xc * xc).mean(axis=1, keepdims=True) if xx.shape[1] else mu
+        if n:
+            mu = _rowsum(xx) / ct.type(n)
+            np.subtract(xx, mu, out=r)
+            var = _rowdot(r, r) / ct.type(n)
+        else:
+            mu = var = np.full((xx.shape[0], 1), np.nan, ct)
         rs = (ct.type(1) / np.sqrt(var + ct.type(eps))).astype(ct)
-        r = xc * rs
-        if weight is not None:
-            r = r * _up(weight).astype(ct).reshape(-1)
-        if bias is not None:
-            r = r + _up(bias).astype(ct).reshape(-1)
-    np.copyto(y, r.reshape(y.shape), casting="unsafe")
+        r *= rs
+        _affine(r, weight, bias, ct)
+    _store(y, r)
     np.copyto(mean, mu.reshape(mean.shape), casting="unsafe")
     np.copyto(rstd, rs.reshape(rstd.shape), casting="unsafe")
+
+
+def _finish(dx, r, g, rs, c1, c2):
+    """dx = (gw - xhat * c1 - c2) * rs, computed in ``r`` (which holds xhat)."""
+    r *= c1
+    if c2 is not None:
+        r += c2
+    np.subtract(g, r, out=r)
+    r *= rs
+    _store(dx, r)
 
 
 def layer_norm_backward(out, grad_out, x, mean, rstd, weight, normalized_shape):
     dx, dw, db = out
     xx = _rows(x, normalized_shape)
-    ct = xx.dtype
+    ct, n = xx.dtype, xx.shape[1]
     g = _rows(grad_out, normalized_shape)
     mu = mean.astype(ct).reshape(-1, 1)
     rs = rstd.astype(ct).reshape(-1, 1)
+    r = _work(dx, ct, n)
     with np.errstate(all="ignore"):
-        xhat = (xx - mu) * rs
+        np.subtract(xx, mu, out=r)
+        r *= rs
+        np.copyto(dw, _colsum(g * r).reshape(dw.shape), casting="unsafe")
+        np.copyto(db, _colsum(g).reshape(db.shape), casting="unsafe")
         gw = g * _up(weight).astype(ct).reshape(-1) if weight is not None else g
-        n = ct.type(max(xx.shape[1], 1))
-        c1 = (gw * xhat).sum(axis=1, keepdims=True) / n
-        c2 = gw.sum(axis=1, keepdims=True) / n
-        r = (gw - xhat * c1 - c2) * rs
-    np.copyto(dx, r.reshape(dx.shape), casting="unsafe")
-    np.copyto(dw, (g * xhat).sum(axis=0).reshape(dw.shape), casting="unsafe")
-    np.copyto(db, g.sum(axis=0).reshape(db.shape), casting="unsafe")
+        inv_n = ct.type(1) / ct.type(max(n, 1))
+        c1 = _rowdot(gw, r) * inv_n if n else 0
+        c2 = _rowsum(gw) * inv_n if n else 0
+        _finish(dx, r, gw, rs, c1, c2)
 
 
 def rms_norm(out, x, normalized_shape, weight, eps):
     y, rstd = out
     xx = _rows(x, normalized_shape)
-    ct = xx.dtype
+    ct, n = xx.dtype, xx.shape[1]
     with np.errstate(all="ignore"):
-        ms = (xx * xx).mean(axis=1, keepdims=True) if xx.shape[1] else np.full((xx.shape[0], 1), np.nan, ct)
+        ms = _rowdot(xx, xx) / ct.type(n) if n else np.full((xx.shape[0], 1), np.nan, ct)
         rs = (ct.type(1) / np.sqrt(ms + ct.type(eps))).astype(ct)
-        r = xx * rs
-        if weight is not None:
-            r = r * _up(weight).astype(ct).reshape(-1)
-    np.copyto(y, r.reshape(y.shape), casting="unsafe")
+        r = _work(y, ct, n)
+        np.multiply(xx, rs, out=r)
+        _affine(r, weight, None, ct)
+    _store(y, r)
     np.copyto(rstd, rs.reshape(rstd.shape), casting="unsafe")
 
 
 def rms_norm_backward(out, grad_out, x, rstd, weight, normalized_shape):
     dx, dw = out
     xx = _rows(x, normalized_shape)
-    ct = xx.dtype
+    ct, n = xx.dtype, xx.shape[1]
     g = _rows(grad_out, normalized_shape)
     rs = rstd.astype(ct).reshape(-1, 1)
+    r = _work(dx, ct, n)
     with np.errstate(all="ignore"):
-        xhat = xx * rs
+        np.multiply(xx, rs, out=r)
+        np.copyto(dw, _colsum(g * r).reshape(dw.shape), casting="unsafe")
         gw = g * _up(weight).astype(ct).reshape(-1) if weight is not None else g
-        c1 = (gw * xhat).sum(axis=1, keepdims=True) / ct.type(max(xx.shape[1], 1))
-        r = (gw - xhat * c1) * rs
-    np.copyto(dx, r.reshape(dx.shape), casting="unsafe")
-    np.copyto(dw, (g * xhat).sum(axis=0).reshape(dw.shape), casting="unsafe")
+        c1 = _rowdot(gw, r) / ct.type(max(n, 1)) if n else 0
+        _finish(dx, r, gw, rs, c1, None)
 
 
 IMPLS = {"layer_norm": layer_norm, "layer_norm_backward": layer_norm_backward,

@@ -9,6 +9,7 @@ to that dtype first, integers wrapping like C casts (uint8 tensor + -3 wraps, as
 """
 import numpy as np
 
+from ._select import where
 from .pointwise_unary import UNARY_IMPLS, compute_dtype, _up, _F32, _BF16  # noqa: F401  (re-exported)
 
 _F64 = np.dtype(np.float64)
@@ -133,8 +134,8 @@ def _shift(uf):
 
 # ---- ternary ---------------------------------------------------------------------------------------
 def _where(out, cond, a, b):
-    np.copyto(out, _s(b, out.dtype) if not isinstance(b, np.ndarray) else b, casting="unsafe")
-    np.copyto(out, _s(a, out.dtype) if not isinstance(a, np.ndarray) else a, casting="unsafe", where=cond)
+    a, b = (v.astype(out.dtype, copy=False) if isinstance(v, np.ndarray) else _s(v, out.dtype) for v in (a, b))
+    np.copyto(out, where(cond, a, b), casting="unsafe")
 
 
 def lerp(out, a, b, w):
@@ -142,7 +143,7 @@ def lerp(out, a, b, w):
     a, b, w = _up(a), _up(b), _s(w, ct)
     d = np.subtract(b, a, dtype=ct)
     # PyTorch's formulation: exact at w == 1 and stable on both halves of [0, 1].
-    r = np.where(np.abs(w) < 0.5, a + w * d, b - d * (1 - w))
+    r = where(np.abs(w) < 0.5, a + w * d, b - d * (1 - w))
     np.copyto(out, r, casting="unsafe")
 
 

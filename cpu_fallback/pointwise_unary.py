@@ -10,6 +10,8 @@ import math
 import numpy as np
 import ml_dtypes
 
+from ._select import where
+
 _BF16 = np.dtype(ml_dtypes.bfloat16)
 _F32 = np.dtype(np.float32)
 _F16 = np.dtype(np.float16)
@@ -209,7 +211,7 @@ def sigmoid(out, x):
     xx = _up(x).astype(ct, copy=False)
     # exp of a non-positive argument only: no overflow for large |x|.
     e = np.exp(-np.abs(xx))
-    np.copyto(out, np.where(xx >= 0, 1 / (1 + e), e / (1 + e)), casting="unsafe")
+    np.copyto(out, where(xx >= 0, 1 / (1 + e), e / (1 + e)), casting="unsafe")
 
 
 def abs(out, x):

@@ -12,6 +12,7 @@ import itertools
 
 import numpy as np
 
+from ._rowsum import sum_last
 from .pointwise_unary import compute_dtype
 
 
@@ -152,9 +153,11 @@ def _is_global(shape, kernel, padding, sp_out):
 
 
 def _regular_max(out, x, kernel, stride, padding, dilation):
-    """Padding is -inf, which never wins (v > m); the index starts at each window's first input tap,
-    so all -inf windows report it, as torch does.  The loop records the winning tap number; flat
-    indices are computed once at the end."""
+    """The max is a running ``np.maximum`` over the taps (NaN propagates, as in torch); the
+    winning tap is then the first tap equal to it, found with bool/int8 arithmetic (masked
+    copies cost several times more per element).  Windows whose max is NaN report their last
+    NaN tap and all -inf windows their first tap inside the input, as torch's ``>`` / ``isnan``
+    scan does.  Flat indices are a per-output base plus a per-tap offset."""
     vals, idx = out
     if vals.size == 0:
         return
@@ -163,28 +166,38 @@ def _regular_max(out, x, kernel, stride, padding, dilation):
     a = a.astype(compute_dtype(a.dtype), copy=False)
     sp_in, sp_out = a.shape[a.ndim - D:], vals.shape[vals.ndim - D:]
     buf, tap = _padded(a, kernel, stride, padding, dilation, sp_out, -np.inf)
-    m = np.full(vals.shape, -np.inf, a.dtype)
-    win = np.full(vals.shape, -1, np.int32)
-    upd = np.empty(vals.shape, bool)
-    nan = bool(np.isnan(a).any())
-    for t, js in enumerate(itertools.product(*[range(k) for k in kernel])):
-        v = buf[tap(js)]
-        upd = np.greater(v, m, out=upd)
-        if nan:
-            upd |= np.isnan(v)
-        np.copyto(m, v, where=upd)
-        np.copyto(win, t, where=upd)
+    taps = list(itertools.product(*[range(k) for k in kernel]))
+    views = [buf[tap(js)] for js in taps]
+    m = views[0].copy()
+    for v in views[1:]:
+        np.maximum(m, v, out=m)
+    wt = np.int8 if len(taps) < 128 else np.int32
+    win = np.zeros(vals.shape, wt)
+    found = np.equal(views[0], m)
+    hit = np.empty(vals.shape, bool)
+    for t, v in enumerate(views[1:], 1):
+        np.equal(v, m, out=hit)
+        np.greater(hit, found, out=hit)
+        found |= hit
+        win += hit.view(np.int8).astype(wt, copy=False) * wt(t)
+    nan = np.isnan(m)
+    if nan.any():
+        for t, v in enumerate(views):
+            np.copyto(win, t, where=nan & np.isnan(v))
     pstride = [int(np.prod(sp_in[d + 1:])) for d in range(D)]
-    flat = 0
-    rest = win
-    for d in reversed(range(D)):
-        o, k, s, p, dl = sp_out[d], kernel[d], stride[d], padding[d], dilation[d]
+    off = np.array([sum(j * dl * ps for j, dl, ps in zip(js, dilation, pstride)) for js in taps], np.int64)
+    base, first = 0, 0
+    for d in range(D):
         shape = [1] * D
         shape[d] = -1
-        start = (np.arange(o) * s - p).reshape(shape)
-        j = np.where(win < 0, -(-np.maximum(-start, 0) // dl), rest % k)  # -1: the first tap inside the input
-        rest = rest // k
-        flat = flat + (start + j * dl) * pstride[d]
+        start = (np.arange(sp_out[d]) * stride[d] - padding[d]).reshape(shape)
+        base = base + start * pstride[d]
+        j0 = -(-np.maximum(-start, 0) // dilation[d])  # the first tap inside the input
+        first = first + (start + j0 * dilation[d]) * pstride[d]
+    flat = np.take(off, win) + base
+    ninf = m == -np.inf
+    if ninf.any():
+        flat = np.where(ninf, first, flat)
     np.copyto(vals, m, casting="unsafe")
     np.copyto(idx, flat, casting="unsafe")
 
@@ -197,7 +210,7 @@ def _regular_avg(out, x, kernel, stride, padding, div):
     ct = compute_dtype(a.dtype)
     a = a.astype(ct, copy=False)
     if _is_global(a.shape, kernel, padding, out.shape[out.ndim - D:]):
-        acc = a.reshape(out.shape[:out.ndim - D] + (-1,)).sum(-1).reshape(out.shape)
+        acc = sum_last(a.reshape(out.shape[:out.ndim - D] + (-1,))).reshape(out.shape)
         np.copyto(out, acc / div.astype(ct), casting="unsafe")
         return
     buf, tap = _padded(a, kernel, stride, padding, (1,) * D, out.shape[out.ndim - D:], 0)

@@ -2,9 +2,12 @@
 
 Max-shifted (stable for large logits); a row of all -inf gives nan, like PyTorch.  ``dtype=``
 casts the input to the output dtype first; half types compute in float32 and round once.
+Each numpy op is a pass over memory, so the impls work in place in the output (or one
+scratch buffer) and sum along the last dim through BLAS (`_rowsum`).
 """
 import numpy as np
 
+from ._rowsum import sum_last
 from .pointwise_unary import compute_dtype
 
 
@@ -16,16 +19,36 @@ def _load(x, dt):
     return a.astype(compute_dtype(dt), copy=False)
 
 
+def _work(out, ct):
+    """The buffer to compute in: ``out`` itself when it has the compute dtype."""
+    return out if out.dtype == ct else np.empty(out.shape, ct)
+
+
+def _sum(a, dim):
+    """Sums along ``dim`` with kept dims."""
+    if a.ndim == 0:
+        return np.array(a)
+    if dim % a.ndim == a.ndim - 1:
+        return sum_last(a, keepdims=True)
+    return np.sum(a, axis=dim, keepdims=True)
+
+
 def _forward(out, x, dim, log):
     if out.size == 0:
         return
     a = _load(x, out.dtype)
+    w = _work(out, a.dtype)
     with np.errstate(all="ignore"):
-        m = np.max(a, axis=dim, keepdims=True) if a.ndim else a
-        z = a - m
-        s = np.sum(np.exp(z), axis=dim, keepdims=True) if a.ndim else np.exp(z)
-        r = z - np.log(s) if log else np.exp(z) / s
-    np.copyto(out, r, casting="unsafe")
+        np.subtract(a, np.max(a, axis=dim, keepdims=True) if a.ndim else a, out=w)
+        if log:
+            s = _sum(np.exp(w), dim)
+            w -= np.log(s, out=s)
+        else:
+            np.exp(w, out=w)
+            s = _sum(w, dim)
+            w *= np.divide(1, s, out=s)
+    if w is not out:
+        np.copyto(out, w, casting="unsafe")
 
 
 def softmax(out, x, dim, dtype=None):
@@ -36,26 +59,33 @@ def log_softmax(out, x, dim, dtype=None):
     _forward(out, x, dim, True)
 
 
-def _sum(a, dim):
-    return np.sum(a, axis=dim, keepdims=True) if a.ndim else a
-
-
 def softmax_backward(out, grad_out, y, dim):
+    """dx = y * (g - sum(g * y))."""
     if out.size == 0:
         return
     g, yy = _load(grad_out, out.dtype), _load(y, out.dtype)
+    w = _work(out, g.dtype)
     with np.errstate(all="ignore"):
-        r = yy * (g - _sum(g * yy, dim))
-    np.copyto(out, r, casting="unsafe")
+        np.multiply(g, yy, out=w)
+        s = _sum(w, dim)
+        np.subtract(g, s, out=w)
+        w *= yy
+    if w is not out:
+        np.copyto(out, w, casting="unsafe")
 
 
 def log_softmax_backward(out, grad_out, y, dim):
+    """dx = g - exp(y) * sum(g)."""
     if out.size == 0:
         return
     g, yy = _load(grad_out, out.dtype), _load(y, out.dtype)
+    w = _work(out, g.dtype)
     with np.errstate(all="ignore"):
-        r = g - np.exp(yy) * _sum(g, dim)
-    np.copyto(out, r, casting="unsafe")
+        np.exp(yy, out=w)
+        w *= _sum(g, dim)
+        np.subtract(g, w, out=w)
+    if w is not out:
+        np.copyto(out, w, casting="unsafe")
 
 
 IMPLS = {"softmax": softmax, "log_softmax": log_softmax, "softmax_backward": softmax_backward,

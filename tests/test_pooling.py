@@ -115,6 +115,14 @@ def test_nan_and_inf_windows(device):
     np.testing.assert_allclose(_np(y), TF.avg_pool2d(b, 2).numpy(), equal_nan=True)
 
 
+@pytest.mark.parametrize("D", [1, 2, 3])
+def test_max_pool_ties_take_the_first_tap(device, D):
+    """Integer-valued inputs tie often: the index is the window's first maximal tap, as in torch."""
+    x = np.random.default_rng(3).integers(0, 3, (2, 3) + (7,) * D).astype(np.float64)
+    _check(f"max_pool{D}d", x, device, 3, stride=2, padding=1, return_indices=True)
+    _check(f"max_pool{D}d", x, device, 2, return_indices=True)
+
+
 def test_noncontiguous_inputs(device):
     x = _x((2, 3, 8, 10))
     perm = lambda t: t.permute(0, 1, 3, 2)  # noqa: E731  (transposed spatial dims)
