@@ -2,7 +2,7 @@
 
 Algorithm: the dims other than ``dim`` are collapsed (over the input's and the output's strides)
 into ``M`` rows; a program owns ``BM`` rows and walks the scanned dim in ``[BM, BL]`` tiles: a
-``tl.cumsum``/``tl.cumprod`` of the tile, combined with the carry of the tiles before it (the
+``tl.associative_scan`` (sum or product) of the tile, combined with the carry of the tiles before it (the
 running total, taken from the tile's last column).  A reverse scan reads and writes through
 views with the scanned dim's stride negated, so it is the same forward kernel.
 
@@ -22,6 +22,16 @@ from ._elementwise import collapse
 from ._jit import convert, unravel3
 from ._launch import SIZE_FOR_INTERPRETER, launch, cdiv
 from ._reduce import SUM, PROD, acc_ct, partials, split_count, MAX_DIMS, TILE
+
+
+@triton.jit
+def _plus(a, b):
+    return a + b
+
+
+@triton.jit
+def _times(a, b):
+    return a * b
 
 
 @triton.jit
@@ -59,10 +69,12 @@ def _scan_kernel(x, out, carry, M, L, CH, KS1, KS2, KS3, KX0, KX1, KX2, KX3, KO0
             v = convert(v, CT)
         else:
             v = v.to(CT)
+        # associative_scan, not tl.cumsum/cumprod: their dtype handling differs across Triton
+        # 3.6-3.9 (3.6's cumprod has no dtype= and 3.9's promotes small ints without one).
         if PROD:
-            s = (tl.cumprod(v, 1, dtype=CT) * c[:, None]).to(CT)
+            s = (tl.associative_scan(v, 1, _times) * c[:, None]).to(CT)
         else:
-            s = (tl.cumsum(v, 1, dtype=CT) + c[:, None]).to(CT)
+            s = (tl.associative_scan(v, 1, _plus) + c[:, None]).to(CT)
         if out.dtype.element_ty == tl.bfloat16:
             r = convert(s, tl.bfloat16)
         else:

@@ -362,8 +362,9 @@ def kernel_inventory():
 
 
 def never_launched(inventory, specs):
-    """Defined kernels that no recorded launch reached, leaving out helpers: functions called from
-    another jit function's body or passed to a kernel as a constexpr."""
+    """Defined kernels that no recorded launch reached, leaving out helpers: functions referenced
+    from another jit function's body (called, or passed on as a scan/reduce combine function) or
+    passed to a kernel as a constexpr."""
     launched = {r["kernel"] for r in specs}
     passed = {v["jit"] for r in specs for v in r["constexprs"].values() if isinstance(v, dict) and "jit" in v}
     sources = {k: f.src for k, f in inventory.items()}
@@ -372,7 +373,7 @@ def never_launched(inventory, specs):
         if key in launched or key in passed:
             continue
         name = f.fn.__name__
-        call = re.compile(r"\b" + re.escape(name) + r"\s*\(")
+        call = re.compile(r"\b" + re.escape(name) + r"\b")
         if any(call.search(src) for other, src in sources.items() if other != key):
             continue
         out.append(key)
