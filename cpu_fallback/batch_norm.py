@@ -4,6 +4,7 @@ are two-pass (mean, then centred squares) and biased, like PyTorch.  batch_norm 
 updates the given running stats in place (unbiased variance)."""
 import numpy as np
 
+from ._rowsum import dot_last, sum_last
 from .pointwise_unary import compute_dtype, _up
 
 
@@ -20,12 +21,7 @@ def _vec(p, ct, c):
 
 def _csum(a):
     """Per-channel sums of an (N, C, S) array: contiguous last-axis reduction first (fast)."""
-    return a.sum(axis=2).sum(axis=0)
-
-
-def _dot(a, b):
-    """Dot products along the last axis (np.vecdot: one BLAS-speed pass, no temporaries)."""
-    return np.vecdot(a, b) if hasattr(np, "vecdot") else np.einsum("...k,...k->...", a, b)
+    return sum_last(a).sum(axis=0)
 
 
 def _into(y, r):
@@ -46,7 +42,7 @@ def batch_norm(out, x, weight, bias, running_mean, running_var, training, moment
             else:
                 mu = (_csum(xx) / ct.type(cnt)).astype(ct)
                 xc = xx - mu[None, :, None]
-                var = (_dot(xc, xc).sum(axis=0) / ct.type(cnt)).astype(ct)
+                var = (dot_last(xc, xc).sum(axis=0) / ct.type(cnt)).astype(ct)
             if running_mean is not None and cnt:
                 rm = _up(running_mean).astype(ct)
                 rv = _up(running_var).astype(ct)
@@ -79,7 +75,7 @@ def batch_norm_backward(out, grad_out, x, weight, save_mean, save_invstd, traini
     with np.errstate(all="ignore"):
         xc = xx - mu[None, :, None]
         sg = _csum(g)
-        sgx = _dot(g, xc).sum(axis=0) * inv
+        sgx = dot_last(g, xc).sum(axis=0) * inv
         if training:
             # dx = w inv (g - sg/cnt - xhat sgx/cnt), xhat = xc inv
             np.multiply(xc, (inv * sgx / cnt)[None, :, None], out=xc)
@@ -103,9 +99,9 @@ def group_norm(out, x, weight, bias, num_groups, eps):
     r = y.reshape(gs) if y.dtype == ct and y.flags.c_contiguous else np.empty(gs, ct)
     with np.errstate(all="ignore"):
         if gs[2]:
-            mu = (xg.reshape(-1, gs[2]) @ np.ones(gs[2], ct)).reshape(gs[:2]) / ct.type(gs[2])
+            mu = sum_last(xg) / ct.type(gs[2])
             np.subtract(xg, mu[:, :, None], out=r)
-            var = _dot(r, r) / ct.type(gs[2])
+            var = dot_last(r, r) / ct.type(gs[2])
         else:
             mu = np.full(gs[:2], np.nan, ct)
             var = mu
@@ -135,7 +131,7 @@ def group_norm_backward(out, grad_out, x, mean, rstd, weight, num_groups):
         np.multiply(xhat, rs, out=xhat)
         xh = xhat.reshape(xx.shape)
         # per (n, c) sums, then per group through the channel weights
-        ds = _dot(g, xh)
+        ds = dot_last(g, xh)
         dbs = g.sum(axis=2)
         m = ct.type(max(gs[2], 1))
         cg = (n, num_groups, c // num_groups)

@@ -2,26 +2,16 @@
 collapsed, columns the normalized dims.  Half types compute in float32 and round once; the
 variance is two-pass (mean, then centred squares) and biased, like PyTorch.  Every numpy op is
 a pass over memory: the impls compute in place in the output, and take row sums and row dot
-products through BLAS, which streams at copy bandwidth."""
+products at copy bandwidth (`_rowsum`)."""
 import numpy as np
 
-from ._rowsum import sum_last
+from ._rowsum import dot_last, sum_last
 from .pointwise_unary import compute_dtype, _up
 
 
 def _rows(x, ns):
     n = int(np.prod(ns)) if ns else 1
     return _up(x).astype(compute_dtype(x.dtype), copy=False).reshape(-1, n)
-
-
-def _rowsum(a):
-    """(R, n) -> (R, 1) row sums."""
-    return sum_last(a, keepdims=True)
-
-
-def _rowdot(a, b):
-    """(R, n), (R, n) -> (R, 1) row-wise dot products, one pass and no (R, n) temporary."""
-    return (a[:, None, :] @ b[:, :, None]).reshape(-1, 1)
 
 
 def _colsum(a):
@@ -55,9 +45,9 @@ def layer_norm(out, x, normalized_shape, weight, bias, eps):
     r = _work(y, ct, n)
     with np.errstate(all="ignore"):
         if n:
-            mu = _rowsum(xx) / ct.type(n)
+            mu = sum_last(xx, keepdims=True) / ct.type(n)
             np.subtract(xx, mu, out=r)
-            var = _rowdot(r, r) / ct.type(n)
+            var = dot_last(r, r, keepdims=True) / ct.type(n)
         else:
             mu = var = np.full((xx.shape[0], 1), np.nan, ct)
         rs = (ct.type(1) / np.sqrt(var + ct.type(eps))).astype(ct)
@@ -93,8 +83,8 @@ def layer_norm_backward(out, grad_out, x, mean, rstd, weight, normalized_shape):
         np.copyto(db, _colsum(g).reshape(db.shape), casting="unsafe")
         gw = g * _up(weight).astype(ct).reshape(-1) if weight is not None else g
         inv_n = ct.type(1) / ct.type(max(n, 1))
-        c1 = _rowdot(gw, r) * inv_n if n else 0
-        c2 = _rowsum(gw) * inv_n if n else 0
+        c1 = dot_last(gw, r, keepdims=True) * inv_n if n else 0
+        c2 = sum_last(gw, keepdims=True) * inv_n if n else 0
         _finish(dx, r, gw, rs, c1, c2)
 
 
@@ -103,7 +93,7 @@ def rms_norm(out, x, normalized_shape, weight, eps):
     xx = _rows(x, normalized_shape)
     ct, n = xx.dtype, xx.shape[1]
     with np.errstate(all="ignore"):
-        ms = _rowdot(xx, xx) / ct.type(n) if n else np.full((xx.shape[0], 1), np.nan, ct)
+        ms = dot_last(xx, xx, keepdims=True) / ct.type(n) if n else np.full((xx.shape[0], 1), np.nan, ct)
         rs = (ct.type(1) / np.sqrt(ms + ct.type(eps))).astype(ct)
         r = _work(y, ct, n)
         np.multiply(xx, rs, out=r)
@@ -123,7 +113,7 @@ def rms_norm_backward(out, grad_out, x, rstd, weight, normalized_shape):
         np.multiply(xx, rs, out=r)
         np.copyto(dw, _colsum(g * r).reshape(dw.shape), casting="unsafe")
         gw = g * _up(weight).astype(ct).reshape(-1) if weight is not None else g
-        c1 = _rowdot(gw, r) / ct.type(max(n, 1)) if n else 0
+        c1 = dot_last(gw, r, keepdims=True) / ct.type(max(n, 1)) if n else 0
         _finish(dx, r, gw, rs, c1, None)
 
 

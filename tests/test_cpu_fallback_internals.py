@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from tritorch.cpu_fallback import _malloc
-from tritorch.cpu_fallback._rowsum import sum_last
+from tritorch.cpu_fallback._rowsum import dot_last, sum_last
 from tritorch.cpu_fallback._select import where
 
 
@@ -56,6 +56,14 @@ def test_sum_last_matches_sum(dtype, shape, keepdims):
         ref = np.sum(v.astype(np.float64), axis=-1, keepdims=keepdims) if v.ndim else v
         assert r.dtype == np.sum(v, axis=-1).dtype and np.shape(r) == np.shape(ref)
         np.testing.assert_allclose(r, ref, rtol=1e-5, atol=0.5 if dtype == np.float16 else 1e-3)
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_dot_last_matches_product_sum(keepdims):
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((2, 3, 300)), rng.standard_normal((3, 300))
+    r = dot_last(a.astype(np.float32), b.astype(np.float32), keepdims=keepdims)
+    np.testing.assert_allclose(r, (a * b).sum(-1, keepdims=keepdims), rtol=1e-5, atol=1e-4)
 
 
 def test_sum_last_propagates_nan_and_inf():
