@@ -21,17 +21,7 @@ import triton.language as tl
 from ._elementwise import collapse
 from ._jit import convert, unravel3
 from ._launch import SIZE_FOR_INTERPRETER, launch, cdiv
-from ._reduce import SUM, PROD, acc_ct, partials, split_count, MAX_DIMS, TILE
-
-
-@triton.jit
-def _plus(a, b):
-    return a + b
-
-
-@triton.jit
-def _times(a, b):
-    return a * b
+from ._reduce import SUM, PROD, comb_add, comb_mul, acc_ct, partials, split_count, MAX_DIMS, TILE
 
 
 @triton.jit
@@ -69,12 +59,13 @@ def _scan_kernel(x, out, carry, M, L, CH, KS1, KS2, KS3, KX0, KX1, KX2, KX3, KO0
             v = convert(v, CT)
         else:
             v = v.to(CT)
-        # associative_scan, not tl.cumsum/cumprod: their dtype handling differs across Triton
-        # 3.6-3.9 (3.6's cumprod has no dtype= and 3.9's promotes small ints without one).
+        # associative_scan with the reduction template's combine functions, not tl.cumsum/cumprod:
+        # their dtype handling differs across Triton 3.6-3.9 (3.6's cumprod has no dtype=, 3.9's
+        # promotes small ints without one).
         if PROD:
-            s = (tl.associative_scan(v, 1, _times) * c[:, None]).to(CT)
+            s = (tl.associative_scan((v,), 1, comb_mul)[0] * c[:, None]).to(CT)
         else:
-            s = (tl.associative_scan(v, 1, _plus) + c[:, None]).to(CT)
+            s = (tl.associative_scan((v,), 1, comb_add)[0] + c[:, None]).to(CT)
         if out.dtype.element_ty == tl.bfloat16:
             r = convert(s, tl.bfloat16)
         else:
