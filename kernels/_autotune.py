@@ -57,9 +57,8 @@ class Tuner:
         return cfg
 
     def _time(self, candidates, run, device_index):
-        from cuda.core import EventOptions
         stream = _runtime.stream(device_index)
-        opts = EventOptions(timing_enabled=True)
+        opts = _runtime.event_options(timing=True)
         best, best_t = None, float("inf")
         for cfg in candidates:
             try:

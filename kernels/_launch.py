@@ -16,6 +16,7 @@ import inspect
 import json
 import math
 import os
+import threading
 
 import triton
 import triton.language as tl
@@ -49,8 +50,16 @@ def _host(a):
     return a
 
 
+# Triton's interpreter patches triton.language's module globals while a kernel runs, so two
+# threads interpreting at once break each other ("Did you forget to add @triton.jit ?").
+_INTERPRETER_LOCK = threading.Lock()
+
+
 def _launch_interpreted(kernel, grid, *args, **meta):
-    kernel[grid](*[_host(a) for a in args], **{k: _host(v) for k, v in meta.items()})
+    args = [_host(a) for a in args]
+    meta = {k: _host(v) for k, v in meta.items()}
+    with _INTERPRETER_LOCK:
+        kernel[grid](*args, **meta)
 
 
 def _launch_gpu(kernel, grid, *args, **meta):

@@ -22,9 +22,9 @@ class Timer:
         if device == "cuda":
             from tritorch.cuda import _runtime
             if _runtime.mode() == "gpu":
-                from cuda.core import EventOptions
-                self._stream = _runtime.stream(0)
-                self._opts = EventOptions(timing_enabled=True)
+                from tritorch._device import cuda_index
+                self._stream = _runtime.stream(cuda_index())
+                self._opts = _runtime.event_options(timing=True)
                 self._events = True
 
     def _batch(self, fn, n):

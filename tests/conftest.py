@@ -43,3 +43,30 @@ def _seed():
     tt.manual_seed(0) if hasattr(tt, "manual_seed") else None
     np.random.seed(0)
     yield
+
+
+@pytest.fixture
+def fresh_runtime(monkeypatch):
+    """The cuda runtime un-probed and outside interpreter mode (for tests that replace the libcuda
+    boundary); its state, Triton's active driver and the current device are restored afterwards."""
+    from triton.runtime import driver as triton_driver
+
+    from tritorch import _device
+    saved_state, saved_active, saved_index = dict(_runtime._state), triton_driver._active, _device.cuda_index()
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    _runtime._state.clear()
+    yield _runtime
+    _runtime._state.clear()
+    _runtime._state.update(saved_state)
+    triton_driver._active = saved_active
+    _device.set_cuda_index(saved_index)
+
+
+@pytest.fixture
+def fake_gpu(fresh_runtime, monkeypatch):
+    """Two fake sm_90 GPUs behind the runtime (see tests/_fake_cuda.py), probed: mode "gpu"."""
+    from ._fake_cuda import FakeGPU, install
+    gpu = FakeGPU(n=2)
+    install(gpu, monkeypatch.setattr)
+    assert fresh_runtime.mode() == "gpu"  # the probe installs tritorch's Triton driver
+    return gpu

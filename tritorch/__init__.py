@@ -35,6 +35,7 @@ from ._ops.padding import *  # noqa: F401,F403
 from ._ops.upsampling import *  # noqa: F401,F403
 from ._tensor_str import set_printoptions
 from . import autograd, accelerator, cuda
+from .cuda import OutOfMemoryError
 from . import backends, nn
 from .backends._precision import set_float32_matmul_precision, get_float32_matmul_precision
 from ._ops import generator as random  # PyTorch's `torch.random` (seeding, rng state)

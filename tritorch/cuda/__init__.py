@@ -10,19 +10,25 @@ tritorch drives one GPU per process: the current device (`set_device`).  Tensors
 index raise instead of silently running on the wrong card.
 """
 from .. import _device
-from . import _runtime
-from .memory import (memory_allocated, max_memory_allocated, reset_peak_memory_stats, empty_cache,
-                     memory_stats)
+from . import _runtime, memory
+from .memory import (OutOfMemoryError, memory_allocated, max_memory_allocated, reset_peak_memory_stats,
+                     empty_cache, memory_stats, mem_get_info)
 
-__all__ = ["is_available", "is_interpreted", "device_count", "current_device", "set_device", "synchronize",
-           "get_device_name", "get_device_capability", "get_device_properties", "memory_allocated",
-           "max_memory_allocated", "reset_peak_memory_stats", "empty_cache", "memory_stats", "is_bf16_supported",
-           "manual_seed", "manual_seed_all", "device"]
+__all__ = ["is_available", "unavailable_reason", "is_interpreted", "device_count", "current_device", "set_device",
+           "synchronize", "get_device_name", "get_device_capability", "get_device_properties", "memory_allocated",
+           "max_memory_allocated", "reset_peak_memory_stats", "empty_cache", "memory_stats", "mem_get_info",
+           "OutOfMemoryError", "is_bf16_supported", "manual_seed", "manual_seed_all", "device"]
 
 
 def is_available():
     """True when cuda tensors can be made: a GPU through cuda.core, or Triton's interpreter."""
     return _runtime.mode() is not None
+
+
+def unavailable_reason():
+    """Why `is_available()` is False ("" when it is True): no driver, no GPU, or a GPU that
+    tritorch cannot drive yet (cuda.core or Triton missing; a warning with the fix was issued)."""
+    return _runtime.unavailable_reason()
 
 
 def is_interpreted():
@@ -62,7 +68,7 @@ def set_device(device):
         raise RuntimeError(f"set_device: invalid device ordinal {i} (found {device_count()} cuda device(s))")
     _device.set_cuda_index(i)
     if _runtime.mode() == "gpu":
-        _runtime.device_handle(i).set_current()
+        _runtime.device_handle(i)
 
 
 def synchronize(device=None):
@@ -85,8 +91,7 @@ def get_device_capability(device=None):
     _require()
     if _runtime.interpreted():
         return (8, 0)
-    cc = _runtime.device_handle(_index(device)).compute_capability
-    return (int(cc[0]), int(cc[1]))
+    return _runtime.capability(_index(device))
 
 
 class _Properties:
@@ -102,12 +107,11 @@ def get_device_properties(device=None):
     p = _Properties()
     p.name = get_device_name(device)
     p.major, p.minor = get_device_capability(device)
+    p.total_memory = memory.total_memory(_index(device))
     if _runtime.interpreted():
-        p.total_memory, p.multi_processor_count = 0, 1
+        p.multi_processor_count = 1
     else:
-        props = _runtime.device_handle(_index(device)).properties
-        p.total_memory = int(getattr(props, "total_global_mem", 0) or 0)
-        p.multi_processor_count = int(getattr(props, "multiprocessor_count", 0) or 0)
+        p.multi_processor_count = int(_runtime.device_handle(_index(device)).properties.multiprocessor_count)
     return p
 
 

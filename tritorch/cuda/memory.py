@@ -4,49 +4,69 @@ interpreter mode.  Allocation statistics follow PyTorch's ``memory_allocated`` f
 A `Block` is one allocation; arrays are (block, shape, strides, offset) views over it.  Blocks
 return their memory when the last array referencing them is garbage-collected.
 """
+import gc
+import os
+import threading
+
 import numpy as np
 
 from . import _runtime
 
-__all__ = ["Block", "allocate", "copy_from_host", "copy_to_host", "memory_allocated", "max_memory_allocated",
-           "reset_peak_memory_stats", "empty_cache", "memory_stats"]
+__all__ = ["Block", "OutOfMemoryError", "allocate", "copy_from_host", "copy_to_host", "memory_allocated",
+           "max_memory_allocated", "reset_peak_memory_stats", "empty_cache", "memory_stats", "mem_get_info",
+           "total_memory"]
 
 # Interpreter blocks are aligned like the CUDA allocator's (256 bytes) so kernels see the same
 # pointer divisibility they would on a GPU.
 _ALIGN = 256
+# Blocks are made and freed from any thread (a garbage-collection pass included).
+_lock = threading.Lock()
 _stats = {"allocated": 0, "peak": 0, "count": 0}
 _pools = {}
 
 
+class OutOfMemoryError(RuntimeError):
+    """The cuda device cannot hold a requested allocation (PyTorch's ``torch.cuda.OutOfMemoryError``)."""
+
+
 class Block:
-    """One allocation: ``ptr`` (device address, or host address in interpreter mode) and ``nbytes``."""
+    """One allocation: ``ptr`` (device address, or host address in interpreter mode) and ``nbytes``.
+
+    ``nbytes`` is counted in the statistics only once the memory is really allocated: a failed
+    allocation leaves them untouched (``__del__`` still runs on the half-made object)."""
 
     __slots__ = ("ptr", "nbytes", "device_index", "_host", "_buffer", "__weakref__")
 
     def __init__(self, nbytes, device_index=0):
-        self.nbytes = nbytes
+        self.nbytes = 0
         self.device_index = device_index
         self._host = None
         self._buffer = None
         if _runtime.interpreted():
-            raw = np.empty(nbytes + _ALIGN, np.uint8)
+            try:
+                raw = np.empty(nbytes + _ALIGN, np.uint8)
+            except MemoryError:
+                raise _out_of_memory(nbytes, device_index) from None
             start = (-raw.ctypes.data) % _ALIGN
             self._host = raw[start:start + nbytes]
             self.ptr = raw.ctypes.data + start
         else:
-            mr = _pool(device_index)
-            self._buffer = mr.allocate(max(nbytes, 1), stream=_runtime.stream(device_index))
+            self._buffer = _device_allocate(nbytes, device_index)
             self.ptr = int(self._buffer.handle)
+        self.nbytes = nbytes
         s = _stats
-        s["allocated"] += nbytes
-        s["count"] += 1
-        if s["allocated"] > s["peak"]:
-            s["peak"] = s["allocated"]
+        with _lock:
+            s["allocated"] += nbytes
+            s["count"] += 1
+            if s["allocated"] > s["peak"]:
+                s["peak"] = s["allocated"]
 
     def __del__(self):
-        s = _stats
-        s["allocated"] -= self.nbytes
-        s["count"] -= 1
+        if self.nbytes or self._host is not None or self._buffer is not None:
+            s = _stats
+            with _lock:
+                s["allocated"] -= self.nbytes
+                s["count"] -= 1
         b = self._buffer
         if b is not None:
             self._buffer = None
@@ -64,6 +84,77 @@ class Block:
 
     def __repr__(self):
         return f"<cuda block {self.nbytes} bytes at 0x{self.ptr:x}>"
+
+
+def _is_out_of_memory(e):
+    return isinstance(e, MemoryError) or "OUT_OF_MEMORY" in str(e)
+
+
+def _device_allocate(nbytes, index):
+    """A cuda.core buffer from the device's pool, on tritorch's stream.  When the pool is full,
+    unreachable tensors held in reference cycles are collected and the allocation tried again,
+    as PyTorch's allocator frees its cache before giving up."""
+    mr = _pool(index)
+    for attempt in range(2):
+        try:
+            return mr.allocate(max(nbytes, 1), stream=_runtime.stream(index))
+        except Exception as e:  # noqa: BLE001 - cuda.core raises CUDAError; only OOM is ours to map
+            if not _is_out_of_memory(e):
+                raise
+            if attempt:
+                raise _out_of_memory(nbytes, index) from e
+            gc.collect()
+
+
+def _format_bytes(n):
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.2f} {unit}"
+    return f"{n} bytes"
+
+
+def _out_of_memory(nbytes, index):
+    free, total = mem_get_info(index)
+    where = "The interpreter's host memory" if _runtime.interpreted() else f"GPU {index}"
+    return OutOfMemoryError(
+        f"CUDA out of memory. Tried to allocate {_format_bytes(nbytes)}. {where} has a total capacity of "
+        f"{_format_bytes(total)} of which {_format_bytes(free)} is free. Of the allocated memory "
+        f"{_format_bytes(_stats['allocated'])} is allocated by tritorch in {_stats['count']} block(s).")
+
+
+def _host_memory():
+    page = os.sysconf("SC_PAGE_SIZE")
+    return os.sysconf("SC_AVPHYS_PAGES") * page, os.sysconf("SC_PHYS_PAGES") * page
+
+
+def mem_get_info(device=None):
+    """(free, total) bytes of the device (PyTorch's ``torch.cuda.mem_get_info``): the driver's
+    ``cuMemGetInfo`` on a GPU, host memory in interpreter mode."""
+    if _runtime.mode() != "gpu":
+        return _host_memory()
+    from tritorch import _device
+    _runtime.device_handle(_device.cuda_index() if device is None else device)
+    err, free, total = _runtime.driver_api().cuMemGetInfo()
+    _check(err, "cuMemGetInfo")
+    return int(free), int(total)
+
+
+def total_memory(index):
+    """Bytes of global memory on device ``index`` (``cuDeviceTotalMem``; host memory in
+    interpreter mode): cuda.core's ``DeviceProperties`` has no total-memory field."""
+    if _runtime.mode() != "gpu":
+        return _host_memory()[1]
+    drv = _runtime.driver_api()
+    err, dev = drv.cuDeviceGet(index)
+    _check(err, "cuDeviceGet")
+    err, total = drv.cuDeviceTotalMem(dev)
+    _check(err, "cuDeviceTotalMem")
+    return int(total)
+
+
+def _check(err, what):
+    if int(err) != 0:
+        raise RuntimeError(f"tritorch.cuda: {what} failed with CUDA error {int(err)} ({err!r})")
 
 
 def _pool(index):
@@ -122,7 +213,8 @@ def max_memory_allocated(device=None):
 
 
 def reset_peak_memory_stats(device=None):
-    _stats["peak"] = _stats["allocated"]
+    with _lock:
+        _stats["peak"] = _stats["allocated"]
 
 
 def memory_stats(device=None):
@@ -137,7 +229,6 @@ def empty_cache():
     for index, mr in _pools.items():
         _runtime.stream(index).sync()
         try:
-            from cuda.bindings import driver
-            driver.cuMemPoolTrimTo(mr.handle, 0)
+            _runtime.driver_api().cuMemPoolTrimTo(mr.handle, 0)
         except (ImportError, AttributeError, TypeError):
             pass
