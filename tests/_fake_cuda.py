@@ -208,7 +208,7 @@ def install(gpu, setattr_):
 
 def _session(torch_mode):
     """What a fresh process with ``gpu`` behind it sees: run by tests/test_triton_driver.py as
-    ``python -m tests._fake_cuda {no-torch|cpu-torch}``; prints one JSON object."""
+    ``python -m tests._fake_cuda {no-torch|torch}``; prints one JSON object."""
     import importlib.abc
     import json
     import os
@@ -219,11 +219,12 @@ def _session(torch_mode):
             if name == "torch" or name.startswith("torch."):
                 raise ImportError("torch is not installed (blocked by the test)")
 
+    torch_cuda = None
     if torch_mode == "no-torch":
         sys.meta_path.insert(0, _NoTorch())
     else:
         import torch
-        assert not torch.cuda.is_available()
+        torch_cuda = torch.cuda.is_available()
     os.environ.pop("TRITON_INTERPRET", None)
     import triton
     from triton.backends.nvidia.driver import CudaDriver
@@ -231,7 +232,7 @@ def _session(torch_mode):
 
     gpu = FakeGPU()
     install(gpu, setattr)
-    out = {"triton": triton.__version__, "stock_driver_active": CudaDriver.is_active()}
+    out = {"triton": triton.__version__, "stock_driver_active": CudaDriver.is_active(), "torch_cuda": torch_cuda}
     import tritorch as tt
     out["available"] = tt.cuda.is_available()
     out["driver"] = type(driver.active).__name__

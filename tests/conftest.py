@@ -6,6 +6,9 @@ kernels run on host memory.  ``TRITON_INTERPRET=0`` in the environment keeps a G
 cpu-only.
 """
 import os
+import signal
+import threading
+import zlib
 
 import numpy as np
 import pytest
@@ -33,6 +36,47 @@ def _devices():
 DEVICES = _devices()
 
 
+def pytest_addoption(parser):
+    parser.addoption("--shard", default=None, metavar="K/N",
+                     help="run only shard K (0-based) of N, split by a hash of each test id (scripts/gpu_check.py)")
+    parser.addoption("--per-test-timeout", type=float, default=0.0, metavar="SECONDS",
+                     help="fail a test whose call runs longer than this (SIGALRM; 0: no limit)")
+
+
+def pytest_collection_modifyitems(config, items):
+    shard = config.getoption("--shard")
+    if not shard:
+        return
+    try:
+        k, n = (int(v) for v in shard.split("/"))
+    except ValueError:
+        k, n = -1, 0
+    if not 0 <= k < n:
+        raise pytest.UsageError(f"--shard={shard}: expected K/N with 0 <= K < N")
+    keep = [it for it in items if zlib.crc32(it.nodeid.encode()) % n == k]
+    config.hook.pytest_deselected(items=[it for it in items if zlib.crc32(it.nodeid.encode()) % n != k])
+    items[:] = keep
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    limit = item.config.getoption("--per-test-timeout")
+    if not limit or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum, frame):
+        pytest.fail(f"test exceeded the per-test timeout of {limit:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 @pytest.fixture(params=DEVICES)
 def device(request):
     return request.param
@@ -55,6 +99,8 @@ def fresh_runtime(monkeypatch):
     saved_state, saved_active, saved_index = dict(_runtime._state), triton_driver._active, _device.cuda_index()
     monkeypatch.delenv("TRITON_INTERPRET", raising=False)
     _runtime._state.clear()
+    triton_driver._active = None
+    _device.set_cuda_index(saved_index)  # forgets which devices were already checked
     yield _runtime
     _runtime._state.clear()
     _runtime._state.update(saved_state)

@@ -168,6 +168,7 @@ class _Thread(threading.local):
         self.current = -1
         self.handles = {}
         self.streams = {}
+        self.stream_ints = {}
 
 
 _tls = _Thread()
@@ -188,18 +189,24 @@ def device_handle(index):
 
 def stream(index):
     """The stream every tritorch allocation, copy and kernel on device ``index`` is ordered on:
-    the device's default stream."""
-    return device_handle(index).default_stream
-
-
-def stream_handle(index):
-    """`stream` as the integer ``CUstream`` Triton launches on (cheap: called on every launch)."""
+    the device's default stream (cached per thread: called on every allocation and free)."""
     t = _tls
     if t.current != index:
         device_handle(index)
-    h = t.streams.get(index)
+    s = t.streams.get(index)
+    if s is None:
+        s = t.streams[index] = device_handle(index).default_stream
+    return s
+
+
+def stream_handle(index):
+    """`stream` as the integer ``CUstream`` Triton launches on (called on every launch)."""
+    t = _tls
+    if t.current != index:
+        device_handle(index)
+    h = t.stream_ints.get(index)
     if h is None:
-        h = t.streams[index] = int(stream(index).handle)
+        h = t.stream_ints[index] = int(stream(index).handle)
     return h
 
 
