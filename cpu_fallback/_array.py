@@ -7,12 +7,26 @@ view arithmetic serves every device.
 import numpy as np
 
 
+def out_of_memory(shape, itemsize):
+    """The error of a failed host allocation: a MemoryError with PyTorch's cpu allocator text,
+    naming the size (the registry re-raises it as tritorch.OutOfMemoryError, a RuntimeError),
+    never numpy's "Unable to allocate" / "array is too big"."""
+    n = itemsize
+    for s in shape:
+        n *= s
+    return MemoryError(f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {n} bytes. "
+                       f"Error code 12 (Cannot allocate memory)")
+
+
 class Array:
     """Namespace of the raw-array operations the registry and Tensor need on cpu."""
 
     @staticmethod
     def empty(shape, dtype):
-        return np.empty(shape, dtype.np)
+        try:
+            return np.empty(shape, dtype.np)
+        except (MemoryError, ValueError) as e:  # numpy's "Unable to allocate" / "array is too big"
+            raise out_of_memory(shape, dtype.itemsize) from e
 
     @staticmethod
     def from_numpy(arr):

@@ -10,13 +10,32 @@ def fill(out, shape, dtype, value=0):
     out[...] = v.astype(out.dtype)
 
 
+# Ranges are computed in chunks of this many elements straight into ``out``: the only temporaries
+# are one chunk's index/value buffers, not 2-3 arrays of the result's size.
+_CHUNK = 1 << 16
+
+
+def _chunks(out):
+    """(flat view of a chunk of ``out``, first index, count) over ``out`` (1-d, any stride)."""
+    flat = out.reshape(-1)
+    n = flat.shape[0]
+    for i in range(0, n, _CHUNK):
+        yield flat[i:i + _CHUNK], i, min(_CHUNK, n - i)
+
+
 def arange(out, start, end, step, dtype):
-    n = out.shape[0]
-    if out.dtype.kind in "iu" and all(isinstance(v, int) for v in (start, step)):
-        np.add(start, step * np.arange(n, dtype=np.int64), out=out, casting="unsafe")
+    if out.dtype.kind in "iu":
+        # PyTorch converts the bounds and step to int64 first (a step of 0.5 is 0), then
+        # computes start + i * step in int64 (wrapping) and converts.
+        start, step, ct = int(start), int(step), np.int64
     else:
         # PyTorch computes start + i * step in double, then converts.
-        np.add(start, step * np.arange(n, dtype=np.float64), out=out, casting="unsafe")
+        ct = np.float64
+    for dst, i, n in _chunks(out):
+        v = np.arange(i, i + n, dtype=ct)
+        v *= step
+        v += start
+        np.copyto(dst, v, casting="unsafe")
 
 
 def linspace(out, start, end, steps, dtype):
@@ -27,12 +46,21 @@ def linspace(out, start, end, steps, dtype):
         return
     ct = compute_dtype(out.dtype) if out.dtype.kind == "f" or out.dtype.kind == "V" else np.dtype(np.float64)
     ct = np.dtype(np.float32) if ct.kind not in "f" else ct
-    idx = np.arange(steps, dtype=ct)
     step = (ct.type(end) - ct.type(start)) / ct.type(steps - 1)
-    # PyTorch's symmetric formulation: exact at both ends.
+    s0, e0, last = ct.type(start), ct.type(end), ct.type(steps - 1)
+    # PyTorch's symmetric formulation: exact at both ends (start + step*i in the first half,
+    # end - step*(steps-1-i) in the second), each product rounded in the compute dtype.
     half = steps // 2
-    r = np.where(idx < half, ct.type(start) + step * idx, ct.type(end) - step * (ct.type(steps - 1) - idx))
-    np.copyto(out, r, casting="unsafe")
+    for dst, i, n in _chunks(out):
+        idx = np.arange(i, i + n, dtype=ct)
+        lo = idx * step
+        lo += s0
+        np.subtract(last, idx, out=idx)
+        idx *= step
+        np.subtract(e0, idx, out=idx)
+        k = max(0, min(n, half - i))  # the first k of this chunk are in the first half
+        lo[k:] = idx[k:]
+        np.copyto(dst, lo, casting="unsafe")
 
 
 def eye(out, n, m, dtype):

@@ -108,6 +108,8 @@ def index_fill(out, x, dim, index, value):
 def masked_fill(out, x, mask, value):
     if out is not x:
         np.copyto(out, x)
+    if out.dtype.kind == "u" and isinstance(value, int) and value < 0:
+        value += 1 << (8 * out.dtype.itemsize)  # PyTorch wraps negatives into unsigned types
     np.copyto(out, value, casting="unsafe", where=mask)
 
 

@@ -10,8 +10,11 @@ from .pointwise_unary import compute_dtype, _up
 
 
 def _rows(x, ns):
+    """``x`` as (R, n) rows of the normalized shape ``ns`` in the compute dtype (explicit R: numpy
+    cannot infer -1 when n is 0)."""
     n = int(np.prod(ns)) if ns else 1
-    return _up(x).astype(compute_dtype(x.dtype), copy=False).reshape(-1, n)
+    rows = int(np.prod(x.shape[:x.ndim - len(ns)]))
+    return _up(x).astype(compute_dtype(x.dtype), copy=False).reshape(rows, n)
 
 
 def _colsum(a):
@@ -19,11 +22,12 @@ def _colsum(a):
     return np.ones(a.shape[0], a.dtype) @ a
 
 
-def _work(out, ct, n):
-    """``out`` as (R, n) rows when it can hold the compute dtype in place, else a scratch buffer."""
+def _work(out, ct, shape):
+    """``out`` as rows of ``shape`` (R, n) when it can hold the compute dtype in place, else a
+    scratch buffer."""
     if out.dtype == ct and out.flags.c_contiguous:
-        return out.reshape(-1, n)
-    return np.empty((out.size // max(n, 1), n), ct)
+        return out.reshape(shape)
+    return np.empty(shape, ct)
 
 
 def _store(out, r):
@@ -42,7 +46,7 @@ def layer_norm(out, x, normalized_shape, weight, bias, eps):
     y, mean, rstd = out
     xx = _rows(x, normalized_shape)
     ct, n = xx.dtype, xx.shape[1]
-    r = _work(y, ct, n)
+    r = _work(y, ct, xx.shape)
     with np.errstate(all="ignore"):
         if n:
             mu = sum_last(xx, keepdims=True) / ct.type(n)
@@ -75,7 +79,7 @@ def layer_norm_backward(out, grad_out, x, mean, rstd, weight, normalized_shape):
     g = _rows(grad_out, normalized_shape)
     mu = mean.astype(ct).reshape(-1, 1)
     rs = rstd.astype(ct).reshape(-1, 1)
-    r = _work(dx, ct, n)
+    r = _work(dx, ct, xx.shape)
     with np.errstate(all="ignore"):
         np.subtract(xx, mu, out=r)
         r *= rs
@@ -95,7 +99,7 @@ def rms_norm(out, x, normalized_shape, weight, eps):
     with np.errstate(all="ignore"):
         ms = dot_last(xx, xx, keepdims=True) / ct.type(n) if n else np.full((xx.shape[0], 1), np.nan, ct)
         rs = (ct.type(1) / np.sqrt(ms + ct.type(eps))).astype(ct)
-        r = _work(y, ct, n)
+        r = _work(y, ct, xx.shape)
         np.multiply(xx, rs, out=r)
         _affine(r, weight, None, ct)
     _store(y, r)
@@ -108,7 +112,7 @@ def rms_norm_backward(out, grad_out, x, rstd, weight, normalized_shape):
     ct, n = xx.dtype, xx.shape[1]
     g = _rows(grad_out, normalized_shape)
     rs = rstd.astype(ct).reshape(-1, 1)
-    r = _work(dx, ct, n)
+    r = _work(dx, ct, xx.shape)
     with np.errstate(all="ignore"):
         np.multiply(xx, rs, out=r)
         np.copyto(dw, _colsum(g * r).reshape(dw.shape), casting="unsafe")

@@ -23,25 +23,66 @@ def _store(out, v):
         out[...] = np.asarray(v).reshape(out.shape).astype(out.dtype, copy=False)
 
 
+# Draws are made and transformed in chunks of this many elements and stored straight into
+# ``out`` (row-major): the only temporaries are one chunk's float64 buffers.  numpy's generators
+# are sequential, so chunked draws equal one draw of the whole size.
+_CHUNK = 1 << 16
+
+
+def _chunked(out, draw, finish=None):
+    """``out[...] = finish(draw(out.size))``, one chunk at a time (``finish`` transforms a
+    float64/int64 chunk, in place where it can)."""
+    if out.size <= _CHUNK:
+        v = draw(out.size)
+        _store(out, finish(v) if finish else v)
+        return
+    flat = out.reshape(-1)
+    if not np.shares_memory(flat, out):  # not row-major contiguous: a copy, written back once
+        tmp = np.empty(out.size, out.dtype)
+        _chunked(tmp, draw, finish)
+        out[...] = tmp.reshape(out.shape)
+        return
+    for i in range(0, out.size, _CHUNK):
+        v = draw(min(_CHUNK, out.size - i))
+        v = finish(v) if finish else v
+        with np.errstate(over="ignore"):
+            flat[i:i + v.shape[0]] = v.astype(out.dtype, copy=False)
+
+
 def uniform(out, shape, dtype, *, low=0.0, high=1.0, seed, offset):
-    u = _rng(seed, offset).random(out.size)
-    v = (u * (high - low) + low).astype(out.dtype)
-    # Rounding (half types, or low + u * range in float64) can reach ``high``: keep [low, high).
-    if high > low:
-        v[v >= high] = low
-    _store(out, v)
+    rng = _rng(seed, offset)
+
+    def finish(u):
+        u *= high - low
+        u += low
+        v = u.astype(out.dtype, copy=False)
+        # Rounding (half types, or low + u * range in float64) can reach ``high``: keep [low, high).
+        if high > low:
+            v[v >= high] = low
+        return v
+    _chunked(out, rng.random, finish)
 
 
 def normal(out, mean, std, shape, dtype, *, seed, offset):
     m, s = _up(mean), _up(std)
     if isinstance(s, np.ndarray) and s.size and np.any(s < 0):
         raise RuntimeError("normal expects all elements of std >= 0.0")
-    z = _rng(seed, offset).standard_normal(out.size).reshape(out.shape)
-    _store(out, m + s * z)
+    rng = _rng(seed, offset)
+    if isinstance(m, np.ndarray) or isinstance(s, np.ndarray):
+        z = rng.standard_normal(out.size).reshape(out.shape)
+        _store(out, m + s * z)
+        return
+
+    def finish(z):
+        z *= s
+        z += m
+        return z
+    _chunked(out, rng.standard_normal, finish)
 
 
 def random(out, shape, dtype, *, low, high, seed, offset):
-    _store(out, _rng(seed, offset).integers(low, high - 1, size=out.size, dtype=np.int64, endpoint=True))
+    rng = _rng(seed, offset)
+    _chunked(out, lambda n: rng.integers(low, high - 1, size=n, dtype=np.int64, endpoint=True))
 
 
 def randperm(out, n, dtype, *, seed, offset):

@@ -34,9 +34,8 @@ def sort(outs, x, dim, descending, stable):
 
 def topk(outs, x, k, dim, largest, sorted):
     if x.ndim == 0:
-        if k:
-            _fill_scalar(outs, x)
-        return
+        # The output is 0-d (one element) for k = 0 as for k = 1: PyTorch copies the value.
+        return _fill_scalar(outs, x)
     idx = np.take(_argsort(x, dim, largest), np.arange(k), axis=dim)
     np.copyto(outs[0], np.take_along_axis(x, idx, axis=dim))
     np.copyto(outs[1], idx)

@@ -111,7 +111,8 @@ def _finalize(P1, P2, SHIFT, MEAN, INV, RM, RV, R, SPLIT, L, srm, srv, eps: tl.f
             s2 += tl.load(P2 + rows.to(tl.int64) * SPLIT + sp, mask=m, other=0.0)
         d = s1 / L
         mean = tl.load(SHIFT + rows, mask=m, other=0.0) + d
-        var = tl.maximum(s2 / L - d * d, 0.0)
+        # NaN-propagating clamp: inf inputs give inf - inf = NaN statistics, as on cpu and in PyTorch
+        var = tl.maximum(s2 / L - d * d, 0.0, propagate_nan=tl.PropagateNan.ALL)
         if HAS_RUN:
             mom = as_f64(momentum).to(CT)
             rm = convert(tl.load(RM + rows * srm, mask=m, other=0.0), CT)

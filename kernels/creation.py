@@ -94,8 +94,9 @@ def _range(out, mode, ct=tl.float64, start=0.0, end=0.0, step=0.0, last=0.0, hal
 def arange(out, start, end, step, dtype):
     if out.size == 0:
         return
-    if out.dtype.kind in "iu" and all(isinstance(v, int) for v in (start, step)):
-        _range(out, 0, istart=start, istep=step)
+    if out.dtype.kind in "iu":
+        # PyTorch converts the bounds and step to int64 first (a step of 0.5 is 0).
+        _range(out, 0, istart=int(start), istep=int(step))
     else:
         # PyTorch computes start + i * step in double, then converts.
         _range(out, 1, start=start, step=step)

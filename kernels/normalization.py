@@ -205,6 +205,8 @@ def _run(a, k):
         m *= s
     for s in inner:
         n *= s
+    if m == 0 or n == 0:  # nothing is read or written: any strides do
+        return m, n, 0, 0
     ls, (lst,) = collapse(lead, [a.strides[:k]]) if lead else ([1], [[0]])
     ns, (nst,) = collapse(inner, [a.strides[k:]]) if inner else ([1], [[0]])
     if len(ls) > 1 or len(ns) > 1:

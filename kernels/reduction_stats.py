@@ -96,14 +96,19 @@ _NORMS = {  # p -> (reducer, identity)
 _NORM_P = Reducer(_map_pow, comb_add, red_add, _final_root, (None,), False)
 
 
+def _denominator(x, dims, correction):
+    """max(N - correction, 0); 0 when N is 0, so that an empty reduction is 0 / 0 = NaN (as on
+    cpu and in PyTorch) even with a negative correction."""
+    n = count(x, dims)
+    return float(max(n - correction, 0)) if n else 0.0
+
+
 def var(out, x, dims, keepdim, correction):
-    denom = max(count(x, dims) - correction, 0)
-    reduce(VAR, x, dims, out, compute_tl(out.dtype), 0, p0=float(denom))
+    reduce(VAR, x, dims, out, compute_tl(out.dtype), 0, p0=_denominator(x, dims, correction))
 
 
 def std(out, x, dims, keepdim, correction):
-    denom = max(count(x, dims) - correction, 0)
-    reduce(STD, x, dims, out, compute_tl(out.dtype), 0, p0=float(denom))
+    reduce(STD, x, dims, out, compute_tl(out.dtype), 0, p0=_denominator(x, dims, correction))
 
 
 def norm(out, x, p, dims, keepdim, dtype=None):

@@ -335,9 +335,8 @@ def sort(outs, x, dim, descending, stable):
 
 def topk(outs, x, k, dim, largest, sorted):
     if x.ndim == 0:
-        if k:
-            _fill_scalar(outs, x)
-        return
+        # The output is 0-d (one element) for k = 0 as for k = 1: PyTorch copies the value.
+        return _fill_scalar(outs, x)
     _sorted_rows(x, dim, outs[0], outs[1], _EMIT, k=k, desc=largest)
 
 

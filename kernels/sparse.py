@@ -194,6 +194,9 @@ def embedding(out, weight, indices):
         bt, bd = _tile_rows(T, D, 16, min(triton.next_power_of_2(D), 256))
         launch(_gather, (cdiv(T, bt), cdiv(D, bd)), weight, idx, o, flag, T, D, weight.shape[0],
                weight.strides[0], weight.strides[1], so0, so1, BT=bt, BD=bd)
+    else:  # no columns to gather, but the indices are still checked (as on cpu)
+        cb = min(triton.next_power_of_2(T), 1 << 16) if SIZE_FOR_INTERPRETER else 1024
+        launch(_range_check, (cdiv(T, cb),), idx, flag, T, weight.shape[0], BT=cb)
     if _read_flag(flag):  # the op's one host sync
         raise IndexError("index out of range in self")
     if back is not None:

@@ -3,10 +3,18 @@
 ``cuda`` is a real GPU when one is visible; otherwise the suite switches on Triton's
 interpreter (``TRITON_INTERPRET=1``, before any kernel module is imported) so the same
 kernels run on host memory.  ``TRITON_INTERPRET=0`` in the environment keeps a GPU-less run
-cpu-only.
+cpu-only; any other run without a cuda device (or with a ``tritorch.kernels`` that fails to
+import) is an error at collection, not a silently cpu-only pass.
+
+``kernels`` and ``cpu_fallback`` are importable only as ``tritorch.kernels`` /
+``tritorch.cpu_fallback``: the repository root is on ``sys.path`` under pytest, and importing the
+directories as top-level packages would load a second copy of each module (patching it changes
+nothing the library runs), so that import raises ImportError here.
 """
+import importlib.abc
 import os
 import signal
+import sys
 import threading
 import zlib
 
@@ -22,15 +30,35 @@ if "TRITON_INTERPRET" not in os.environ and _runtime.mode() is None:
 import tritorch as tt  # noqa: E402
 
 
+class _NoTopLevelCopies(importlib.abc.MetaPathFinder):
+    """Refuses ``import kernels`` / ``import cpu_fallback`` (second copies of tritorch's modules)."""
+    NAMES = ("kernels", "cpu_fallback")
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname in self.NAMES:
+            raise ImportError(f"import tritorch.{fullname}, not {fullname}: the top-level '{fullname}' is a second "
+                              f"copy of the module tritorch uses (tests/conftest.py)", name=fullname)
+        return None
+
+
+if not any(isinstance(f, _NoTopLevelCopies) for f in sys.meta_path):
+    sys.meta_path.insert(0, _NoTopLevelCopies())
+for _name in _NoTopLevelCopies.NAMES:
+    if _name in sys.modules:
+        raise ImportError(f"import tritorch.{_name}, not {_name}: '{_name}' was imported as a top-level package "
+                          f"before tests/conftest.py ({sys.modules[_name]!r})", name=_name)
+
+
 def _devices():
-    devs = ["cpu"]
-    try:
-        from tritorch.kernels import ARRAY
-        if ARRAY is not None:
-            devs.append("cuda")
-    except ImportError:
-        pass
-    return devs
+    """["cpu", "cuda"]; cpu only when ``TRITON_INTERPRET=0`` says so.  An ImportError from
+    ``tritorch.kernels`` propagates (it used to drop cuda silently)."""
+    import tritorch.kernels as kernels
+    if kernels.ARRAY is not None:
+        return ["cpu", "cuda"]
+    if os.environ.get("TRITON_INTERPRET") == "0":
+        return ["cpu"]
+    raise RuntimeError(f"tests: no cuda device ({kernels.UNAVAILABLE}); set TRITON_INTERPRET=0 to run the suite "
+                       f"cpu-only on purpose")
 
 
 DEVICES = _devices()

@@ -1,12 +1,13 @@
 """layer_norm / rms_norm against torch CPU on both devices: outputs, input/weight/bias gradients,
-odd sizes, strided inputs, the long-row (looped) kernel path, eps, errors, double backward."""
+odd sizes, strided inputs, the long-row (looped) kernel path, eps (explicit and the default, on
+inputs small enough for it to matter), errors, double backward."""
 import numpy as np
 import pytest
 import torch
 
 import tritorch as tt
 import tritorch.nn.functional as F
-import kernels.normalization as KN
+import tritorch.kernels.normalization as KN  # the module the registry runs (not a top-level copy)
 
 TT2TORCH = {tt.float16: torch.float16, tt.bfloat16: torch.bfloat16, tt.float32: torch.float32,
             tt.float64: torch.float64}
@@ -26,10 +27,12 @@ def _run(lib, x, ns, w, b, g, dtype, device, rms, eps, transpose):
     xt.requires_grad_(True)
     wt = mk(w).requires_grad_(True) if w is not None else None
     bt = mk(b).requires_grad_(True) if b is not None else None
+    # eps None: not passed at all, so each library's own default is what is compared.
+    kw = {} if eps is None else {"eps": eps}
     if rms:
-        y = f.rms_norm(xt, ns, wt, eps=eps)
+        y = f.rms_norm(xt, ns, wt, **kw)
     else:
-        y = f.layer_norm(xt, ns, wt, bt, eps=1e-5 if eps is None else eps)
+        y = f.layer_norm(xt, ns, wt, bt, **kw)
     ins = [t for t in (xt, wt, bt) if t is not None]
     gs = (torch if lib is torch else tt).autograd.grad(y, ins, mk(g))
     return [np.asarray((v.detach().float() if lib is torch else v.detach().cpu().float()).numpy())
@@ -67,8 +70,17 @@ def test_matches_torch(case, dtype, rms, device):
 
 @pytest.mark.parametrize("rms", [False, True], ids=["layer_norm", "rms_norm"])
 def test_long_row_path(rms, device, monkeypatch):
-    """Rows longer than MAX_FUSED_N take the looped kernels (forced small here)."""
+    """Rows longer than MAX_FUSED_N take the looped kernels (forced small here: 37 columns in
+    chunks of 8).  The threshold is patched on the module the registry runs, and the launches are
+    recorded to prove that the forward and backward kernels really ran their looped variant."""
     monkeypatch.setattr(KN, "MAX_FUSED_N", 8)
+    launches = []
+    real_launch = KN.launch
+
+    def spy(kernel, grid, *args, **kw):
+        launches.append((kernel, kw.get("ONE_PASS")))
+        return real_launch(kernel, grid, *args, **kw)
+    monkeypatch.setattr(KN, "launch", spy)
     rng = np.random.default_rng(3)
     x, w, b, g = rng.standard_normal((5, 37)) + 4.0, rng.standard_normal(37), rng.standard_normal(37), \
         rng.standard_normal((5, 37))
@@ -76,6 +88,39 @@ def test_long_row_path(rms, device, monkeypatch):
     ref = _run(torch, x, (37,), w, None if rms else b, g, tt.float32, device, rms, None, False)
     for o, r in zip(ours, ref):
         np.testing.assert_allclose(o, r, rtol=1e-4, atol=1e-4)
+    if device == "cuda":
+        import tritorch._registry as R
+        name = "rms_norm" if rms else "layer_norm"
+        assert R.OPS[name].impls["cuda"] is getattr(KN, name)
+        assert R.OPS[name + "_backward"].impls["cuda"] is getattr(KN, name + "_backward")
+        assert (KN._fwd, False) in launches and (KN._bwd, False) in launches, launches
+        assert not [k for k, one_pass in launches if k in (KN._fwd, KN._bwd) and one_pass], launches
+    else:
+        assert not launches
+
+
+@pytest.mark.parametrize("rms", [False, True], ids=["layer_norm", "rms_norm"])
+@pytest.mark.parametrize("dtype", [tt.float32, tt.float64, tt.float16, tt.bfloat16], ids=lambda d: d.name)
+def test_default_eps_matches_torch(dtype, rms, device):
+    """No eps passed: layer_norm's 1e-5 and rms_norm's dtype-dependent default, on inputs whose
+    mean square is of the order of that default, so a wrong (or missing) default changes the output."""
+    tdt = TT2TORCH[dtype]
+    default = (torch.finfo(torch.float32 if dtype in (tt.float16, tt.bfloat16) else tdt).eps if rms else 1e-5)
+    rng = np.random.default_rng(17)
+    scale = np.sqrt(default) * 1.5  # mean(x^2) (or the variance) = 0.75 * default
+    x = rng.uniform(-scale, scale, (3, 2, 8))
+    w = rng.uniform(0.5, 1.5, (8,))
+    b = rng.uniform(-1, 1, (8,))
+    g = rng.standard_normal((3, 2, 8))
+    ours = _run(tt, x, (8,), w, None if rms else b, g, dtype, device, rms, None, False)
+    ref = _run(torch, x, (8,), w, None if rms else b, g, dtype, device, rms, None, False)
+    # The inputs make eps matter: torch with eps=0 gives clearly different outputs.
+    no_eps = _run(torch, x, (8,), w, None if rms else b, g, dtype, device, rms, 0.0, False)
+    assert np.abs(no_eps[0] - ref[0]).max() > 0.1 * np.abs(ref[0]).max()
+    explicit = _run(torch, x, (8,), w, None if rms else b, g, dtype, device, rms, default, False)
+    np.testing.assert_allclose(explicit[0], ref[0], rtol=TOL[dtype], atol=TOL[dtype])
+    for o, r in zip(ours, ref):
+        np.testing.assert_allclose(o, r, rtol=TOL[dtype], atol=TOL[dtype] * max(1.0, np.abs(r).max()))
 
 
 def test_large_mean_is_stable(device):

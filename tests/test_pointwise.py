@@ -387,3 +387,38 @@ def test_copy_and_fill_gradients():
     z.fill_(v)
     z.sum().backward()
     assert v.grad.item() == 3.0
+
+
+
+@pytest.mark.parametrize("op,ref", [(tt.add, np.add), (tt.sub, np.subtract), (tt.mul, np.multiply),
+                                    (tt.maximum, np.maximum)], ids=["add", "sub", "mul", "maximum"])
+def test_out_argument_high_rank_strided(op, ref, device):
+    """``out=`` a permuted or sliced 4-d/5-d view, with operands no two adjacent dims of which merge
+    (the elementwise template's NDIM 4 and 5 paths): results land in the view, the rest of the
+    buffer keeps its values."""
+    from tests.opinfo.core import make
+    from tests.opinfo.pointwise import high_rank_binary_samples, permuted, sliced
+    rng = np.random.default_rng(11)
+
+    def mk(shape):
+        return make(shape, tt.float64, device, rng=rng)
+    bufs = []
+
+    def fill(shape):
+        bufs.append(tt.full(shape, -7.0, dtype=tt.float64, device=device))
+        return bufs[-1]
+    for s in high_rank_binary_samples(mk, mk):
+        a, b = s.args
+        shape = tuple(np.broadcast_shapes(tuple(a.shape), tuple(b.shape)))
+        assert len(shape) in (4, 5)
+        for layout in ("permuted", "sliced"):
+            out = permuted(fill, shape, tuple(reversed(range(len(shape))))) if layout == "permuted" \
+                else sliced(fill, shape)
+            assert not out.is_contiguous() and tuple(out.shape) == shape
+            r = op(a, b, out=out)
+            assert r is out, s.name
+            expected = ref(a.cpu().numpy(), b.cpu().numpy())
+            np.testing.assert_allclose(out.cpu().numpy(), expected, rtol=1e-12, atol=0,
+                                       err_msg=f"{s.name}, out {layout}")
+            whole = bufs[-1].cpu().numpy()
+            assert np.count_nonzero(whole == -7.0) == whole.size - out.numel(), f"{s.name}, out {layout}"

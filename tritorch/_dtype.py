@@ -222,3 +222,54 @@ class iinfo:
         self.bits = type.itemsize * 8
         self.max = _pyint(ii.max) if type is not bool else 1
         self.min = _pyint(ii.min) if type is not bool else 0
+
+
+# ---- scalar range checks (PyTorch's c10::checked_convert / c10::overflows) -------------------------
+# Type names as c10::checked_convert prints them: "value cannot be converted to type int64_t without overflow".
+CHECKED_NAMES = {
+    bool: "bool", uint8: "uint8_t", int8: "int8_t", int16: "int16_t", int32: "int32_t", int64: "int64_t",
+    float16: "c10::Half", bfloat16: "c10::BFloat16", float32: "float", float64: "double",
+}
+_I64_MIN, _I64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def scalar_overflows(value, dt):
+    """PyTorch's ``c10::overflows<dt>(value)``: an integer must fit ``dt`` (unsigned types also take
+    negatives down to -max, which wrap, as ``uint8_tensor - 1`` needs); a float converted to an
+    integer type must be finite and within range (compared as doubles); a float type takes NaN and
+    inf but no finite value beyond its max.  bool takes anything."""
+    if dt is bool or isinstance(value, (_pybool, np.bool_)):
+        return False
+    if dt.is_floating_point:
+        v = _pyfloat(value)
+        return v == v and abs(v) != _pyfloat("inf") and abs(v) > finfo(dt).max
+    info = iinfo(dt)
+    if isinstance(value, (_pyint, np.integer)):
+        value = _pyint(value)
+        if not dt.is_signed and value < 0:
+            return -value > info.max
+        return value < info.min or value > info.max
+    v = _pyfloat(value)
+    if v != v:
+        return True
+    return v < _pyfloat(info.min) or v > _pyfloat(info.max)
+
+
+def check_scalar(value, dt, name=None):
+    """Raise PyTorch's RuntimeError when the Python scalar ``value`` cannot be converted to ``dt``
+    (``name``: the type name to print; default the C++ spelling, ``int64_t``).  The one check every
+    meta that stores a scalar into a typed result uses (tensor(), full/fill_, masked_fill, pad,
+    clamp, linspace/logspace/arange endpoints)."""
+    if scalar_overflows(value, dt):
+        raise RuntimeError(f"value cannot be converted to type {name or CHECKED_NAMES[dt]} without overflow")
+    return value
+
+
+def check_wrapped_int(value):
+    """A Python int operand of an arithmetic op must fit a 64-bit Scalar (int64, or uint64 for
+    2**63 <= v < 2**64): PyTorch raises these OverflowErrors while unpacking it."""
+    if isinstance(value, _pyint) and not isinstance(value, _pybool) and not _I64_MIN <= value < (1 << 64):
+        if value < 0:
+            raise OverflowError("can't convert negative int to unsigned")
+        raise OverflowError("int too big to convert")
+    return value

@@ -14,13 +14,20 @@ Contract (see DESIGN.md):
     type ``cpu``) and ``tritorch.kernels`` (``cuda``), loaded on first use so that
     ``import tritorch`` never imports Triton.
 
+Internal overlap: the in-place and ``out=`` paths refuse to write into a tensor in which
+several elements share one memory location (a stride-0 dim of size > 1, as ``expand`` makes),
+PyTorch's ``assert_no_internal_overlap`` rule; see ``_NO_OVERLAP_CHECK`` / ``_OVERLAP_WARN``
+for the ops PyTorch exempts.
+
 Dispatch is a dict look-up and a few attribute reads; nothing here inspects signatures.
 """
 import importlib
+import warnings
 
 from ._dtype import can_cast, TORCH_NAMES
+from ._errors import OutOfMemoryError
 
-__all__ = ["OpDef", "def_op", "OPS", "array_api", "impl_for", "call", "split_args"]
+__all__ = ["OpDef", "def_op", "OPS", "array_api", "allocate", "impl_for", "call", "split_args"]
 
 OPS = {}
 _BACKEND_MODULES = {"cpu": "tritorch.cpu_fallback", "cuda": "tritorch.kernels"}
@@ -54,6 +61,15 @@ def _load_backend(device_type):
     return mod.ARRAY
 
 
+def allocate(device_type, shape, dtype):
+    """A new raw array from the device's array API; a failed host allocation (the cpu backend's
+    MemoryError, with PyTorch's allocator text) becomes tritorch's OutOfMemoryError."""
+    try:
+        return (_ARRAY.get(device_type) or array_api(device_type)).empty(shape, dtype)
+    except MemoryError as e:
+        raise OutOfMemoryError(str(e)) from None
+
+
 def impl_for(op, device_type):
     fn = op.impls.get(device_type)
     if fn is None:
@@ -63,6 +79,33 @@ def impl_for(op, device_type):
         if fn is None:
             raise NotImplementedError(f"{op.name}: no implementation for device type '{device_type}'")
     return fn
+
+
+OVERLAP_MSG = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
+               "location. Please clone() the tensor before performing the operation.")
+
+# Ops whose in-place / out= paths PyTorch 2.13 does not check for internal overlap (its
+# reductions build their TensorIterator without the check; fill, eye, tril/triu and
+# embedding_renorm_ write without one): writing into an expanded tensor is accepted there.
+_NO_OVERLAP_CHECK = frozenset({
+    "sum", "nansum", "prod", "amax", "amin", "all", "any", "argmax", "argmin", "var", "std", "norm",
+    "count_nonzero", "fill", "eye", "tril", "triu", "embedding_renorm"})
+# Ops PyTorch accepts on an expanded self with a deprecation warning (the advanced-indexing fills).
+_OVERLAP_WARN = {"masked_fill": "tensor[mask] = scalar", "index_fill": "tensor[mask] = scalar",
+                 "index_put": "tensor[indices] = tensor"}
+_CHECK, _SKIP, _WARN = 0, 1, 2
+
+
+def has_internal_overlap(raw):
+    """PyTorch's ``has_internal_overlap(...) == YES``: some dim of size > 1 has stride 0 (other
+    self-overlapping layouts are TOO_HARD to prove, and PyTorch lets them through too)."""
+    st = raw.strides
+    if 0 not in st:
+        return False
+    for n, s in zip(raw.shape, st):
+        if s == 0 and n > 1:
+            return raw.size != 0
+    return False
 
 
 def _mixed(name, a, b):
@@ -105,7 +148,7 @@ def split_args(name, args):
 class OpDef:
     """One registry op.  ``run`` is the only entry point the Tensor layer uses."""
 
-    __slots__ = ("name", "meta", "impls", "nout", "dynamic", "view", "doc")
+    __slots__ = ("name", "meta", "impls", "nout", "dynamic", "view", "doc", "overlap")
 
     def __init__(self, name, meta, nout=1, dynamic=False, view=False, doc=None):
         self.name = name
@@ -117,6 +160,8 @@ class OpDef:
         # device's array API rebuilds a view of the same storage.
         self.view = view
         self.doc = doc or meta.__doc__
+        # How the in-place / out= paths treat an internally overlapping destination.
+        self.overlap = _SKIP if name in _NO_OVERLAP_CHECK else _WARN if name in _OVERLAP_WARN else _CHECK
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -135,11 +180,13 @@ class OpDef:
                 return wrap(res, dev)
             return tuple(wrap(r, dev) for r in res)
         empty = (_ARRAY.get(dev.type) or array_api(dev.type)).empty
+        try:
+            outs = empty(spec[0], spec[1]) if self.nout == 1 else tuple(empty(s, d) for s, d in spec)
+        except MemoryError as e:  # the cpu backend's: PyTorch's text, tritorch's error class
+            raise OutOfMemoryError(str(e)) from None
         if self.nout == 1:
-            o = empty(spec[0], spec[1])
-            fn(o, *raw, **attrs)
-            return wrap(o, dev)
-        outs = tuple(empty(s, d) for s, d in spec)
+            fn(outs, *raw, **attrs)
+            return wrap(outs, dev)
         fn(outs, *raw, **attrs)
         return tuple(wrap(o, dev) for o in outs)
 
@@ -165,6 +212,10 @@ class OpDef:
             elif o._storage.device is not dev:
                 _mixed(self.name, dev, o._storage.device)
         spec = self.meta(*args, **attrs)
+        if self.overlap is not _SKIP:
+            for o in outs:
+                if has_internal_overlap(o._data):
+                    self._overlapping(o)
         specs = spec if self.nout > 1 else (spec,)
         fn = self.impls.get(dev.type) or impl_for(self, dev.type)
         api = array_api(dev.type)
@@ -174,8 +225,8 @@ class OpDef:
                 raise RuntimeError(f"{self.name}: result type {TORCH_NAMES[dt]} can't be cast to the desired output "
                                    f"type {TORCH_NAMES[o.dtype]}")
             if tuple(o._data.shape) != tuple(shape):
-                o._set_raw(api.empty(shape, o.dtype))
-            targets.append(o._data if o.dtype is dt else api.empty(shape, dt))
+                o._set_raw(allocate(dev.type, shape, o.dtype))
+            targets.append(o._data if o.dtype is dt else allocate(dev.type, shape, dt))
         fn(targets[0] if self.nout == 1 else tuple(targets), *raw, **attrs)
         for o, t in zip(outs, targets):
             if t is not o._data:
@@ -183,10 +234,25 @@ class OpDef:
             o._storage.version += 1
         return out
 
-    def run_inplace(self, self_tensor, args, attrs):
-        """In-place variant: the result must have ``self_tensor``'s shape; bumps its version."""
+    def _overlapping(self, t):
+        """``t`` (being written) has internal overlap: raise PyTorch's error, or (for the ops it
+        merely deprecates) warn and return True."""
+        if self.overlap is not _WARN:
+            raise RuntimeError(OVERLAP_MSG)
+        warnings.warn(f"Use of {self.name}_ on expanded tensors is deprecated. Please clone() the tensor before "
+                      f"performing this operation. This also applies to advanced indexing e.g. "
+                      f"{_OVERLAP_WARN[self.name]}", UserWarning, stacklevel=4)
+        return True
+
+    def run_inplace(self, self_tensor, args, attrs, allow_overlap=False):
+        """In-place variant: the result must have ``self_tensor``'s shape; bumps its version.
+
+        ``allow_overlap``: skip the internal-overlap check (``fill_``, which PyTorch allows on
+        an expanded tensor)."""
         _, raw = split_args(self.name, args)
         shape, dt = self.meta(*args, **attrs)
+        aliased = (not allow_overlap and self.overlap is not _SKIP and has_internal_overlap(self_tensor._data)
+                   and self._overlapping(self_tensor))
         s = self_tensor._data.shape
         if tuple(shape) != s:
             raise RuntimeError(
@@ -196,10 +262,42 @@ class OpDef:
             raise RuntimeError(f"{self.name}_: result type {TORCH_NAMES[dt]} can't be cast to the desired output "
                                f"type {TORCH_NAMES[sdt]}")
         dev = self_tensor._storage.device
-        fn = self.impls.get(dev.type) or impl_for(self, dev.type)
-        fn(self_tensor._data, *raw, **attrs)
+        if aliased and dev.type != "cpu":
+            _run_aliased_on_host(self, self_tensor, raw, attrs)
+        else:
+            fn = self.impls.get(dev.type) or impl_for(self, dev.type)
+            fn(self_tensor._data, *raw, **attrs)
         self_tensor._storage.version += 1
         return self_tensor
+
+
+def _run_aliased_on_host(op, t, raw, attrs):
+    """Run in-place ``op`` on a device tensor ``t`` whose elements alias (an expanded tensor)
+    with the cpu impl's sequential semantics (PyTorch's CPU result), not a device kernel's
+    racing writes: the memory ``t`` covers (its stride-0 dims collapsed) is copied to the host,
+    the op runs on a host view with the same aliasing, and the memory is copied back."""
+    dev_api, cpu = array_api(t._storage.device.type), array_api("cpu")
+    fn = op.impls.get("cpu") or impl_for(op, "cpu")
+    d = t._data
+    strides = dev_api.strides(d)
+    cshape = tuple(1 if s == 0 else n for n, s in zip(d.shape, strides))
+    footprint = dev_api.view(t._storage.buf, cshape, strides, t.storage_offset(), t.dtype)
+    host = dev_api.to_numpy(footprint)  # a fresh contiguous host copy
+    hstrides, acc = [], 1
+    for n, s in zip(reversed(cshape), reversed(strides)):
+        hstrides.append(0 if s == 0 else acc)
+        acc *= n
+    hview = cpu.view(cpu.root_of(host), d.shape, tuple(reversed(hstrides)), 0, t.dtype)
+    raw_type = type(d)
+
+    def to_host(a):
+        if type(a) is raw_type:
+            return dev_api.to_numpy(a)
+        if a.__class__ is list or a.__class__ is tuple:
+            return a.__class__(to_host(x) for x in a)
+        return a
+    fn(hview, hview, *(to_host(a) for a in raw[1:]), **attrs)
+    dev_api.copy_into(footprint, dev_api.from_numpy(host))
 
 
 def def_op(name, meta, *, nout=1, dynamic=False, view=False, doc=None):

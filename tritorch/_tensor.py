@@ -59,7 +59,7 @@ class Tensor:
     an uninitialised one.  Prefer `tritorch.tensor`.
     """
 
-    __slots__ = ("_data", "_storage", "_requires_grad", "grad", "grad_fn", "_output_nr", "_base",
+    __slots__ = ("_data", "_storage", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_base",
                  "_grad_acc", "_extra", "_offset", "__weakref__")
     __array_priority__ = 1000
 
@@ -73,7 +73,7 @@ class Tensor:
         t._data = raw
         t._storage = storage
         t._requires_grad = False
-        t.grad = None
+        t._grad = None
         t.grad_fn = None
         t._output_nr = 0
         t._base = None
@@ -98,7 +98,7 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
+        return self._data.shape[_wrap_dim(dim, self._data.ndim, "size", wrap_scalar=False)]
 
     @property
     def dtype(self):
@@ -148,7 +148,7 @@ class Tensor:
             s = _contiguous_strides(self._data.shape)
         if dim is None:
             return s
-        return s[_wrap_dim(dim, self._data.ndim, "stride")]
+        return s[_wrap_dim(dim, self._data.ndim, "stride", wrap_scalar=False)]
 
     def storage_offset(self):
         # Views record their offset when made (see OpDef.run_view); others compute it once.
@@ -237,6 +237,12 @@ class Tensor:
         a = self.detach().numpy(force=True)
         return a if dtype is None else a.astype(dtype)
 
+    def _scalar_for_conversion(self):
+        """``float(x)`` / ``int(x)`` / ``complex(x)``: PyTorch raises ValueError for other than one element."""
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
     def item(self):
         if self._data.size != 1:
             raise RuntimeError(
@@ -270,10 +276,10 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar_for_conversion())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar_for_conversion())
 
     def __index__(self):
         if self.dtype.is_floating_point or self._data.size != 1:
@@ -281,7 +287,7 @@ class Tensor:
         return int(self.item())
 
     def __complex__(self):
-        return complex(self.item())
+        return complex(self._scalar_for_conversion())
 
     def __format__(self, spec):
         if self._data.ndim == 0:
@@ -399,6 +405,48 @@ class Tensor:
         return self.to(other.dtype)
 
     # ---- autograd ------------------------------------------------------------------------
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, g):
+        # PyTorch's THPVariable_set_grad: checks, messages and their order.
+        if g is not None:
+            if not isinstance(g, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(g).__name__}")
+            if g is self:
+                raise RuntimeError("can't assign Variable as its own grad")
+            sdt, gdt = self.dtype, g.dtype
+            if gdt is not sdt:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_CPP_NAMES[gdt]}' to a tensor with grad_dtype "
+                    f"'{_SCALAR_TYPE_NAMES[sdt]}'. The gradient must match the tensor's grad_dtype (defaults to "
+                    f"the tensor's dtype). You can set the tensor's grad_dtype attribute with a specific dtype, or "
+                    f"None to allow any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and "
+                    f"its gradient may break downstream systems that assume they match.")
+            sd, gd = self._storage.device, g._storage.device
+            if gd is not sd:
+                if gd.type != sd.type:
+                    raise RuntimeError(f"attempting to assign a gradient with device type '{gd.type}' to a tensor with "
+                                       f"device type '{sd.type}'. Please ensure that the gradient and the tensor are on "
+                                       f"the same device")
+                gi, si = (-1 if gd.index is None else gd.index), (-1 if sd.index is None else sd.index)
+                if gi != si:
+                    raise RuntimeError(f"attempting to assign a gradient located on device with index '{gi}' to a "
+                                       f"tensor located on device with index '{si}'. Please ensure that the gradient "
+                                       f"and the tensor are on the same device")
+            if g._data.shape != self._data.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(g._data.shape)}' to a tensor of "
+                                   f"size '{list(self._data.shape)}'. Please ensure that the gradient and the tensor "
+                                   f"are the same size")
+        self._grad = g
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
     @property
     def data(self):
         """A tensor sharing memory but not history (nor the version counter) with self."""
@@ -547,10 +595,16 @@ def _contiguous_strides(shape):
     return tuple(reversed(st))
 
 
-def _wrap_dim(dim, ndim, op="dim"):
-    """Normalise a possibly negative dim; IndexError naming the valid range."""
+def _wrap_dim(dim, ndim, op="dim", wrap_scalar=True):
+    """Normalise a possibly negative dim; IndexError naming the valid range.
+
+    A 0-d tensor accepts dims -1 and 0 as if it had one dim (PyTorch's ``wrap_scalar``), except
+    with ``wrap_scalar=False`` (``size``/``stride``, which index the shape itself): there PyTorch
+    raises "Dimension specified as -1 but tensor has no dimensions"."""
     if dim.__class__ is not int and (not isinstance(dim, numbers.Integral) or isinstance(dim, bool)):
         raise TypeError(f"{op}(): argument 'dim' must be int, not {type(dim).__name__}")
+    if ndim == 0 and not wrap_scalar:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     n = ndim if ndim > 0 else 1
     if dim < -n or dim >= n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
@@ -564,6 +618,15 @@ _LEGACY_NAMES = {
     _dtype.bool: "BoolTensor",
 }
 _LEGACY_BY_NAME = {v: k for k, v in _LEGACY_NAMES.items()}
+# The names PyTorch's grad-assignment errors use: c10's ScalarType names and C++ type names.
+_SCALAR_TYPE_NAMES = {
+    _dtype.float32: "Float", _dtype.float64: "Double", _dtype.float16: "Half", _dtype.bfloat16: "BFloat16",
+    _dtype.int64: "Long", _dtype.int32: "Int", _dtype.int16: "Short", _dtype.int8: "Char", _dtype.uint8: "Byte",
+    _dtype.bool: "Bool"}
+_CPP_NAMES = {
+    _dtype.float32: "float", _dtype.float64: "double", _dtype.float16: "c10::Half", _dtype.bfloat16: "c10::BFloat16",
+    _dtype.int64: "long int", _dtype.int32: "int", _dtype.int16: "short int", _dtype.int8: "signed char",
+    _dtype.uint8: "unsigned char", _dtype.bool: "bool"}
 for _d in _dtype.ALL_DTYPES:
     _LEGACY_BY_NAME[_d.name] = _d
 
@@ -573,7 +636,7 @@ def _wrap(raw, device):
     t._data = raw
     t._storage = Storage(raw, device)
     t._requires_grad = False
-    t.grad = None
+    t._grad = None
     t.grad_fn = None
     t._output_nr = 0
     t._base = None

@@ -35,7 +35,8 @@ def _ln_ref(x, ns, weight=None, bias=None, eps=1e-5):
 
 
 def _rms_ref(x, ns, weight=None, eps=None):
-    """eps=None is finfo(dtype).eps in tritorch; negligible next to mean(x^2) of the samples."""
+    """eps=None (the compute type's finfo eps) is negligible next to mean(x^2) of these samples;
+    tests/test_normalization.py::test_default_eps_matches_torch checks that default against torch."""
     ns = (ns,) if isinstance(ns, int) else tuple(ns)
     ax = tuple(range(x.ndim - len(ns), x.ndim))
     if not x.size:

@@ -3,6 +3,10 @@ ops in `pointwise_unary.py` (merged into ``OPS``).
 
 Samples cover same-shape, broadcast (one side and both sides), non-contiguous views
 (``.t()``, ``.transpose``, ``.expand``), 0-d and empty tensors, and Python-number operands.
+Binary ops also get 4-d and 5-d samples whose dims cannot be merged (every operand permuted,
+sliced or broadcast so that no two adjacent dims are contiguous in all of them): these keep
+the elementwise kernel's 4-d/5-d index paths (``NDIM`` 4 and 5) live for both operands, with
+a distinct stride per dim, so a stride of one operand read from the wrong dim changes the result.
 """
 import numpy as np
 
@@ -15,6 +19,36 @@ _rng = np.random.default_rng(7)
 
 def _m(shape, dtype, device, low=-3.0, high=3.0):
     return make(shape, dtype, device, low, high, rng=_rng)
+
+
+def permuted(make_fn, shape, perm):
+    """A ``shape`` view ``base.permute(perm)`` of a fresh contiguous ``base`` (strides out of order)."""
+    base = [0] * len(shape)
+    for k, p in enumerate(perm):
+        base[p] = shape[k]
+    return make_fn(tuple(base)).permute(*perm)
+
+
+def sliced(make_fn, shape):
+    """A ``shape`` view ``base[1:, ..., 1:][..., ::2]`` of a larger contiguous ``base``: offset, and every
+    stride larger than the dims after it span (so no adjacent dims merge)."""
+    base = tuple(n + 1 for n in shape[:-1]) + (2 * shape[-1] + 1,)
+    return make_fn(base)[tuple(slice(1, None) for _ in shape[:-1]) + (slice(1, None, 2),)]
+
+
+def high_rank_binary_samples(a, b):
+    """4-d and 5-d (a, b) pairs that the elementwise template cannot collapse below 4 / 5 dims; each
+    operand is in turn permuted, sliced (offset, strided) and broadcast (size-1 dims, stride 0)."""
+    s4, s5 = (2, 3, 2, 3), (2, 2, 3, 2, 2)
+    return [
+        Sample((permuted(a, s4, (1, 0, 3, 2)), sliced(b, s4)), name="4-d permuted input, sliced other"),
+        Sample((sliced(a, s4), permuted(b, s4, (2, 3, 0, 1))), name="4-d sliced input, permuted other"),
+        Sample((a((2, 1, 2, 3)), b((3, 1, 3)).transpose(0, 2)), name="4-d broadcast both, transposed other"),
+        Sample((permuted(a, s5, (4, 2, 0, 3, 1)), sliced(b, (2, 1, 3, 2, 2))),
+               name="5-d permuted input, sliced broadcast other"),
+        Sample((sliced(a, (2, 2, 1, 2, 2)), permuted(b, s5, (3, 0, 4, 1, 2))),
+               name="5-d sliced broadcast input, permuted other"),
+    ]
 
 
 def binary_samples(low=-3.0, high=3.0, b_low=None, b_high=None, scalars=(2,), tensor_scalar=True):
@@ -38,7 +72,7 @@ def binary_samples(low=-3.0, high=3.0, b_low=None, b_high=None, scalars=(2,), te
             Sample((a((3, 4)), b(())), name="0-d other"),
             Sample((a(()), b(())), name="both 0-d"),
             Sample((a((0, 4)), b((4,))), name="empty"),
-        ]
+        ] + high_rank_binary_samples(a, b)
         if tensor_scalar:
             out += [Sample((a((3, 4)), s), name=f"scalar {s!r}") for s in scalars]
         return out

@@ -5,6 +5,8 @@ math happens here.
 """
 import numbers
 
+import numpy as np
+
 from .._dtype import result_type_from, scalar_dtype, dtype as _dtype_cls, _FROM_NP, _default as _DEFAULT
 from .._tensor import Tensor, _wrap_dim
 from .._registry import def_op, OPS
@@ -12,8 +14,8 @@ from ..autograd.graph import Node, record, needs_grad
 from ..autograd.grad_mode import STATE
 
 __all__ = ["Tensor", "def_op", "OPS", "Node", "record", "needs_grad", "STATE", "broadcast_shapes",
-           "wrap_dim", "reduce_dims", "method", "promote", "is_scalar", "check_tensor", "shape_str",
-           "normalize_shape"]
+           "wrap_dim", "reduce_dims", "method", "promote", "is_scalar", "check_tensor", "check_keepdim",
+           "check_optional_tensor", "shape_str", "normalize_shape"]
 
 wrap_dim = _wrap_dim
 _bcast_cache = {}
@@ -68,6 +70,19 @@ def check_tensor(x, op, arg="input"):
     return x
 
 
+def check_keepdim(keepdim, op):
+    """PyTorch's TypeError for a ``keepdim`` that is not a bool (``keepdim=1`` included)."""
+    if keepdim.__class__ is not bool and not isinstance(keepdim, np.bool_):
+        raise TypeError(f"{op}(): argument 'keepdim' must be bool, not {type(keepdim).__name__}")
+
+
+def check_optional_tensor(x, op, arg):
+    """``x`` when it is None or a Tensor; PyTorch's TypeError naming ``arg`` otherwise."""
+    if x is not None and not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument '{arg}' must be Tensor, not {type(x).__name__}")
+    return x
+
+
 def promote(*operands):
     """PyTorch result type of tensors and Python scalars."""
     if len(operands) == 2:
@@ -106,7 +121,12 @@ def reduce_dims(dim, ndim, op):
     if isinstance(dim, (tuple, list)):
         dims = tuple(sorted({_wrap_dim(d, ndim, op) for d in dim}))
         if len(dims) != len(dim):
-            raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
+            seen = set()
+            for d in dim:
+                w = _wrap_dim(d, ndim, op)
+                if w in seen:
+                    raise RuntimeError(f"dim {w} appears multiple times in the list of dims")
+                seen.add(w)
         return dims
     return (_wrap_dim(dim, ndim, op),)
 

@@ -216,7 +216,11 @@ def functional_relu(input, inplace=False):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """clamp(x, min_val, max_val); gradient 1 strictly inside, 0 at and beyond the bounds."""
     check_tensor(input, "hardtanh")
-    return _act_maybe_inplace(input, "hardtanh", float(min_val), float(max_val), inplace)
+    lo, hi = float(min_val), float(max_val)
+    if lo != lo or hi != hi:  # a NaN bound makes every element NaN, as PyTorch's clamp does
+        from .pointwise_ternary import clamp, clamp_
+        return (clamp_ if inplace else clamp)(input, lo, hi)
+    return _act_maybe_inplace(input, "hardtanh", lo, hi, inplace)
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):

@@ -234,6 +234,15 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """Batch normalization over dim 1 of an (N, C, *) input (PyTorch's signature).  In training the
     running stats, when given, are updated in place (the variance unbiased)."""
     _check_input("batch_norm", input)
+    if training and not _float(eps, "batch_norm", "eps") > 0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps):
+    """`batch_norm` without PyTorch's Python-level eps check (instance_norm reaches the kernel
+    directly in PyTorch, so a non-positive eps gives NaN there rather than an error)."""
+    _check_input("batch_norm", input)
     momentum = _float(momentum, "batch_norm", "momentum")
     eps = _float(eps, "batch_norm", "eps")
     training = bool(training)
@@ -283,7 +292,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     shape = (1, n * c) + tuple(input.shape[2:])
     rm = running_mean.repeat(n) if running_mean is not None else None
     rv = running_var.repeat(n) if running_var is not None else None
-    y = batch_norm(input.reshape(shape), rm, rv, None, None, use_input_stats, momentum, eps).reshape(input.shape)
+    y = _batch_norm(input.reshape(shape), rm, rv, None, None, use_input_stats, momentum, eps).reshape(input.shape)
     if use_input_stats and running_mean is not None:
         from ..autograd.grad_mode import no_grad
         with no_grad():

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import _dtype
 from .._device import as_device
-from .._registry import array_api
+from .._registry import array_api, allocate
 from ._common import Tensor, def_op, OPS, method, normalize_shape, shape_str
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "zeros", "ones", "empty", "full", "zeros_like",
@@ -28,45 +28,50 @@ def _finish(t, requires_grad):
     return t
 
 
-def _check_size(shape, op):
+_I64_MAX = (1 << 63) - 1
+
+
+def check_size(shape, itemsize, op=None, strides=None):
+    """Validate the sizes of a new tensor as PyTorch's allocator does, for every creation and random
+    op on every device (metas and `empty`).  In order: a size beyond int64 (TypeError, as PyTorch's
+    argument parser), a negative size (torch 2.13's ``zeros`` alone says "zeros: Dimension size must
+    be non-negative."; tests/test_creation.py pins the common text for zeros too), a storage of more than 2**63 - 1 bytes (products computed
+    as PyTorch does, so ``[2**62, 2**62, 0]`` overflows while ``[2**62, 0]`` does not), a stride
+    beyond int64 (``[0, 2**62, 2**62]``).  Returns ``shape``."""
+    for i, s in enumerate(shape):
+        if not -_I64_MAX - 1 <= s <= _I64_MAX:
+            raise TypeError(f"{op or 'empty'}(): argument 'size' failed to unpack the object at pos {i + 1} with "
+                            f"error \"Overflow when unpacking long long\"")
     for s in shape:
         if s < 0:
-            raise RuntimeError(f"{op}: Trying to create tensor with negative dimension {s}: {shape_str(shape)}")
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {shape_str(shape)}")
+    if strides is None:
+        prod, over = 1, False
+        for s in shape:
+            prod *= s
+            over |= prod >= 1 << 64
+            prod &= (1 << 64) - 1
+        if over or prod * itemsize > _I64_MAX:
+            raise RuntimeError(f"Storage size calculation overflowed with sizes={shape_str(shape)}")
+        st = 1
+        for s in reversed(shape[1:]):
+            st *= max(s, 1)
+            if st > _I64_MAX:
+                raise RuntimeError("Stride calculation overflowed")
+    else:
+        n = 1 + sum((s - 1) * st for s, st in zip(shape, strides)) if all(shape) else 0
+        if n * itemsize > _I64_MAX:
+            raise RuntimeError(f"Storage size calculation overflowed with sizes={shape_str(shape)} and "
+                               f"strides={shape_str(strides)}")
     return shape
-
-
-_C_TYPES = {
-    _dtype.bool: "bool", _dtype.uint8: "uint8_t", _dtype.int8: "int8_t", _dtype.int16: "int16_t",
-    _dtype.int32: "int32_t", _dtype.int64: "int64_t", _dtype.float16: "c10::Half", _dtype.bfloat16: "c10::BFloat16",
-    _dtype.float32: "float", _dtype.float64: "double",
-}
-
-
-def _overflows(value, dt):
-    """PyTorch's scalar overflow rule (c10::overflows): integers must fit (unsigned types also
-    accept negatives down to -max, which wrap); floats must be NaN/inf or within range."""
-    if dt is _dtype.bool or isinstance(value, bool):
-        return False
-    if dt.is_floating_point:
-        v = float(value)
-        return math.isfinite(v) and abs(v) > _dtype.finfo(dt).max
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return True
-        value = int(value)
-    info = _dtype.iinfo(dt)
-    if not dt.is_signed:
-        return value > info.max or -value > info.max
-    return value < info.min or value > info.max
 
 
 def _meta_fill(shape, dtype, value=0):
     """fill: a new tensor of ``shape`` with every element ``value``.  Output: (shape), dtype."""
-    _check_size(shape, "fill")
+    check_size(shape, dtype.itemsize, "fill")
     if not isinstance(value, numbers.Number) or isinstance(value, complex):
         raise TypeError(f"fill(): argument 'fill_value' must be Number, not {type(value).__name__}")
-    if _overflows(value, dtype):
-        raise RuntimeError(f"value cannot be converted to type {_C_TYPES[dtype]} without overflow")
+    _dtype.check_scalar(value, dtype)
     return shape, dtype
 
 
@@ -76,9 +81,15 @@ _FILL = def_op("fill", _meta_fill)
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None):
     """Tensor of shape ``size`` filled with ``fill_value`` (dtype inferred from the value)."""
     size = normalize_shape((size,) if not isinstance(size, (tuple, list)) else (tuple(size),), "full")
+    if isinstance(fill_value, Tensor):
+        # PyTorch takes a 0-d tensor without grad as the number it holds.
+        if fill_value._data.ndim or fill_value.requires_grad:
+            raise TypeError("full(): argument 'fill_value' (position 2) must be Number, not Tensor")
+        fill_value = fill_value.item()
     if dtype is None:
         dtype = _dtype.scalar_dtype(fill_value)
     dt, dev = _resolve(dtype, device)
+    check_size(size, dt.itemsize, "full")  # PyTorch names the op in some messages
     if out is not None:
         return _FILL.run_out((size, dt), {"value": fill_value}, out)
     return _finish(_FILL.run((size, dt), {"value": fill_value}, dev), requires_grad)
@@ -88,6 +99,7 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
     """Tensor of zeros. Shape: ``size`` (ints or one sequence)."""
     size = normalize_shape(size, "zeros")
     dt, dev = _resolve(dtype, device)
+    check_size(size, dt.itemsize, "zeros")  # PyTorch names the op in some messages
     if out is not None:
         return _FILL.run_out((size, dt), {"value": 0}, out)
     return _finish(_FILL.run((size, dt), {"value": 0}, dev), requires_grad)
@@ -97,6 +109,7 @@ def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
     """Tensor of ones. Shape: ``size``."""
     size = normalize_shape(size, "ones")
     dt, dev = _resolve(dtype, device)
+    check_size(size, dt.itemsize, "ones")  # PyTorch names the op in some messages
     if out is not None:
         return _FILL.run_out((size, dt), {"value": 1}, out)
     return _finish(_FILL.run((size, dt), {"value": 1}, dev), requires_grad)
@@ -104,15 +117,18 @@ def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, memory_format=None, pin_memory=False):
     """Uninitialised tensor. Shape: ``size``."""
-    size = _check_size(normalize_shape(size, "empty"), "empty")
+    size = normalize_shape(size, "empty")
     dt, dev = _resolve(dtype, device)
+    check_size(size, dt.itemsize, "empty")
     from .._tensor import _wrap
-    return _finish(_wrap(array_api(dev.type).empty(size, dt), dev), requires_grad)
+    return _finish(_wrap(allocate(dev.type, size, dt), dev), requires_grad)
 
 
 def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False):
     """Uninitialised tensor with the given strides (over a large enough storage)."""
     size = normalize_shape((tuple(size),), "empty_strided")
+    check_size(size, 1, "empty_strided")
+    check_size(size, (dtype or _dtype.get_default_dtype()).itemsize, "empty_strided", strides=tuple(stride))
     n = 1 + sum((s - 1) * st for s, st in zip(size, stride)) if all(size) else 0
     base = empty(n, dtype=dtype, device=device)
     return _finish(base.as_strided(size, tuple(stride)), requires_grad)
@@ -171,16 +187,52 @@ def _flatten_tensors(data):
     return data
 
 
-def _to_numpy(data, np_dtype=None):
+def _to_numpy(data, np_dtype=None, big_ints=False):
     if isinstance(data, (list, tuple)):
         data = _flatten_tensors(data)
     try:
         arr = np.array(data, dtype=np_dtype)
+    except OverflowError:
+        arr = np.array(data, dtype=object)  # a Python int below -2**63: `_wide_ints` decides
     except (ValueError, TypeError) as e:
         raise ValueError(f"tensor(): could not convert data of type {type(data).__name__} to a tensor: {e}") from None
-    if arr.dtype == object:
+    if arr.dtype == object and not big_ints:
         raise ValueError("tensor(): nested sequences have inconsistent lengths or contain non-numbers")
     return arr
+
+
+def _leaves(data):
+    if isinstance(data, (list, tuple)):
+        for x in data:
+            yield from _leaves(x)
+    else:
+        yield data
+
+
+def _wide_ints(data, dtype):
+    """Python data holding ints outside int64 (numpy made it uint64, float64 or object): as PyTorch,
+    an integer result is an error ("Overflow when unpacking long long") and a float or bool one
+    converts them.  Returns (array, dtype)."""
+    leaves = list(_leaves(_flatten_tensors(data) if isinstance(data, (list, tuple)) else data))
+    if not all(isinstance(x, (numbers.Number, np.ndarray)) and not isinstance(x, complex) for x in leaves):
+        raise ValueError("tensor(): nested sequences have inconsistent lengths or contain non-numbers")
+    has_float = any(isinstance(x, (float, np.floating)) or (isinstance(x, np.ndarray) and x.dtype.kind == "f")
+                    for x in leaves)
+    dt = dtype if dtype is not None else (_dtype.get_default_dtype() if has_float else _dtype.int64)
+    if dt is not _dtype.bool and not dt.is_floating_point:
+        if any(isinstance(x, int) and not -_I64_MAX - 1 <= x <= _I64_MAX for x in leaves):
+            raise ValueError("Overflow when unpacking long long")
+        return _to_numpy(data, np.float64 if has_float else np.int64), dt
+    return _to_numpy(data, np.bool_ if dt is _dtype.bool else np.float64), dt
+
+
+def _check_int_range(arr, dt):
+    """tensor()'s check of Python numbers stored into an integer dtype (PyTorch prints 'int64')."""
+    if not arr.size or arr.dtype.kind == "b":
+        return
+    lo, hi = arr.min(), arr.max()
+    if _dtype.scalar_overflows(lo.item(), dt) or _dtype.scalar_overflows(hi.item(), dt):
+        raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
@@ -189,12 +241,18 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         r = data.detach().to(device=device if device is not None else data.device,
                              dtype=dtype or data.dtype, copy=True)
         return _finish(r, requires_grad)
-    arr = _to_numpy(data)
+    arr = _to_numpy(data, big_ints=True)
+    if arr.dtype.kind in "US":
+        raise TypeError("new(): invalid data type 'str'")
+    python_data = not isinstance(data, (np.ndarray, np.generic))
+    if python_data and (arr.dtype == object or arr.dtype.kind == "u" or
+                        (arr.dtype.kind == "f" and arr.size and np.abs(arr).max() >= 2.0 ** 63)):
+        arr, dtype = _wide_ints(data, dtype)
     dt = dtype if dtype is not None else _infer_dtype(arr, data)
     if arr.dtype != dt.np:
-        if arr.dtype.kind == "f" and dt.np.kind in "iub" and not np.all(np.isfinite(arr)):
-            raise RuntimeError("tensor(): cannot convert non-finite float values to an integer dtype")
-        with np.errstate(over="ignore"):  # out-of-range values wrap, as PyTorch's conversion does
+        if python_data and dt is not _dtype.bool and not dt.is_floating_point:
+            _check_int_range(arr, dt)
+        with np.errstate(over="ignore", invalid="ignore"):  # in-range negatives wrap into unsigned types
             arr = arr.astype(dt.np)
     else:
         arr = np.array(arr, copy=True)
@@ -237,32 +295,76 @@ def from_numpy(ndarray):
 
 
 # ---- ranges ---------------------------------------------------------------------------------
+def _cnum(v):
+    """A number as PyTorch's C++ messages print a double (0, 2.5, 1e+30, nan)."""
+    return f"{float(v):g}"
+
+
+# arange's accumulation type per dtype (at::acc_type on cpu): int64 for integers, float for half types.
+def _acc(dt):
+    if not dt.is_floating_point:
+        return _dtype.int64
+    return _dtype.float32 if dt.itemsize == 2 else _dtype.float64
+
+
+class _StepError(RuntimeError, ValueError):
+    """arange's int64 step that truncates to 0 (PyTorch: ValueError)."""
+
+
 def _meta_arange(start, end, step, dtype):
-    """arange: values start, start+step, ... < end.  Output: (ceil((end-start)/step),)."""
-    if step == 0:
+    """arange: values start, start+step, ... < end.  Output: (ceil((end-start)/step),).
+
+    PyTorch's rules: bounds checked as doubles; for integer dtypes start/end/step are converted
+    (checked) to int64 and the impls compute ``int(start) + i * int(step)``, but the length still
+    comes from the double bounds except for int64 (``arange(1, 2.5, dtype=int32)`` is [1, 2],
+    with int64 it is [1])."""
+    for v in (start, end, step):
+        _dtype.check_wrapped_int(v)
+    ds, de, dst = float(start), float(end), float(step)
+    if not (dst > 0 or dst < 0):
         raise RuntimeError("step must be nonzero")
-    if not all(math.isfinite(v) for v in (start, end, step)):
-        raise RuntimeError(f"arange: unsupported range: {start} -> {end} with step {step}")
-    if (end - start) / step < 0:
-        raise RuntimeError(f"upper bound and larger bound inconsistent with step sign "
-                           f"(start={start}, end={end}, step={step})")
-    return (int(math.ceil((end - start) / step)),), dtype
+    if not (math.isfinite(ds) and math.isfinite(de)):
+        raise RuntimeError(f"unsupported range: {_cnum(start)} -> {_cnum(end)}")
+    if not ((dst > 0 and de >= ds) or (dst < 0 and de <= ds)):
+        # torch 2.13 says "upper bound and lower bound ..."; tests/test_creation.py pins the older text.
+        raise RuntimeError(f"upper bound and larger bound inconsistent with step sign (start={start}, end={end}, "
+                           f"step={step})")
+    if dtype is _dtype.bool:
+        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
+    acc = _acc(dtype)
+    for v in (start, end, step):
+        _dtype.check_scalar(v, acc)
+    if dtype is _dtype.int64:
+        s, e, st = int(start), int(end), int(step)
+        if st == 0:
+            # PyTorch raises ValueError here (RuntimeError elsewhere); tests/test_creation.py
+            # catches RuntimeError: this is both.
+            raise _StepError("step must be nonzero")
+        sgn = (st > 0) - (st < 0)
+        q = e - s + st - sgn
+        n = abs(q) // abs(st) * (1 if (q >= 0) == (st > 0) else -1)  # C++ division truncates
+    else:
+        n = math.ceil((de - ds) / dst)
+        if not 0 <= n <= _I64_MAX:
+            raise RuntimeError("invalid size, possible overflow?")
+    n = max(int(n), 0)
+    check_size((n,), dtype.itemsize, "arange")
+    return (n,), dtype
 
 
 _ARANGE = def_op("arange", _meta_arange)
 
 
 def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None):
-    """1-D tensor of values in [start, end) with spacing ``step``; int64 unless a float is given."""
+    """1-D tensor of values in [start, end) with spacing ``step``; int64 unless a float is given.
+    For integer dtypes the bounds and step are truncated to integers (so a step of 0.5 is 0), as
+    in PyTorch."""
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     if dtype is None:
         dtype = _dtype.get_default_dtype() if any(isinstance(v, float) for v in vals) else _dtype.int64
     dt, dev = _resolve(dtype, device)
-    if not dt.is_floating_point:
-        # PyTorch converts the bounds and step to the integer type first (so a step of 0.5 is 0).
-        vals = [int(v) for v in vals]
     args = (vals[0], vals[1], vals[2], dt)
     if out is not None:
         return _ARANGE.run_out(args, {}, out)
@@ -270,9 +372,15 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
 
 
 def _meta_linspace(start, end, steps, dtype):
-    """linspace: ``steps`` evenly spaced values from start to end inclusive.  Output: (steps,)."""
+    """linspace: ``steps`` evenly spaced values from start to end inclusive.  Output: (steps,).
+    start/end must convert to ``dtype`` (PyTorch's checked conversion); the values are still
+    computed from the given (untruncated) ends, as PyTorch does."""
     if not isinstance(steps, numbers.Integral) or steps < 0:
-        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
+        raise RuntimeError("number of steps must be non-negative")
+    for v in (start, end)[:min(int(steps), 2)]:
+        _dtype.check_wrapped_int(v)
+        _dtype.check_scalar(v, dtype)
+    check_size((int(steps),), dtype.itemsize, "linspace")
     return (int(steps),), dtype
 
 
@@ -288,8 +396,17 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
-    """``base ** linspace(start, end, steps)``."""
+    """``base ** linspace(start, end, steps)``.  As PyTorch, start/end are first converted (checked)
+    to ``dtype``, so integer dtypes truncate them: ``logspace(0, 2.5, 5, dtype=int64)`` is
+    ``[1, 3, 10, 31, 100]``."""
     dt, dev = _resolve(dtype, device)
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    if isinstance(steps, numbers.Integral) and steps > 0:
+        for v in (start, end):
+            _dtype.check_wrapped_int(v)
+            _dtype.check_scalar(v, dt)
+        if not dt.is_floating_point and dt is not _dtype.bool:
+            start, end = int(start), int(end)
     lin = linspace(start, end, steps, dtype=_dtype.float64, device=dev)
     return _finish(full((), base, dtype=_dtype.float64, device=dev).pow(lin).to(dt), requires_grad)
 
@@ -300,6 +417,9 @@ def _meta_eye(n, m, dtype):
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     if m < 0:
         raise RuntimeError(f"m must be greater or equal to 0, got {m}")
+    if n * m > _I64_MAX:
+        raise RuntimeError("numel: integer multiplication overflow")
+    check_size((n, m), dtype.itemsize, "eye")
     return (n, m), dtype
 
 

@@ -16,7 +16,8 @@ are exported too (same signatures as torch's).
 import numbers
 
 from .. import _dtype as _D
-from ._common import check_tensor, broadcast_shapes, wrap_dim
+from .._dtype import TORCH_NAMES
+from ._common import check_tensor, broadcast_shapes, wrap_dim, promote
 
 __all__ = ["cosine_similarity", "pairwise_distance"]
 
@@ -50,6 +51,9 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
         raise TypeError(f"cosine_similarity(): argument 'dim' must be int, not {type(dim).__name__}")
     shape = broadcast_shapes(tuple(x1.shape), tuple(x2.shape), op="cosine_similarity")
+    common = promote(x1, x2)
+    if not common.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {TORCH_NAMES[common]}")
     d = wrap_dim(dim, len(shape), "cosine_similarity")
     x1 = _float_input(x1)
     x2 = _float_input(x2)

@@ -33,6 +33,8 @@ _E = {}
 def _check_p(p):
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if p != p:  # PyTorch's Python check lets NaN through to its kernel, which raises RuntimeError
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
 def _meta(x, p, *, seed, offset):

@@ -13,7 +13,7 @@ import math
 import numbers
 
 from .._dtype import TORCH_NAMES
-from ._common import Tensor
+from ._common import Tensor, wrap_dim
 
 __all__ = ["einsum", "tensordot"]
 
@@ -267,16 +267,29 @@ def _contract(a, la, b, lb, later):
     return r, batch + left + right
 
 
+def _int_list(v, name, pos):
+    """One of tensordot's dim lists, checked as PyTorch's argument parser does."""
+    if not isinstance(v, (tuple, list)):
+        raise TypeError(f"tensordot(): argument '{name}' (position {pos}) must be tuple of ints, not "
+                        f"{type(v).__name__}")
+    for i, d in enumerate(v):
+        if not isinstance(d, numbers.Integral) or isinstance(d, bool):
+            raise TypeError(f"tensordot(): argument '{name}' (position {pos}) must be tuple of ints, but found "
+                            f"element of type {type(d).__name__} at pos {i}")
+    return [int(d) for d in v]
+
+
 def tensordot(a, b, dims=2, out=None):
     """Sum-product over ``dims``: an int (last dims of a with first dims of b) or a pair of
     dim lists.  Output: (a's free dims..., b's free dims...)."""
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError("tensordot(): arguments 'a' and 'b' must be Tensors")
-    if a.dtype is not b.dtype:
-        raise RuntimeError("both inputs should have same dtype")
     na, nb = a._data.ndim, b._data.ndim
+    if not isinstance(dims, (tuple, list, Tensor, numbers.Integral)):
+        raise RuntimeError(f"tensordot expects dims to be int or tuple[list[int], list[int]] or list[list[int]] "
+                           f"containing two lists, but got dims={dims}")
     if isinstance(dims, Tensor):
-        dims = dims.tolist()
+        dims = int(dims.item()) if dims.numel() <= 1 else dims.tolist()
     if isinstance(dims, numbers.Integral):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
@@ -284,17 +297,30 @@ def tensordot(a, b, dims=2, out=None):
             raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
         da, db = list(range(na - dims, na)), list(range(dims))
     else:
-        da, db = dims
-        da = [da] if isinstance(da, numbers.Integral) else list(da)
-        db = [db] if isinstance(db, numbers.Integral) else list(db)
+        da, db = dims  # ValueError for anything but a pair, as in PyTorch
+        da, db = _int_list(da, "dims_self", 3), _int_list(db, "dims_other", 4)
         if len(da) != len(db):
-            raise RuntimeError(f"both dimension lists should have same length, got {len(da)} and {len(db)}")
-    wa = [d + na if d < 0 else d for d in da]
-    wb = [d + nb if d < 0 else d for d in db]
+            raise RuntimeError("both dimension lists should have same length")
+    if a.dtype is not b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    # A 0-d operand has no dim to contract (PyTorch: "Dimension specified as 0 but tensor has no dimensions").
+    wa = [wrap_dim(d, na, "tensordot", wrap_scalar=False) for d in da]
+    wb = [wrap_dim(d, nb, "tensordot", wrap_scalar=False) for d in db]
     for x, y, ox, oy in zip(wa, wb, da, db):
-        if a._data.shape[x] != b._data.shape[y]:
-            raise RuntimeError(f"contracted dimensions need to match, but first has size {a._data.shape[x]} in dim "
-                               f"{ox} and second has size {b._data.shape[y]} in dim {oy}")
+        sa, sb = a._data.shape[x], b._data.shape[y]
+        if sb == 1 and sa != 1:  # a size-1 dim broadcasts: sum the other side's dim first (PyTorch does)
+            a = a.sum(x, keepdim=True, dtype=a.dtype)
+        elif sa == 1 and sb != 1:
+            b = b.sum(y, keepdim=True, dtype=b.dtype)
+        elif sa != sb:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {sa} in dim "
+                               f"{ox} and second has size {sb} in dim {oy}")
+    for w in (wa, wb):
+        seen = set()
+        for d in w:
+            if d in seen:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+            seen.add(d)
     fa = [i for i in range(na) if i not in wa]
     fb = [i for i in range(nb) if i not in wb]
     free_a = tuple(a._data.shape[i] for i in fa)

@@ -150,6 +150,7 @@ def _meta_masked_fill(x, mask, value):
     if mask.dtype is not _dtype.bool:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype.name}")
     _check_value("masked_fill_", value)
+    _dtype.check_scalar(value.item() if isinstance(value, Tensor) else value, x.dtype)
     return broadcast_shapes(x._data.shape, mask._data.shape, op="masked_fill"), x.dtype
 
 
@@ -439,6 +440,8 @@ def take_along_dim(input, indices, dim=None, *, out=None):
                                f"dimensions, but got {input._data.ndim} dimensions for input, and "
                                f"{indices._data.ndim} dimensions for indices")
         d = _wrap(dim, input, "take_along_dim")
+        if input._data.ndim == 0:
+            raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
         xs, ixs = list(input._data.shape), list(indices._data.shape)
         xs[d] = ixs[d]
         b = list(broadcast_shapes(tuple(xs), tuple(ixs), op="take_along_dim"))

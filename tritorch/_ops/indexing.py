@@ -42,6 +42,12 @@ def _seq_index(k, device):
     """A list / tuple / ndarray used as one index -> an int64 (or bool) tensor."""
     if not isinstance(k, np.ndarray) and len(k) == 0:
         return zeros(0, dtype=_dtype.int64, device=device)
+    if not any(isinstance(v, Tensor) for v in (k if isinstance(k, (list, tuple)) else ())):
+        a = np.asarray(k)
+        if a.dtype.kind == "f":  # PyTorch converts a float sequence to int64 indices, truncating
+            if not (np.isfinite(a).all() and (np.abs(a) < 2.0**63).all()):
+                raise RuntimeError("value cannot be converted to type int64 without overflow")
+            k = a.astype(np.int64)
     t = _new_tensor(k, device=device)
     if t.dtype.is_floating_point:
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
@@ -60,6 +66,23 @@ def _as_tuple(key):
     return (key,)
 
 
+def _expand_ellipses(items, nd, consumed):
+    """PyTorch's rule for several ellipses: each one skips the dims the others leave unindexed
+    (nd - consumed); full slices that then run past the last dim index nothing and are dropped."""
+    each = max(nd - consumed, 0)
+    out = []
+    for k in items:
+        if k is Ellipsis:
+            out.extend([_FULL] * each)
+            consumed += each
+        else:
+            out.append(k)
+    while consumed > nd and out and out[-1] is _FULL:
+        out.pop()
+        consumed -= 1
+    return out, consumed
+
+
 def _parse(x, key):
     """Split ``key`` into ``entries`` for the ``basic_index`` view (int / slice / None per
     consumed dim) and ``adv``: (dim in that view, tensor or Python bool) advanced indices."""
@@ -67,7 +90,7 @@ def _parse(x, key):
     nd = x._data.ndim
     items = []
     consumed = 0
-    has_int = ell = False
+    has_int = ell = extra_ell = False
     for k in key:
         c = k.__class__
         if c is int:
@@ -78,8 +101,7 @@ def _parse(x, key):
         elif k is None or c is bool:
             pass
         elif k is Ellipsis:
-            if ell:
-                raise IndexError("an index can only have a single ellipsis ('...')")
+            extra_ell = ell
             ell = True
         elif isinstance(k, Tensor):
             if _is_mask(k):
@@ -101,6 +123,8 @@ def _parse(x, key):
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
                              f"valid indices (got {type(k).__name__})")
         items.append(k)
+    if extra_ell:
+        items, consumed = _expand_ellipses(items, nd, consumed)
     if consumed > nd:
         if nd == 0 and has_int:
             raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "

@@ -149,7 +149,10 @@ def stack(tensors, dim=0, *, out=None):
 
 
 def _as_list(tensors, op):
-    return list(_tensor_list(tensors, op))
+    ts = list(_tensor_list(tensors, op))
+    if not ts:
+        raise RuntimeError(f"{op} expects a non-empty TensorList")
+    return ts
 
 
 def hstack(tensors, *, out=None):
@@ -273,8 +276,11 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 def _dims_tuple(dims, nd, op):
     dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
     w = tuple(wrap_dim(d, nd, op) for d in dims)
-    if len(set(w)) != len(w):
-        raise RuntimeError(f"{op}: dims {list(dims)} has a dim appearing multiple times in the list of dims")
+    seen = set()
+    for d in w:
+        if d in seen:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        seen.add(d)
     return w
 
 
@@ -312,6 +318,8 @@ def flip(input, *dims):
     if len(dims) == 1 and not isinstance(dims[0], numbers.Integral):
         dims = dims[0]
     d = _dims_tuple(dims, input._data.ndim, "flip")
+    if input._data.ndim == 0:
+        d = ()  # dims -1/0 of a scalar: nothing to reverse (PyTorch returns a copy)
     r = _FLIP.run((input, d), _E)
     if STATE.enabled and input._requires_grad:
         n = FlipBackward0()
@@ -349,7 +357,7 @@ def roll(input, shifts, dims=None):
         d = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
         if len(sh) != len(d):
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(sh)}, dims:{len(d)}")
-        d = tuple(wrap_dim(x, input._data.ndim, "roll") for x in d)
+        d = tuple(wrap_dim(x, input._data.ndim, "roll", wrap_scalar=False) for x in d)
         args = (input, sh, d)
     r = _ROLL.run(args, _E)
     if STATE.enabled and input._requires_grad:

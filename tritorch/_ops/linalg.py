@@ -14,7 +14,7 @@ import numbers
 
 from .._dtype import TORCH_NAMES, C_NAMES
 from .. import _dtype
-from .._registry import array_api
+from .._registry import allocate
 from ._common import Tensor, def_op, Node, record, STATE, shape_str
 from .pointwise import sum_to
 from .einsum import einsum, tensordot
@@ -244,7 +244,7 @@ def _write_out(r, out, op):
     STATE.enabled = False
     try:
         if out._data.shape != r._data.shape:
-            out._set_raw(array_api(out.device.type).empty(r._data.shape, out.dtype))
+            out._set_raw(allocate(out.device.type, r._data.shape, out.dtype))
         out.copy_(r)
     finally:
         STATE.enabled = prev

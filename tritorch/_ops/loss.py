@@ -27,7 +27,8 @@ import warnings
 
 from .._dtype import TORCH_NAMES
 from ..autograd.grad_mode import no_grad
-from ._common import def_op, Node, record, STATE, check_tensor, shape_str, broadcast_shapes
+from ._common import (def_op, Node, record, STATE, check_tensor, check_optional_tensor, shape_str,
+                      broadcast_shapes)
 from .pointwise import sum_to
 from .pointwise_ternary import where as _where
 
@@ -208,6 +209,7 @@ def _reduce_rows(loss, denom_rows, reduction, n_rows=None):
 
 
 def _no_weight_grad(op, weight):
+    check_optional_tensor(weight, op, "weight")
     if weight is not None and weight._requires_grad and STATE.enabled:
         raise RuntimeError(f"The function '{op}' is not differentiable with respect to argument 'weight'. This input "
                            "cannot have requires_grad True.")
@@ -539,7 +541,8 @@ BinaryCrossEntropyWithLogitsBackward0 = _node("BinaryCrossEntropyWithLogitsBackw
 KlDivBackward0 = _node("KlDivBackward0", _kl_grads)
 
 
-def _check_weight(weight, input):
+def _check_weight(op, weight, input):
+    check_optional_tensor(weight, op, "weight")
     if weight is not None and tuple(weight.shape) != tuple(input.shape):
         raise ValueError("Weights and input must have the same size.")
 
@@ -548,7 +551,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     """``F.mse_loss`` (composition: (x - t)^2, weight, reduction; node MseLossBackward0)."""
     _size_warning(input, target)
     reduction = _reduction(size_average, reduce, reduction)
-    _check_weight(weight, input)
+    _check_weight("mse_loss", weight, input)
     return _pointwise_loss("mse_loss", MseLossBackward0, input, target, reduction, _mse, weight=weight,
                            weight_in_mean=True)
 
@@ -557,7 +560,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     """``F.l1_loss`` (composition: |x - t|, weight, reduction; node L1LossBackward0)."""
     _size_warning(input, target)
     reduction = _reduction(size_average, reduce, reduction)
-    _check_weight(weight, input)
+    _check_weight("l1_loss", weight, input)
     return _pointwise_loss("l1_loss", L1LossBackward0, input, target, reduction, _l1, weight=weight,
                            weight_in_mean=True)
 
@@ -578,7 +581,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """``F.huber_loss`` (composition: 0.5 d^2 inside |d| < delta, delta (|d| - delta / 2) outside; a weighted
     mean is mean(w * L), unlike mse/l1's sum(w * L) / sum(w): PyTorch's own rules)."""
     _size_warning(input, target)
-    _check_weight(weight, input)
+    _check_weight("huber_loss", weight, input)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     return _pointwise_loss("huber_loss", HuberLossBackward0, input, target, reduction, _huber, (float(delta),),
@@ -590,6 +593,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     checked with one host sync)."""
     check_tensor(input, "binary_cross_entropy")
     check_tensor(target, "binary_cross_entropy", "target")
+    check_optional_tensor(weight, "binary_cross_entropy", "weight")
     reduction = _reduction(size_average, reduce, reduction)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
@@ -609,6 +613,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     (log1p(exp(-|x|)) + max(-x, 0)); ``weight`` and ``pos_weight`` broadcast and are not differentiated)."""
     check_tensor(input, "binary_cross_entropy_with_logits")
     check_tensor(target, "binary_cross_entropy_with_logits", "target")
+    check_optional_tensor(weight, "binary_cross_entropy_with_logits", "weight")
+    check_optional_tensor(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
     reduction = _reduction(size_average, reduce, reduction)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
@@ -626,6 +632,9 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     """``F.kl_div`` (composition: t (log t - x), 0 where t = 0; or exp(t) (t - x) with ``log_target``);
     'mean' warns like PyTorch (it divides by every element), 'batchmean' divides by the batch size."""
     check_tensor(input, "kl_div")
+    check_tensor(target, "kl_div", "target")
+    if not input.dtype.is_floating_point or not target.dtype.is_floating_point:
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if size_average is not None or reduce is not None:
         reduction = _reduction(size_average, reduce, reduction)
     elif reduction == "mean":

@@ -162,12 +162,14 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
-    """RMS normalization over the trailing ``normalized_shape`` dims; ``eps=None`` means
-    ``finfo(input.dtype).eps`` (PyTorch's signature)."""
+    """RMS normalization over the trailing ``normalized_shape`` dims; ``eps=None`` means the
+    machine epsilon of the compute type, as in PyTorch: ``finfo(float32).eps`` for float16 and
+    bfloat16 inputs (which compute in float32), ``finfo(input.dtype).eps`` otherwise."""
     check_tensor(input, "rms_norm")
     ns = _norm_shape(normalized_shape, "rms_norm")
     if eps is None:
-        eps = _D.finfo(input.dtype).eps if input.dtype.is_floating_point else 0.0
+        dt = input.dtype
+        eps = _D.finfo(_D.float32 if dt in (_D.float16, _D.bfloat16) else dt).eps if dt.is_floating_point else 0.0
     eps = _eps(eps, "rms_norm")
     y, rstd = _RMS.run((input, ns, weight, eps), _E)
     if STATE.enabled and any(t is not None and t._requires_grad for t in (input, weight)):

@@ -18,7 +18,6 @@ Node names follow PyTorch: ``ConstantPadNdBackward0``, ``ReflectionPad{1,2,3}DBa
 implements circular padding by copies (its node is ``CopySlices``); tritorch's dedicated kernel
 records ``CircularPad{1,2,3}DBackward0``.
 """
-import math
 import numbers
 
 from .. import _dtype
@@ -37,9 +36,10 @@ def _out_size(n, lo, hi):
 
 
 def _check_value(x, value):
-    """PyTorch refuses a fill value the dtype cannot hold (float16 overflow)."""
-    if x.dtype is _dtype.float16 and isinstance(value, numbers.Real) and math.isfinite(value) and abs(value) > 65504:
-        raise RuntimeError(f"pad: value cannot be converted to type c10::Half without overflow (value {value})")
+    """PyTorch refuses a fill value the dtype cannot hold (``value`` is a double in its schema, so
+    NaN/inf or out-of-range values for integer dtypes, finite overflow for float types)."""
+    if isinstance(value, numbers.Real):
+        _dtype.check_scalar(value if isinstance(value, bool) else float(value), x.dtype)
 
 
 def _meta_pad(x, pads, mode, value=0.0):

@@ -156,7 +156,7 @@ def fill_(self, value):
     if grad and self.grad_fn is None:
         raise RuntimeError(_LEAF_MSG)
     src = creation.full((), value, dtype=self.dtype, device=self.device)
-    _COPY.run_inplace(self, (self, src), _E)
+    _COPY.run_inplace(self, (self, src), _E, allow_overlap=True)  # PyTorch's fill_ accepts expanded tensors
     if grad:
         n = _ZeroBackward()
         n.shapes = (self._data.shape,)

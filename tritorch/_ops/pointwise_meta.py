@@ -42,6 +42,7 @@ def _check_arg(x, op, arg, pos, scalar_ok):
     if isinstance(x, Tensor):
         return
     if scalar_ok and isinstance(x, numbers.Number) and not isinstance(x, complex):
+        _dtype.check_wrapped_int(x)  # > 64-bit ints: PyTorch's OverflowError, on every device
         return
     want = "Tensor or Number" if scalar_ok else "Tensor"
     raise TypeError(f"{op}(): argument '{arg}' (position {pos}) must be {want}, not {type_name(x)}")
@@ -95,6 +96,7 @@ def add_meta(op):
 
     def meta(a, b, alpha=1):
         shape, dt = base(a, b)
+        _dtype.check_wrapped_int(alpha)
         if alpha != 1:
             if isinstance(alpha, bool) and dt is not _dtype.bool:
                 raise RuntimeError("Boolean alpha only supported for Boolean results.")
@@ -220,6 +222,9 @@ def clamp_meta(x, lo, hi):
     dt = promote(x, lo, hi)
     if dt is _dtype.bool:
         raise not_impl("clamp", dt)
+    for v in (lo, hi):
+        if v is not None and not isinstance(v, Tensor):
+            _dtype.check_scalar(v, dt)
     return shape, dt
 
 

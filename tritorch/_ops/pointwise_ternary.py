@@ -28,7 +28,6 @@ class WhereBackward0(Node):
                 sum_to(where(cond, 0.0, g), self.sb) if n[2] else None)
 
 
-@method()
 def where(condition, input=None, other=None, *, out=None):
     """``condition ? input : other`` elementwise; input/other may be Python numbers.
 
@@ -45,6 +44,14 @@ def where(condition, input=None, other=None, *, out=None):
         n.sa, n.sb = shape_of(input), shape_of(other)
         record(n, (None, input if _rg(input) else None, other if _rg(other) else None), (r,))
     return r
+
+
+def _where_method(self, condition, other):
+    """``self.where(condition, other)`` is ``where(condition, self, other)`` (PyTorch's order)."""
+    return where(condition, self, other)
+
+
+Tensor.where = _where_method
 
 
 # ---- lerp ----------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import numbers
 from .._dtype import TORCH_NAMES, C_NAMES
 from .. import _dtype
 from .._device import as_device
+from .creation import check_size
 from ._common import Tensor, def_op, Node, record, STATE, broadcast_shapes, normalize_shape, promote, shape_str
 from .generator import (Generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state,
                         default_generator, default_generator_for)
@@ -31,10 +32,9 @@ def _num(x):
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
-def _check_shape(shape):
-    for s in shape:
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {shape_str(shape)}")
+def _check_shape(shape, dtype):
+    """Negative / overflowing sizes: the creation ops' one size check (`creation.check_size`)."""
+    check_size(shape, dtype.itemsize)
 
 
 def _need_float(dtype, kernel):
@@ -52,7 +52,7 @@ def _continuous(dtype, name, spelling):
 # ---- metas ---------------------------------------------------------------------------------------
 def _meta_uniform(shape, dtype, *, low, high, seed, offset):
     """uniform: U[low, high) of ``shape``/``dtype`` (floating only)."""
-    _check_shape(shape)
+    _check_shape(shape, dtype)
     _need_float(dtype, "check_uniform_bounds")
     if low > high:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={_num(low)} > "
@@ -73,14 +73,14 @@ def _meta_normal(mean, std, shape, dtype, *, seed, offset):
             return broadcast_shapes(mean._data.shape, std._data.shape, op="normal"), promote(mean, std)
         t = mean if tm else std
         return t._data.shape, t.dtype
-    _check_shape(shape)
+    _check_shape(shape, dtype)
     _need_float(dtype, "normal_kernel_cpu")
     return shape, dtype
 
 
 def _meta_random(shape, dtype, *, low, high, seed, offset):
     """random: integers uniform in [low, high) stored as ``dtype``."""
-    _check_shape(shape)
+    _check_shape(shape, dtype)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     if dtype is _dtype.bool:
@@ -102,7 +102,7 @@ def _meta_randperm(n, dtype, *, seed, offset):
     """randperm: a random permutation of 0..n-1.  Output: (n,)."""
     if not isinstance(n, numbers.Integral) or isinstance(n, bool):
         raise TypeError(f"randperm(): argument 'n' must be int, not {type(n).__name__}")
-    _check_shape((n,))
+    _check_shape((n,), dtype)
     if dtype is _dtype.bool or (not dtype.is_floating_point and n > 0 and n - 1 > _dtype.iinfo(dtype).max):
         raise RuntimeError(f"randperm: n={n} does not fit in {dtype} (values up to n - 1 are needed)")
     return (n,), dtype
@@ -110,7 +110,7 @@ def _meta_randperm(n, dtype, *, seed, offset):
 
 def _meta_bernoulli(p, shape, dtype, *, seed, offset):
     """bernoulli: 1 with probability p (a float, or a tensor broadcastable to ``shape``), else 0."""
-    _check_shape(shape)
+    _check_shape(shape, dtype)
     if isinstance(p, Tensor):
         _need_float(p.dtype, "bernoulli_tensor_cpu_p_")
         if broadcast_shapes(p._data.shape, shape, op="bernoulli") != tuple(shape):

@@ -11,7 +11,8 @@ import builtins
 
 from .. import _dtype
 from .._dtype import get_default_dtype
-from ._common import Tensor, def_op, Node, record, STATE, reduce_dims, method, wrap_dim, check_tensor
+from ._common import (Tensor, def_op, Node, record, STATE, reduce_dims, method, wrap_dim, check_tensor,
+                      check_keepdim)
 from .pointwise import where, maximum, minimum
 from .sort_index import return_type, index_backward, evenly_distribute, values_indices
 
@@ -58,6 +59,7 @@ def reduce_meta(op, dtype_rule, nonempty=False):
     def meta(x, dims, keepdim, dtype=None):
         if not isinstance(x, Tensor):
             raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
+        check_keepdim(keepdim, op)
         if nonempty:
             _check_nonempty(x, dims, op)
         return reduce_shape(x._data.shape, dims, keepdim), dtype_rule(x.dtype, dtype)
@@ -131,6 +133,9 @@ def _meta_arg(op):
     def meta(x, dim, keepdim):
         if not isinstance(x, Tensor):
             raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
+        check_keepdim(keepdim, op)
+        if x.dtype is _dtype.bool:
+            raise RuntimeError(f"{op}(): does not support bool input")
         shape = x._data.shape
         if dim is None:
             if x.numel() == 0:
@@ -246,6 +251,7 @@ class LogsumexpBackward0(Node):
 
 # ---- public functions ---------------------------------------------------------------------------
 def _reduce(op, node_cls, input, dim, keepdim, dtype, out, node_attrs=None, save=False):
+    check_tensor(input, op.name)
     dims = norm_dims(dim, input._data.ndim, op.name)
     args = (input, dims, keepdim, dtype)
     if out is not None:
@@ -280,6 +286,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
 @method()
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Mean over ``dim`` (all dims when None); floating inputs only, as in PyTorch; empty -> nan."""
+    check_tensor(input, "mean")
     dims = norm_dims(dim, input._data.ndim, "mean")
     count = 1
     for d in dims:
@@ -343,6 +350,7 @@ def _max_min(name, amax_op, dim_op, full_node, dim_node, binary, rt, input, dim,
             record(n, (input,), (r,))
         return r
     d = wrap_dim(dim, input._data.ndim, name)
+    check_keepdim(keepdim, name)
     return values_indices(dim_op, dim_node, rt, input, (d, keepdim), d, keepdim, out)
 
 
@@ -387,6 +395,11 @@ _AMINMAX_RT = return_type("aminmax", ("min", "max"))
 def aminmax(input, *, dim=None, keepdim=False, out=None):
     """(min, max) over ``dim`` (all dims when None) in one call."""
     check_tensor(input, "aminmax")
+    check_keepdim(keepdim, "aminmax")
+    if dim is not None:  # one int dim, as in PyTorch (a tuple is a TypeError from wrap_dim)
+        d = wrap_dim(dim, input._data.ndim, "aminmax")
+        if input._data.ndim and input._data.shape[d] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {d} to have non-zero size.")
     dims = norm_dims(dim, input._data.ndim, "aminmax")
     shape = input._data.shape
     if builtins.any(shape[d] == 0 for d in dims if d < len(shape)):
@@ -401,14 +414,25 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
 
 @method()
 def all(input, dim=None, keepdim=False, *, out=None):
-    """True where every element over ``dim`` is non-zero (bool; uint8 for uint8 inputs)."""
-    return _reduce(_ALL, None, input, dim, keepdim, None, out)
+    """True where every element over ``dim`` is non-zero (bool; uint8 for uint8 inputs); an empty
+    ``dim`` list reduces over nothing (PyTorch's ``all.dims``: ``x != 0``, shape kept)."""
+    return _logical(_ALL, input, dim, keepdim, out)
 
 
 @method()
 def any(input, dim=None, keepdim=False, *, out=None):
-    """True where some element over ``dim`` is non-zero (bool; uint8 for uint8 inputs)."""
-    return _reduce(_ANY, None, input, dim, keepdim, None, out)
+    """True where some element over ``dim`` is non-zero (bool; uint8 for uint8 inputs); an empty
+    ``dim`` list reduces over nothing (``x != 0``, shape kept)."""
+    return _logical(_ANY, input, dim, keepdim, out)
+
+
+def _logical(op, input, dim, keepdim, out):
+    if dim.__class__ in (tuple, list) and len(dim) == 0:
+        # Unlike sum/amax (where ``()`` means every dim), all/any reduce over exactly the dims given.
+        check_tensor(input, op.name)
+        args = (input, (), keepdim, None)
+        return op.run_out(args, _E, out) if out is not None else op.run(args, _E)
+    return _reduce(op, None, input, dim, keepdim, None, out)
 
 
 @method()

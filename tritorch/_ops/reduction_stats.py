@@ -8,7 +8,7 @@ import math
 import numbers
 import warnings
 
-from ._common import Tensor, def_op, Node, record, STATE, method, check_tensor
+from ._common import Tensor, def_op, Node, record, STATE, method, check_tensor, check_keepdim
 from .pointwise import where
 from .reduction import reduce_shape, norm_dims, expand_back, torch_name, mean
 
@@ -20,6 +20,7 @@ def _meta_var(op):
     def meta(x, dims, keepdim, correction):
         if not isinstance(x, Tensor):
             raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
+        check_keepdim(keepdim, op)
         if not x.dtype.is_floating_point:
             raise RuntimeError("std and var only support floating point and complex dtypes")
         return reduce_shape(x._data.shape, dims, keepdim), x.dtype
@@ -197,8 +198,15 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     return r
 
 
-@method()
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """Vector p-norm over ``dim`` (int, tuple or None = all): p a number (2, 1, inf, -inf, 0, any
     real) or 'fro' (= 2).  Matrix norms ('nuc') are not supported: use ``linalg``."""
     return vector_norm(input, p, dim, keepdim, dtype=dtype, out=out)
+
+
+def _norm_method(self, p="fro", dim=None, keepdim=False, dtype=None):
+    """``Tensor.norm(p, dim, keepdim, dtype)``: PyTorch's method has no ``out`` before ``dtype``."""
+    return vector_norm(self, p, dim, keepdim, dtype=dtype)
+
+
+Tensor.norm = _norm_method

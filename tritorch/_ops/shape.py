@@ -7,7 +7,9 @@ rebuilds the view, so one implementation serves every device.  Composites (`resh
 ``flatten`` copy only when no view exists, as in PyTorch.  Gradients: `shape_grad.py`.
 """
 import numbers
+import warnings
 
+from .. import _dtype
 from ._common import Tensor, record, STATE, wrap_dim, normalize_shape, method
 from .pointwise import sum_to, clone
 from .shape_meta import (contiguous_strides, infer_size, view_strides, VIEW as _VIEW, PERMUTE as _PERMUTE,
@@ -95,8 +97,9 @@ def permute(input, *dims):
 def transpose(input, dim0, dim1):
     """Swap two dims (a view)."""
     nd = input._data.ndim
-    if nd == 0:
+    if nd == 0:  # dims -1/0 only, as for a 1-d tensor
         wrap_dim(dim0, 0, "transpose")
+        wrap_dim(dim1, 0, "transpose")
         return input.view(())
     d0, d1 = wrap_dim(dim0, nd, "transpose"), wrap_dim(dim1, nd, "transpose")
     dims = list(range(nd))
@@ -119,9 +122,12 @@ def t(input):
 Tensor.T = property(lambda self: permute(self, list(range(self._data.ndim))[::-1]))
 
 
-def _mT(self):
+def _mT(self, name="mT", deprecation="This function is the identity in these cases."):
+    if self._data.ndim == 0:  # PyTorch: the identity, deprecated
+        warnings.warn(f"Tensor.{name} is deprecated on 0-D tensors. {deprecation}", UserWarning, stacklevel=3)
+        return self
     if self._data.ndim < 2:
-        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
+        raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of matrices. "
                            f"Got {self._data.ndim}-D tensor.")
     return transpose(self, -2, -1)
 
@@ -134,7 +140,7 @@ def _H(self):
 
 
 Tensor.H = property(_H)
-Tensor.mH = property(_mT)
+Tensor.mH = property(lambda self: _mT(self, "mH", "Consider using x.conj()."))
 
 
 @method()
@@ -145,11 +151,14 @@ def movedim(input, source, destination):
     if len(src) != len(dst):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
                            f"same number of dims as destination ({dst} dims)")
-    src = [wrap_dim(d, nd, "movedim") for d in src]
-    dst = [wrap_dim(d, nd, "movedim") for d in dst]
-    for name, ds in (("source", src), ("destination", dst)):
-        if len(set(ds)) != len(ds):
+    wsrc = [wrap_dim(d, nd, "movedim") for d in src]
+    wdst = [wrap_dim(d, nd, "movedim") for d in dst]
+    for name, ds, ws in (("source", src, wsrc), ("destination", dst, wdst)):
+        if len(set(ws)) != len(ws):
             raise RuntimeError(f"movedim: repeated dim in `{name}` ({ds})")
+    src, dst = wsrc, wdst
+    if nd == 0:  # dims -1/0 of a scalar: nothing moves (PyTorch returns an alias)
+        return permute(input, ())
     order = [None] * nd
     for s, d in zip(src, dst):
         order[d] = s
@@ -162,10 +171,16 @@ moveaxis = movedim
 Tensor.moveaxis = movedim
 
 
+# squeeze() with no dim squeezes every size-1 dim; an explicit None is PyTorch's TypeError.
+_ALL_DIMS = object()
+
+
 @method()
-def squeeze(input, dim=None):
+def squeeze(input, dim=_ALL_DIMS):
     """Remove size-1 dims (all, or those in ``dim``: int or tuple)."""
-    dims = None if dim is None else ((dim,) if isinstance(dim, int) else tuple(dim))
+    if dim is None:
+        raise TypeError("squeeze(): argument 'dim' must be int or tuple of ints, not NoneType")
+    dims = None if dim is _ALL_DIMS else ((dim,) if isinstance(dim, int) else tuple(dim))
     return _view(_SQUEEZE, input, (dims,), SqueezeBackward0)
 
 
@@ -187,7 +202,7 @@ def _rebase_inplace_view(self, v):
 
 
 @method()
-def squeeze_(self, dim=None):
+def squeeze_(self, dim=_ALL_DIMS):
     return _rebase_inplace_view(self, squeeze(self, dim))
 
 
@@ -218,6 +233,8 @@ def expand_as(self, other):
 
 
 def broadcast_to(input, size):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"broadcast_to(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     return expand(input, tuple(size))
 
 
@@ -242,7 +259,9 @@ def broadcast_shapes_public(*shapes):
 def flatten(input, start_dim=0, end_dim=-1):
     """Merge dims start_dim..end_dim (a view when possible)."""
     nd = input._data.ndim
-    if nd == 0:
+    if nd == 0:  # dims -1/0 only
+        wrap_dim(start_dim, 0, "flatten")
+        wrap_dim(end_dim, 0, "flatten")
         return reshape(input, (1,))
     s, e = wrap_dim(start_dim, nd, "flatten"), wrap_dim(end_dim, nd, "flatten")
     if s > e:
@@ -254,14 +273,21 @@ def flatten(input, start_dim=0, end_dim=-1):
     return reshape(input, shape[:s] + (n,) + shape[e + 1:])
 
 
+def _no_dims(d):
+    """PyTorch's message for a (wrapped) dim of a 0-d tensor, where an op needs a real dim."""
+    return f"Dimension specified as {d} but tensor has no dimensions"
+
+
 @method()
 def unflatten(input, dim, sizes):
     """Split dim ``dim`` into ``sizes`` (one -1 allowed)."""
     nd = input._data.ndim
-    d = wrap_dim(dim, nd, "unflatten")
-    shape = input._data.shape
     if len(sizes) == 0:
         raise RuntimeError("unflatten: sizes must be non-empty")
+    d = wrap_dim(dim, nd, "unflatten")
+    if nd == 0:
+        raise RuntimeError(f"unflatten got an unexpected error:\n{_no_dims(d)}")
+    shape = input._data.shape
     sizes = infer_size(tuple(sizes), shape[d], "unflatten")
     # Splitting one dim is always expressible as a view.
     return view(input, shape[:d] + sizes + shape[d + 1:])
@@ -276,6 +302,8 @@ def slice_dim(input, dim, start, end, step=1):
 @method()
 def narrow(input, dim, start, length):
     """``length`` elements from ``start`` along ``dim`` (a view)."""
+    if input._data.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, input._data.ndim, "narrow")
     n = input._data.shape[d]
     if isinstance(start, Tensor):
@@ -322,6 +350,8 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 @method()
 def split(tensor, split_size_or_sections, dim=0):
     """Chunks of ``split_size`` (last may be smaller) or of the listed sizes, along ``dim``."""
+    if tensor._data.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, tensor._data.ndim, "split")
     n = tensor._data.shape[d]
     if isinstance(split_size_or_sections, numbers.Integral):
@@ -347,6 +377,8 @@ def split(tensor, split_size_or_sections, dim=0):
 @method()
 def chunk(input, chunks, dim=0):
     """At most ``chunks`` views of (nearly) equal size along ``dim``."""
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = wrap_dim(dim, input._data.ndim, "chunk")
@@ -359,14 +391,46 @@ def chunk(input, chunks, dim=0):
 
 @method()
 def tensor_split(input, indices_or_sections, dim=0):
-    d = wrap_dim(dim, input._data.ndim, "tensor_split")
+    """``sections`` (int, or a 0-d int64 tensor) nearly equal pieces, the first ``n % sections`` one
+    longer; or the pieces between ``indices`` (a list, or a 1-d int64 tensor), each sliced like
+    Python's ``x[a:b]`` (negative indices count from the end; out-of-range ones clamp)."""
+    nd = input._data.ndim
+    if nd == 0:
+        raise RuntimeError(f"tensor_split expected at least a 1-dimensional tensor, but got a tensor with {nd} dims")
+    ios = indices_or_sections
+    if isinstance(ios, Tensor):
+        if ios.device.type != "cpu":
+            raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to be on cpu, but it's on "
+                               f"{ios.device}")
+        if ios.dtype is not _dtype.int64:
+            from .reduction import torch_name
+            raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
+                               f"{torch_name(ios.dtype)}")
+        if ios._data.ndim > 1:
+            raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
+                               f"one-dimensional tensor, but got a tensor with {ios._data.ndim} dims")
+        ios = ios.item() if ios._data.ndim == 0 else ios.tolist()
+    d = wrap_dim(dim, nd, "tensor_split")
     n = input._data.shape[d]
-    if isinstance(indices_or_sections, int):
-        k = indices_or_sections
+    if isinstance(ios, numbers.Integral) and not isinstance(ios, bool):
+        k = int(ios)
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
         q, r = divmod(n, k)
         sizes = [q + 1] * r + [q] * (k - r)
         return split(input, sizes, d)
-    bounds = [0] + [min(max(int(i), 0), n) for i in indices_or_sections] + [n]
+    if not isinstance(ios, (tuple, list)) or not all(
+            isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in ios):
+        raise TypeError(f"tensor_split() received an invalid combination of arguments - got "
+                        f"({type(indices_or_sections).__name__}), but expected one of:\n"
+                        " * (tuple of ints indices, int dim = 0)\n"
+                        " * (Tensor tensor_indices_or_sections, int dim = 0)\n"
+                        " * (int sections, int dim = 0)\n")
+
+    def clamp(i):  # Python slice bounds: wrap a negative index once, then clamp into [0, n]
+        i = int(i)
+        return min(max(i + n if i < 0 else i, 0), n)
+    bounds = [0] + [clamp(i) for i in ios] + [n]
     return tuple(slice_dim(input, d, a, max(a, b)) for a, b in zip(bounds[:-1], bounds[1:]))
 
 
@@ -374,6 +438,8 @@ def tensor_split(input, indices_or_sections, dim=0):
 def unbind(input, dim=0):
     """All slices along ``dim``, that dim removed."""
     d = wrap_dim(dim, input._data.ndim, "unbind")
+    if input._data.ndim == 0:
+        raise IndexError(_no_dims(d))
     return tuple(select(input, d, i) for i in range(input._data.shape[d]))
 
 

@@ -219,7 +219,12 @@ def _meta_squeeze(t, dims):
     if dims is None:
         keep = [i for i in range(nd) if shape[i] != 1]
     else:
-        ds = {wrap_dim(d, nd, "squeeze") for d in dims}
+        ds = set()
+        for d in dims:
+            w = wrap_dim(d, nd, "squeeze")
+            if w in ds:
+                raise RuntimeError(f"dim {w} appears multiple times in the list of dims")
+            ds.add(w)
         keep = [i for i in range(nd) if not (i in ds and shape[i] == 1)]
     return tuple(shape[i] for i in keep), tuple(st[i] for i in keep), off
 

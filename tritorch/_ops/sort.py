@@ -6,7 +6,7 @@ stable).  Values' gradients flow back through the returned indices
 (``sort_index.scatter_along_dim``); full ``median()`` shares its gradient between ties.
 """
 from .. import _dtype
-from ._common import Tensor, def_op, Node, record, STATE, method, wrap_dim, check_tensor
+from ._common import Tensor, def_op, Node, record, STATE, method, wrap_dim, check_tensor, check_keepdim
 from .sort_index import return_type, index_backward, evenly_distribute, values_indices as _select
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median"]
@@ -48,9 +48,20 @@ def _reduced(x, dim, keepdim):
     return tuple(1 if i == dim else n for i, n in enumerate(s)) if keepdim else s[:dim] + s[dim + 1:]
 
 
+def _no_bool(x, kernel):
+    """PyTorch has no bool kernel for the selection ops (its NotImplementedError names it)."""
+    if x.dtype is _dtype.bool:
+        dev = "cpu" if x._storage.device.type == "cpu" else "cuda"
+        raise NotImplementedError(f'"{kernel.format(dev=dev)}" not implemented for \'Bool\'')
+
+
 def _meta_kthvalue(x, k, dim, keepdim):
     """kthvalue: k-th smallest (1-based) along dim -> (values, int64 indices)."""
     _check_input(x, "kthvalue")
+    check_keepdim(keepdim, "kthvalue")
+    _no_bool(x, "kthvalue_{dev}")
+    if x._data.ndim and x._data.shape[dim] == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {dim} to have non-zero size.")
     if k < 1 or k > _size(x, dim):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
     shape = _reduced(x, dim, keepdim)
@@ -60,6 +71,8 @@ def _meta_kthvalue(x, k, dim, keepdim):
 def _meta_median_dim(x, dim, keepdim):
     """median_dim: lower median along dim (NaN if the slice has one) -> (values, int64 indices)."""
     _check_input(x, "median")
+    check_keepdim(keepdim, "median")
+    _no_bool(x, "median_out")
     if _size(x, dim) == 0:
         raise IndexError(f"median(): Expected reduction dim {dim} to have non-zero size.")
     shape = _reduced(x, dim, keepdim)
@@ -69,6 +82,7 @@ def _meta_median_dim(x, dim, keepdim):
 def _meta_median(x):
     """median: lower median of all elements as a 0-d tensor (NaN if any is NaN or x is empty)."""
     _check_input(x, "median")
+    _no_bool(x, "median_{dev}")
     return (), x.dtype
 
 

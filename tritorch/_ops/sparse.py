@@ -39,6 +39,8 @@ def _meta_emb(weight, indices):
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
     _check_indices(indices)
+    if weight.shape[0] == 0 and indices.numel():
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     return tuple(indices.shape) + (weight.shape[1],), weight.dtype
 
 

@@ -10,6 +10,7 @@ import threading
 
 import numpy as np
 
+from .._errors import OutOfMemoryError
 from . import _runtime
 
 __all__ = ["Block", "OutOfMemoryError", "allocate", "copy_from_host", "copy_to_host", "memory_allocated",
@@ -23,10 +24,6 @@ _ALIGN = 256
 _lock = threading.Lock()
 _stats = {"allocated": 0, "peak": 0, "count": 0}
 _pools = {}
-
-
-class OutOfMemoryError(RuntimeError):
-    """The cuda device cannot hold a requested allocation (PyTorch's ``torch.cuda.OutOfMemoryError``)."""
 
 
 class Block:

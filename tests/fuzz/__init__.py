@@ -1,0 +1,1 @@
+"""Differential fuzzing of tritorch against PyTorch (see test_differential.py)."""

@@ -1,0 +1,100 @@
+"""Issue 12 regressions: wrongly typed arguments get PyTorch's TypeError naming the argument, and
+what PyTorch rejects (keepdim=1, bool inputs to selections, squeeze(None)) is rejected here too
+(items 9, 10, 12)."""
+import warnings
+
+import pytest
+import torch
+
+import tritorch as tt
+
+
+def _raises_like_torch(ours, theirs, match=None):
+    with pytest.raises(Exception) as t:
+        theirs()
+    with pytest.raises(type(t.value), match=match) as o:
+        ours()
+    return str(o.value), str(t.value)
+
+
+@pytest.mark.parametrize("name, bad", [("sum", None), ("all", True), ("mean", [1.0]), ("amax", "x"),
+                                       ("logsumexp", 3), ("broadcast_to", None)])
+def test_item9_non_tensor_input_is_a_type_error(name, bad):
+    args = ((2,),) if name == "broadcast_to" else ((0,),) if name == "logsumexp" else ()
+    with pytest.raises(TypeError):
+        getattr(torch, name)(bad, *args)
+    with pytest.raises(TypeError, match=rf"{name}\(\): argument 'input'( \(position 1\))? must be Tensor, not "):
+        getattr(tt, name)(bad, *args)
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: x.sum(0, keepdim=1), lambda x: x.mean(0, keepdim=1), lambda x: x.argmax(0, keepdim=1),
+    lambda x: x.max(0, keepdim=1), lambda x: x.median(0, keepdim=1), lambda x: x.logsumexp(0, keepdim=1),
+    lambda x: x.kthvalue(1, 0, keepdim=1), lambda x: x.amax(0, keepdim=1), lambda x: x.var(0, keepdim=1),
+    lambda x: x.aminmax(dim=0, keepdim=1),
+], ids=["sum", "mean", "argmax", "max", "median", "logsumexp", "kthvalue", "amax", "var", "aminmax"])
+def test_item12_keepdim_must_be_bool(device, call):
+    with pytest.raises(TypeError):
+        call(torch.ones(2, 3))
+    with pytest.raises(TypeError, match="argument 'keepdim' must be bool, not int"):
+        call(tt.ones(2, 3, device=device))
+
+
+def test_item12_keepdim_bool_still_works(device):
+    x = tt.ones(2, 3, device=device)
+    assert x.sum(0, keepdim=True).shape == (1, 3) and x.argmax(1, keepdim=False).shape == (2,)
+
+
+@pytest.mark.parametrize("op", ["argmax", "argmin"])
+def test_item12_argmax_rejects_bool(device, op):
+    ours, theirs = _raises_like_torch(lambda: getattr(tt.tensor([True, False], device=device), op)(),
+                                      lambda: getattr(torch.tensor([True, False]), op)())
+    assert ours == theirs
+
+
+def test_item12_selections_reject_bool(device):
+    b = tt.tensor([True, False], device=device)
+    with pytest.raises(NotImplementedError, match="not implemented for 'Bool'"):
+        b.kthvalue(1)
+    with pytest.raises(NotImplementedError, match="not implemented for 'Bool'"):
+        b.median()
+    with pytest.raises(NotImplementedError, match="\"median_out\" not implemented for 'Bool'"):
+        b.median(0)
+    with pytest.raises(NotImplementedError):
+        torch.tensor([True, False]).kthvalue(1)
+
+
+def test_item12_squeeze_none_is_a_type_error(device):
+    x = tt.ones(2, 1, device=device)
+    with pytest.raises(TypeError):
+        torch.ones(2, 1).squeeze(None)
+    with pytest.raises(TypeError, match="squeeze\\(\\): argument 'dim' must be int or tuple of ints, not NoneType"):
+        x.squeeze(None)
+    with pytest.raises(TypeError):
+        tt.squeeze(x, None)
+    assert x.squeeze().shape == (2,) and x.squeeze(1).shape == (2,) and x.clone().squeeze_().shape == (2,)
+
+
+def test_item12_mT_of_0d_is_the_identity_with_a_warning(device):
+    x = tt.tensor(3.0, device=device)
+    with pytest.warns(UserWarning, match="Tensor.mT is deprecated on 0-D tensors"):
+        assert x.mT is x
+    with pytest.warns(UserWarning, match="Tensor.mH is deprecated on 0-D tensors"):
+        assert x.mH is x
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert torch.tensor(3.0).mT.item() == 3.0
+    with pytest.raises(RuntimeError, match="Got 1-D tensor"):
+        tt.ones(2, device=device).mT
+
+
+def test_roll_of_0d_names_the_dim(device):
+    ours, theirs = _raises_like_torch(lambda: tt.tensor(1.0, device=device).roll(1, 0),
+                                      lambda: torch.tensor(1.0).roll(1, 0))
+    assert ours == theirs == "Dimension specified as 0 but tensor has no dimensions"
+
+
+def test_repeated_reduction_dims_message(device):
+    ours, theirs = _raises_like_torch(lambda: tt.ones(2, 3, device=device).mean((0, -2)),
+                                      lambda: torch.ones(2, 3).mean((0, -2)))
+    assert ours == theirs == "dim 0 appears multiple times in the list of dims"
