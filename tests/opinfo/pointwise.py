@@ -40,14 +40,12 @@ def high_rank_binary_samples(a, b):
     """4-d and 5-d (a, b) pairs that the elementwise template cannot collapse below 4 / 5 dims; each
     operand is in turn permuted, sliced (offset, strided) and broadcast (size-1 dims, stride 0)."""
     s4, s5 = (2, 3, 2, 3), (2, 2, 3, 2, 2)
+    # Three samples, not more: every binary op runs them for every dtype on both devices.
     return [
         Sample((permuted(a, s4, (1, 0, 3, 2)), sliced(b, s4)), name="4-d permuted input, sliced other"),
         Sample((sliced(a, s4), permuted(b, s4, (2, 3, 0, 1))), name="4-d sliced input, permuted other"),
-        Sample((a((2, 1, 2, 3)), b((3, 1, 3)).transpose(0, 2)), name="4-d broadcast both, transposed other"),
         Sample((permuted(a, s5, (4, 2, 0, 3, 1)), sliced(b, (2, 1, 3, 2, 2))),
                name="5-d permuted input, sliced broadcast other"),
-        Sample((sliced(a, (2, 2, 1, 2, 2)), permuted(b, s5, (3, 0, 4, 1, 2))),
-               name="5-d sliced broadcast input, permuted other"),
     ]
 
 
