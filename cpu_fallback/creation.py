@@ -1,6 +1,7 @@
 """numpy impls of the creation ops: fill, arange, linspace, eye."""
 import numpy as np
 
+from ._chunks import chunks
 from .pointwise_unary import compute_dtype
 
 
@@ -8,19 +9,6 @@ def fill(out, shape, dtype, value=0):
     # Through int64 for integers so that e.g. -1 wraps into uint8 as in PyTorch.
     v = np.array(int(value) if out.dtype.kind in "iu" and not isinstance(value, bool) else value)
     out[...] = v.astype(out.dtype)
-
-
-# Ranges are computed in chunks of this many elements straight into ``out``: the only temporaries
-# are one chunk's index/value buffers, not 2-3 arrays of the result's size.
-_CHUNK = 1 << 16
-
-
-def _chunks(out):
-    """(flat view of a chunk of ``out``, first index, count) over ``out`` (1-d, any stride)."""
-    flat = out.reshape(-1)
-    n = flat.shape[0]
-    for i in range(0, n, _CHUNK):
-        yield flat[i:i + _CHUNK], i, min(_CHUNK, n - i)
 
 
 def arange(out, start, end, step, dtype):
@@ -31,7 +19,7 @@ def arange(out, start, end, step, dtype):
     else:
         # PyTorch computes start + i * step in double, then converts.
         ct = np.float64
-    for dst, i, n in _chunks(out):
+    for dst, i, n in chunks(out.reshape(-1)):
         v = np.arange(i, i + n, dtype=ct)
         v *= step
         v += start
@@ -51,7 +39,7 @@ def linspace(out, start, end, steps, dtype):
     # PyTorch's symmetric formulation: exact at both ends (start + step*i in the first half,
     # end - step*(steps-1-i) in the second), each product rounded in the compute dtype.
     half = steps // 2
-    for dst, i, n in _chunks(out):
+    for dst, i, n in chunks(out.reshape(-1)):
         idx = np.arange(i, i + n, dtype=ct)
         lo = idx * step
         lo += s0

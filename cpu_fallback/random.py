@@ -10,6 +10,7 @@ rounded once into ``out`` (half types included).
 """
 import numpy as np
 
+from ._chunks import CHUNK, chunks
 from .pointwise import _up
 
 
@@ -23,16 +24,11 @@ def _store(out, v):
         out[...] = np.asarray(v).reshape(out.shape).astype(out.dtype, copy=False)
 
 
-# Draws are made and transformed in chunks of this many elements and stored straight into
-# ``out`` (row-major): the only temporaries are one chunk's float64 buffers.  numpy's generators
-# are sequential, so chunked draws equal one draw of the whole size.
-_CHUNK = 1 << 16
-
-
 def _chunked(out, draw, finish=None):
-    """``out[...] = finish(draw(out.size))``, one chunk at a time (``finish`` transforms a
-    float64/int64 chunk, in place where it can)."""
-    if out.size <= _CHUNK:
+    """``out[...] = finish(draw(out.size))``, one chunk at a time in row-major order (``finish``
+    transforms a float64/int64 chunk, in place where it can).  numpy's generators are sequential,
+    so chunked draws equal one draw of the whole size."""
+    if out.size <= CHUNK:
         v = draw(out.size)
         _store(out, finish(v) if finish else v)
         return
@@ -42,11 +38,11 @@ def _chunked(out, draw, finish=None):
         _chunked(tmp, draw, finish)
         out[...] = tmp.reshape(out.shape)
         return
-    for i in range(0, out.size, _CHUNK):
-        v = draw(min(_CHUNK, out.size - i))
+    for dst, _, n in chunks(flat):
+        v = draw(n)
         v = finish(v) if finish else v
         with np.errstate(over="ignore"):
-            flat[i:i + v.shape[0]] = v.astype(out.dtype, copy=False)
+            dst[...] = v.astype(out.dtype, copy=False)
 
 
 def uniform(out, shape, dtype, *, low=0.0, high=1.0, seed, offset):

@@ -161,6 +161,12 @@ def _rows(a, d):
     return t, a.shape[-1] if a.ndim else 1, 1, t
 
 
+def _launch_range_check(idx, flag, T, V):
+    """Set ``flag`` when one of the ``T`` indices is outside [0, V)."""
+    cb = min(triton.next_power_of_2(T), 1 << 16) if SIZE_FOR_INTERPRETER else 1024
+    launch(_range_check, (cdiv(T, cb),), idx, flag, T, V, BT=cb)
+
+
 def _new_flag(dev):
     flag = CudaArray.empty((1,), np.int32, dev)
     pointwise(identity, flag, [0], tl.int32)
@@ -195,8 +201,7 @@ def embedding(out, weight, indices):
         launch(_gather, (cdiv(T, bt), cdiv(D, bd)), weight, idx, o, flag, T, D, weight.shape[0],
                weight.strides[0], weight.strides[1], so0, so1, BT=bt, BD=bd)
     else:  # no columns to gather, but the indices are still checked (as on cpu)
-        cb = min(triton.next_power_of_2(T), 1 << 16) if SIZE_FOR_INTERPRETER else 1024
-        launch(_range_check, (cdiv(T, cb),), idx, flag, T, weight.shape[0], BT=cb)
+        _launch_range_check(idx, flag, T, weight.shape[0])
     if _read_flag(flag):  # the op's one host sync
         raise IndexError("index out of range in self")
     if back is not None:
@@ -247,8 +252,7 @@ def embedding_renorm(out, weight, indices, max_norm, norm_type):
     idx = _flat_indices(indices)
     flag = _new_flag(dev)
     bt, bd = _tile_rows(T, D, 16, min(triton.next_power_of_2(D), 256))
-    cb = min(triton.next_power_of_2(T), 1 << 16) if SIZE_FOR_INTERPRETER else 1024
-    launch(_range_check, (cdiv(T, cb),), idx, flag, T, V, BT=cb)
+    _launch_range_check(idx, flag, T, V)
     if _read_flag(flag):  # the op's one host sync, before any row changes (as on cpu)
         raise IndexError("index out of range in self")
     # one claim slot per row plus a dummy one that masked-off tokens hit (atomic_cas has no mask)

@@ -52,15 +52,24 @@ def run(cmd, log, timeout, env=None):
     prints its summary), then kill it.  Returns (exit status or "timeout", seconds)."""
     t0 = time.time()
     with open(log, "w") as f:
-        f.write("$ " + " ".join(map(str, cmd)) + "\n")
-        f.flush()
-        p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT, env=env, start_new_session=True)
-        try:
-            rc = p.wait(timeout=max(1.0, timeout))
-        except subprocess.TimeoutExpired:
-            rc = "timeout"
-            _stop(p)
+        rc = _wait(_start(cmd, f, env), timeout)
     return rc, time.time() - t0
+
+
+def _start(cmd, f, env):
+    """``cmd`` started in its own process group, its output (after a ``$ cmd`` line) to file ``f``."""
+    f.write("$ " + " ".join(map(str, cmd)) + "\n")
+    f.flush()
+    return subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT, env=env, start_new_session=True)
+
+
+def _wait(p, timeout):
+    """The exit status of ``p``, or "timeout" (and ``p`` stopped) after ``timeout`` seconds."""
+    try:
+        return p.wait(timeout=max(1.0, timeout))
+    except subprocess.TimeoutExpired:
+        _stop(p)
+        return "timeout"
 
 
 def _stop(p):
@@ -256,18 +265,11 @@ def main(argv=None):
         cmd = [sys.executable, "-m", "pytest", "-v", "--tb=short", "-rfE", f"--shard={k}/{jobs}",
                f"--per-test-timeout={args.test_timeout:g}", *ignore, *select]
         f = open(log, "w")
-        f.write("$ " + " ".join(cmd) + "\n")
-        f.flush()
-        procs.append((subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
-                                       start_new_session=True), f))
+        procs.append((_start(cmd, f, env), f))
     test_deadline = time.time() + max(10.0, budget.left() - perf_time)
     rcs = []
     for p, f in procs:
-        try:
-            rcs.append(p.wait(timeout=max(1.0, test_deadline - time.time())))
-        except subprocess.TimeoutExpired:
-            rcs.append("timeout")
-            _stop(p)
+        rcs.append(_wait(p, test_deadline - time.time()))
         f.close()
     counts, groups = summarize_tests(logs)
     total = write_test_summary(counts, groups, out / "tests" / "summary.md")

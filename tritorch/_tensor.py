@@ -422,16 +422,16 @@ class Tensor:
             if gdt is not sdt:
                 raise RuntimeError(
                     f"attempting to assign a gradient with dtype '{_CPP_NAMES[gdt]}' to a tensor with grad_dtype "
-                    f"'{_SCALAR_TYPE_NAMES[sdt]}'. The gradient must match the tensor's grad_dtype (defaults to "
+                    f"'{_dtype.TORCH_NAMES[sdt]}'. The gradient must match the tensor's grad_dtype (defaults to "
                     f"the tensor's dtype). You can set the tensor's grad_dtype attribute with a specific dtype, or "
                     f"None to allow any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and "
                     f"its gradient may break downstream systems that assume they match.")
             sd, gd = self._storage.device, g._storage.device
             if gd is not sd:
                 if gd.type != sd.type:
-                    raise RuntimeError(f"attempting to assign a gradient with device type '{gd.type}' to a tensor with "
-                                       f"device type '{sd.type}'. Please ensure that the gradient and the tensor are on "
-                                       f"the same device")
+                    raise RuntimeError(f"attempting to assign a gradient with device type '{gd.type}' to a tensor "
+                                       f"with device type '{sd.type}'. Please ensure that the gradient and the tensor "
+                                       f"are on the same device")
                 gi, si = (-1 if gd.index is None else gd.index), (-1 if sd.index is None else sd.index)
                 if gi != si:
                     raise RuntimeError(f"attempting to assign a gradient located on device with index '{gi}' to a "
@@ -489,11 +489,12 @@ class Tensor:
     def _retain(self, g):
         """Engine callback for `retain_grad`: accumulate a non-leaf's gradient into ``.grad``."""
         g = g.detach()
-        if self.grad is None:
-            self.grad = g.clone()
+        # The engine's gradient already has self's shape, dtype and device: no setter checks.
+        if self._grad is None:
+            self._grad = g.clone()
         else:
             with no_grad():
-                self.grad = self.grad + g
+                self._grad = self._grad + g
 
     @property
     def retains_grad(self):
@@ -546,15 +547,16 @@ class Tensor:
             g = _grad_to_shape(g, shape)
         if g.dtype is not self.dtype:
             g = g.to(self.dtype)
-        if self.grad is None:
+        # g now has self's shape and dtype (and device): written to _grad without the setter's checks.
+        if self._grad is None:
             # A copy: the same gradient tensor may reach several leaves (AddBackward passes
             # it through), and optimizers modify .grad in place.
-            self.grad = g.clone() if create_graph else g.detach().clone()
+            self._grad = g.clone() if create_graph else g.detach().clone()
         elif create_graph:
-            self.grad = self.grad + g
+            self._grad = self._grad + g
         else:
             with no_grad():
-                self.grad.add_(g.detach())
+                self._grad.add_(g.detach())
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaves) into their `.grad` (see `tritorch.autograd.backward`)."""
@@ -618,11 +620,7 @@ _LEGACY_NAMES = {
     _dtype.bool: "BoolTensor",
 }
 _LEGACY_BY_NAME = {v: k for k, v in _LEGACY_NAMES.items()}
-# The names PyTorch's grad-assignment errors use: c10's ScalarType names and C++ type names.
-_SCALAR_TYPE_NAMES = {
-    _dtype.float32: "Float", _dtype.float64: "Double", _dtype.float16: "Half", _dtype.bfloat16: "BFloat16",
-    _dtype.int64: "Long", _dtype.int32: "Int", _dtype.int16: "Short", _dtype.int8: "Char", _dtype.uint8: "Byte",
-    _dtype.bool: "Bool"}
+# The C++ type names PyTorch's grad-assignment errors use (with c10's ScalarType names, TORCH_NAMES).
 _CPP_NAMES = {
     _dtype.float32: "float", _dtype.float64: "double", _dtype.float16: "c10::Half", _dtype.bfloat16: "c10::BFloat16",
     _dtype.int64: "long int", _dtype.int32: "int", _dtype.int16: "short int", _dtype.int8: "signed char",

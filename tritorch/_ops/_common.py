@@ -15,7 +15,7 @@ from ..autograd.grad_mode import STATE
 
 __all__ = ["Tensor", "def_op", "OPS", "Node", "record", "needs_grad", "STATE", "broadcast_shapes",
            "wrap_dim", "reduce_dims", "method", "promote", "is_scalar", "check_tensor", "check_keepdim",
-           "check_optional_tensor", "shape_str", "normalize_shape"]
+           "check_optional_tensor", "check_unique_dims", "shape_str", "normalize_shape"]
 
 wrap_dim = _wrap_dim
 _bcast_cache = {}
@@ -114,20 +114,20 @@ def _promote(operands):
     return result_type_from(tuple(dims), tuple(zeros), tuple(scalars))
 
 
+def check_unique_dims(dims):
+    """``dims`` (wrapped) when no dim repeats; PyTorch's error naming the first repeat otherwise."""
+    if len(set(dims)) != len(dims):
+        first = next(d for i, d in enumerate(dims) if d in dims[:i])
+        raise RuntimeError(f"dim {first} appears multiple times in the list of dims")
+    return dims
+
+
 def reduce_dims(dim, ndim, op):
     """Normalise ``dim`` (None, int, or tuple/list) to a sorted tuple of dims."""
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, (tuple, list)):
-        dims = tuple(sorted({_wrap_dim(d, ndim, op) for d in dim}))
-        if len(dims) != len(dim):
-            seen = set()
-            for d in dim:
-                w = _wrap_dim(d, ndim, op)
-                if w in seen:
-                    raise RuntimeError(f"dim {w} appears multiple times in the list of dims")
-                seen.add(w)
-        return dims
+        return tuple(sorted(check_unique_dims([_wrap_dim(d, ndim, op) for d in dim])))
     return (_wrap_dim(dim, ndim, op),)
 
 

@@ -35,9 +35,10 @@ def check_size(shape, itemsize, op=None, strides=None):
     """Validate the sizes of a new tensor as PyTorch's allocator does, for every creation and random
     op on every device (metas and `empty`).  In order: a size beyond int64 (TypeError, as PyTorch's
     argument parser), a negative size (torch 2.13's ``zeros`` alone says "zeros: Dimension size must
-    be non-negative."; tests/test_creation.py pins the common text for zeros too), a storage of more than 2**63 - 1 bytes (products computed
-    as PyTorch does, so ``[2**62, 2**62, 0]`` overflows while ``[2**62, 0]`` does not), a stride
-    beyond int64 (``[0, 2**62, 2**62]``).  Returns ``shape``."""
+    be non-negative."; tests/test_creation.py pins the common text for zeros too), a storage of
+    more than 2**63 - 1 bytes (products computed as PyTorch does, so ``[2**62, 2**62, 0]``
+    overflows while ``[2**62, 0]`` does not), a stride beyond int64 (``[0, 2**62, 2**62]``).
+    Returns ``shape``."""
     for i, s in enumerate(shape):
         if not -_I64_MAX - 1 <= s <= _I64_MAX:
             raise TypeError(f"{op or 'empty'}(): argument 'size' failed to unpack the object at pos {i + 1} with "

@@ -13,7 +13,7 @@ import math
 import numbers
 
 from .._dtype import TORCH_NAMES
-from ._common import Tensor, wrap_dim
+from ._common import Tensor, wrap_dim, check_unique_dims
 
 __all__ = ["einsum", "tensordot"]
 
@@ -315,12 +315,8 @@ def tensordot(a, b, dims=2, out=None):
         elif sa != sb:
             raise RuntimeError(f"contracted dimensions need to match, but first has size {sa} in dim "
                                f"{ox} and second has size {sb} in dim {oy}")
-    for w in (wa, wb):
-        seen = set()
-        for d in w:
-            if d in seen:
-                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-            seen.add(d)
+    check_unique_dims(wa)
+    check_unique_dims(wb)
     fa = [i for i in range(na) if i not in wa]
     fb = [i for i in range(nb) if i not in wb]
     free_a = tuple(a._data.shape[i] for i in fa)

@@ -12,7 +12,7 @@ import numbers
 
 from .. import _dtype
 from ._common import (Tensor, def_op, Node, record, STATE, method, shape_str, wrap_dim, promote, check_tensor,
-                      normalize_shape)
+                      normalize_shape, check_unique_dims)
 from .pointwise import _inplace
 from .creation import full
 from .shape import atleast_1d, atleast_2d, atleast_3d
@@ -275,13 +275,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 # ---- flip / roll ----------------------------------------------------------------------------------------
 def _dims_tuple(dims, nd, op):
     dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
-    w = tuple(wrap_dim(d, nd, op) for d in dims)
-    seen = set()
-    for d in w:
-        if d in seen:
-            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
-        seen.add(d)
-    return w
+    return check_unique_dims(tuple(wrap_dim(d, nd, op) for d in dims))
 
 
 def _meta_flip(x, dims):

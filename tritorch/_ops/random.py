@@ -32,9 +32,6 @@ def _num(x):
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
-def _check_shape(shape, dtype):
-    """Negative / overflowing sizes: the creation ops' one size check (`creation.check_size`)."""
-    check_size(shape, dtype.itemsize)
 
 
 def _need_float(dtype, kernel):
@@ -52,7 +49,7 @@ def _continuous(dtype, name, spelling):
 # ---- metas ---------------------------------------------------------------------------------------
 def _meta_uniform(shape, dtype, *, low, high, seed, offset):
     """uniform: U[low, high) of ``shape``/``dtype`` (floating only)."""
-    _check_shape(shape, dtype)
+    check_size(shape, dtype.itemsize)
     _need_float(dtype, "check_uniform_bounds")
     if low > high:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={_num(low)} > "
@@ -73,14 +70,14 @@ def _meta_normal(mean, std, shape, dtype, *, seed, offset):
             return broadcast_shapes(mean._data.shape, std._data.shape, op="normal"), promote(mean, std)
         t = mean if tm else std
         return t._data.shape, t.dtype
-    _check_shape(shape, dtype)
+    check_size(shape, dtype.itemsize)
     _need_float(dtype, "normal_kernel_cpu")
     return shape, dtype
 
 
 def _meta_random(shape, dtype, *, low, high, seed, offset):
     """random: integers uniform in [low, high) stored as ``dtype``."""
-    _check_shape(shape, dtype)
+    check_size(shape, dtype.itemsize)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     if dtype is _dtype.bool:
@@ -102,7 +99,7 @@ def _meta_randperm(n, dtype, *, seed, offset):
     """randperm: a random permutation of 0..n-1.  Output: (n,)."""
     if not isinstance(n, numbers.Integral) or isinstance(n, bool):
         raise TypeError(f"randperm(): argument 'n' must be int, not {type(n).__name__}")
-    _check_shape((n,), dtype)
+    check_size((n,), dtype.itemsize)
     if dtype is _dtype.bool or (not dtype.is_floating_point and n > 0 and n - 1 > _dtype.iinfo(dtype).max):
         raise RuntimeError(f"randperm: n={n} does not fit in {dtype} (values up to n - 1 are needed)")
     return (n,), dtype
@@ -110,7 +107,7 @@ def _meta_randperm(n, dtype, *, seed, offset):
 
 def _meta_bernoulli(p, shape, dtype, *, seed, offset):
     """bernoulli: 1 with probability p (a float, or a tensor broadcastable to ``shape``), else 0."""
-    _check_shape(shape, dtype)
+    check_size(shape, dtype.itemsize)
     if isinstance(p, Tensor):
         _need_float(p.dtype, "bernoulli_tensor_cpu_p_")
         if broadcast_shapes(p._data.shape, shape, op="bernoulli") != tuple(shape):

@@ -51,8 +51,7 @@ def _reduced(x, dim, keepdim):
 def _no_bool(x, kernel):
     """PyTorch has no bool kernel for the selection ops (its NotImplementedError names it)."""
     if x.dtype is _dtype.bool:
-        dev = "cpu" if x._storage.device.type == "cpu" else "cuda"
-        raise NotImplementedError(f'"{kernel.format(dev=dev)}" not implemented for \'Bool\'')
+        raise NotImplementedError(f'"{kernel.format(dev=x._storage.device.type)}" not implemented for \'Bool\'')
 
 
 def _meta_kthvalue(x, k, dim, keepdim):

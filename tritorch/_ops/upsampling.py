@@ -204,11 +204,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode in _LINEAR and _LINEAR[mode] != dim + 2:
         raise NotImplementedError(f"Got {dim + 2}D input, but {mode} mode needs {_LINEAR[mode]}D input")
     if output_size is None:
-        sizes = [math.floor(float(shape[i + 2]) * scale_factors[i]) if math.isfinite(scale_factors[i]) else None
-                 for i in range(dim)]
-        if any(n is None or not -2**63 <= n < 2**63 for n in sizes):
-            raise RuntimeError("value cannot be converted to type int64_t without overflow")
-        output_size = [int(n) for n in sizes]
+        sizes = [_dtype.check_scalar(float(shape[i + 2]) * scale_factors[i], _dtype.int64) for i in range(dim)]
+        output_size = [int(math.floor(n)) for n in sizes]
         if recompute_scale_factor:
             scale_factors = None
     scales = tuple(scale_factors) if scale_factors is not None else (None,) * dim
