@@ -3,7 +3,8 @@ import importlib
 
 FAMILIES = ("pointwise", "shape", "creation", "reduction", "sort", "indexing", "joining", "linalg", "random", "softmax",
             "normalization", "linear", "conv", "pooling", "loss", "activation", "dropout", "attention", "batch_norm",
-            "sparse", "distance", "padding", "upsampling")
+            "sparse", "distance", "padding", "upsampling",
+            "pixel_shuffle", "ctc_loss", "grid_sample")
 
 
 def all_opinfos():

@@ -21,16 +21,25 @@ _FREED_MSG = (
 class RemovableHandle:
     """Returned by hook registration; ``remove()`` unregisters the hook."""
 
-    __slots__ = ("_hooks", "_key")
+    __slots__ = ("_hooks", "_key", "_extra")
     _next = [0]
 
-    def __init__(self, hooks):
+    def __init__(self, hooks, extra_dict=None):
         self._hooks = hooks
         RemovableHandle._next[0] += 1
         self._key = RemovableHandle._next[0]
+        # Side tables keyed like ``hooks`` (e.g. which module hooks take kwargs) go with it.
+        self._extra = () if extra_dict is None else (
+            tuple(extra_dict) if isinstance(extra_dict, (list, tuple)) else (extra_dict,))
+
+    @property
+    def id(self):
+        return self._key
 
     def remove(self):
         self._hooks.pop(self._key, None)
+        for d in self._extra:
+            d.pop(self._key, None)
 
     def __enter__(self):
         return self

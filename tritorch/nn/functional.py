@@ -7,10 +7,11 @@ function); this module re-exports them, so a family adds a functional without to
 from .._ops import (softmax as _softmax, normalization as _normalization, linear as _linear, conv as _conv,
                     pooling as _pooling, loss as _loss, activation as _activation, dropout as _dropout,
                     attention as _attention, batch_norm as _batch_norm, sparse as _sparse, distance as _distance,
-                    padding as _padding, upsampling as _upsampling)
+                    padding as _padding, upsampling as _upsampling,
+                    pixel_shuffle as _pixel_shuffle, ctc_loss as _ctc_loss, grid_sample as _grid_sample)
 
 _FAMILIES = (_softmax, _normalization, _linear, _conv, _pooling, _loss, _activation, _dropout, _attention,
-             _batch_norm, _sparse, _distance, _padding, _upsampling)
+             _batch_norm, _sparse, _distance, _padding, _upsampling, _pixel_shuffle, _ctc_loss, _grid_sample)
 
 
 def _export():
