@@ -293,12 +293,12 @@ class ModuleDict(Module):
                 self[m[0]] = m[1]
 
 
-def _param_repr(p):
+def _param_repr(p, type_name):
     if not isinstance(p, Tensor):
         return f"Object of type: {type(p).__name__}"
-    dev = "" if p.device.type == "cpu" else f" (GPU {p.device.index or 0})"
+    dev = "" if p.device.type == "cpu" else f" ({p.device})"
     kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-    return f"{kind} containing: [{p.type().replace('tritorch', 'torch')} of size {'x'.join(str(s) for s in p.size())}{dev}]"
+    return f"{kind} containing: [{type_name(p)} of size {'x'.join(str(s) for s in p.size())}{dev}]"
 
 
 class ParameterList(Module):
@@ -354,7 +354,7 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self):
-        return "\n".join(f"({k}): {_param_repr(p)}" for k, p in enumerate(self))
+        return "\n".join(f"  ({k}): {_param_repr(p, lambda t: t.dtype)}" for k, p in enumerate(self))
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError("ParameterList should not be called.")
@@ -461,7 +461,7 @@ class ParameterDict(Module):
                 self[p[0]] = p[1]
 
     def extra_repr(self):
-        return "\n".join(f"({k}): {_param_repr(p)}" for k, p in self.items())
+        return "\n".join(f"  ({k}): {_param_repr(p, lambda t: t.type())}" for k, p in self.items())
 
     def __call__(self, input):
         raise RuntimeError("ParameterDict should not be called.")
