@@ -67,6 +67,10 @@ class Array:
                           strides=tuple(s * isz for s in strides))
 
     @staticmethod
+    def permute(raw, dims):
+        return raw.transpose(dims)
+
+    @staticmethod
     def copy_into(dst, src):
         dst[...] = src
 

@@ -57,6 +57,12 @@ class Array:
         return CudaArray(block, shape, strides, offset, dtype.np)
 
     @staticmethod
+    def permute(raw, dims):
+        shape, strides = raw.shape, raw.strides
+        return CudaArray(raw.block, tuple(shape[d] for d in dims), tuple(strides[d] for d in dims), raw.offset,
+                         raw.dtype)
+
+    @staticmethod
     def copy_into(dst, src):
         assign(dst, src)
 

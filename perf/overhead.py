@@ -29,7 +29,7 @@ def cases(tt, torch):
     def small_pointwise(v, w, b):
         ((v * w + b).tanh() * v).sum().backward()
 
-    return [
+    ops = [
         ("add, 1 element, no grad", lambda: a + b, lambda: ta + tb),
         ("add, 1 element, requires_grad", lambda: ag + b, lambda: tag + tb),
         ("mul + sum, 1 element, no grad", lambda: (a * b).sum(), lambda: (ta * tb).sum()),
@@ -38,6 +38,39 @@ def cases(tt, torch):
          lambda: small_pointwise(tv, tw16, tb16)),
         ("fwd+bwd: ((x@W+b).tanh()*0.5).sum(), (4,8)@(8,8)", lambda: small_mlp(x, w, bias),
          lambda: small_mlp(tx, tw, tbias)),
+    ]
+    return ops + _module_cases(tt, torch)
+
+
+def _module_cases(tt, torch):
+    """nn-module overhead: one `nn.Linear(64, 64)` forward+backward, and a training step (forward,
+    backward, SGD update over `parameters()`) of a 4-layer `nn.Sequential` MLP at batch 64."""
+    def build(lib):
+        lib.manual_seed(0)
+        lin = lib.nn.Linear(64, 64)
+        mlp = lib.nn.Sequential(lib.nn.Linear(64, 64), lib.nn.ReLU(), lib.nn.Linear(64, 64), lib.nn.ReLU(),
+                                lib.nn.Linear(64, 64), lib.nn.ReLU(), lib.nn.Linear(64, 10))
+        x = lib.ones(64, 64)
+        y = lib.zeros(64, dtype=lib.int64)
+        return lin, mlp, x, y
+
+    def linear_step(lin, x):
+        lin(x).sum().backward()
+
+    def mlp_step(lib, mlp, x, y):
+        loss = lib.nn.functional.cross_entropy(mlp(x), y)
+        loss.backward()
+        with lib.no_grad():
+            for p in mlp.parameters():
+                p.sub_(p.grad, alpha=1e-3)
+                p.grad = None
+
+    a_lin, a_mlp, a_x, a_y = build(tt)
+    b_lin, b_mlp, b_x, b_y = build(torch)
+    return [
+        ("nn.Linear(64, 64) fwd+bwd, batch 64", lambda: linear_step(a_lin, a_x), lambda: linear_step(b_lin, b_x)),
+        ("nn.Sequential 4-layer MLP (64-64-64-64-10) train step, batch 64",
+         lambda: mlp_step(tt, a_mlp, a_x, a_y), lambda: mlp_step(torch, b_mlp, b_x, b_y)),
     ]
 
 

@@ -200,6 +200,17 @@ class OpDef:
         v._offset = offset
         return v
 
+    def run_permuted(self, t, dims):
+        """The permute view with ``dims`` already validated: the device's array API permutes the
+        raw array directly (the hot path of every transpose in linear layers' backward)."""
+        if t._data.size == 0:  # numpy zeroes empty arrays' strides; the general path keeps PyTorch's
+            return self.run_view(t, (dims,), {})
+        st = t._storage
+        v = _Tensor._make((_ARRAY.get(st.device.type) or array_api(st.device.type)).permute(t._data, dims), st)
+        v._base = t._base if t._base is not None else t
+        v._offset = t._offset
+        return v
+
     def run_out(self, args, attrs, out):
         """``out=`` variant: fill the given tensor(s), resizing them like PyTorch does."""
         outs = out if self.nout > 1 else (out,)

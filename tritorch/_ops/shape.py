@@ -10,11 +10,11 @@ import numbers
 import warnings
 
 from .. import _dtype
-from ._common import Tensor, record, STATE, wrap_dim, normalize_shape, method
+from ._common import Tensor, record, STATE, wrap_dim, normalize_shape, method, int_arg, int_list
 from .pointwise import sum_to, clone
-from .shape_meta import (contiguous_strides, infer_size, view_strides, VIEW as _VIEW, PERMUTE as _PERMUTE,
-                         EXPAND as _EXPAND, AS_STRIDED as _AS_STRIDED, SLICE as _SLICE, SELECT as _SELECT,
-                         SQUEEZE as _SQUEEZE, UNSQUEEZE as _UNSQUEEZE, DIAGONAL as _DIAGONAL)
+from .shape_meta import (contiguous_strides, infer_size, view_strides, permute_dims, VIEW as _VIEW,
+                         PERMUTE as _PERMUTE, EXPAND as _EXPAND, AS_STRIDED as _AS_STRIDED, SLICE as _SLICE,
+                         SELECT as _SELECT, SQUEEZE as _SQUEEZE, UNSQUEEZE as _UNSQUEEZE, DIAGONAL as _DIAGONAL)
 from .shape_grad import (ViewBackward0, UnsafeViewBackward0, SqueezeBackward0, UnsqueezeBackward0,
                          PermuteBackward0, ExpandBackward0, SliceBackward0, SelectBackward0, DiagonalBackward0,
                          AsStridedBackward0, view_scatter)
@@ -87,10 +87,17 @@ def contiguous(self, memory_format=None):
 @method()
 def permute(input, *dims):
     """Reorder the dims (a view). Output shape: ``[input.shape[d] for d in dims]``."""
-    dims = normalize_shape(dims, "permute")
-    nd = input._data.ndim
-    # The meta validates ``dims``; the node only needs them normalised.
-    return _view(_PERMUTE, input, (dims,), PermuteBackward0, dims=tuple(d + nd if d < 0 else d for d in dims))
+    return _permuted(input, permute_dims(input._data.ndim, normalize_shape(dims, "permute")))
+
+
+def _permuted(input, dims):
+    v = _PERMUTE.run_permuted(input, dims)
+    if STATE.enabled and input._requires_grad:
+        n = PermuteBackward0()
+        n.in_shape = input._data.shape
+        n.dims = dims
+        record(n, (input,), (v,))
+    return v
 
 
 @method()
@@ -101,10 +108,13 @@ def transpose(input, dim0, dim1):
         wrap_dim(dim0, 0, "transpose")
         wrap_dim(dim1, 0, "transpose")
         return input.view(())
-    d0, d1 = wrap_dim(dim0, nd, "transpose"), wrap_dim(dim1, nd, "transpose")
+    d0 = dim0 + nd if dim0.__class__ is int and -nd <= dim0 < 0 else dim0
+    d1 = dim1 + nd if dim1.__class__ is int and -nd <= dim1 < 0 else dim1
+    if not (d0.__class__ is int and d1.__class__ is int and 0 <= d0 < nd and 0 <= d1 < nd):
+        d0, d1 = wrap_dim(dim0, nd, "transpose"), wrap_dim(dim1, nd, "transpose")
     dims = list(range(nd))
     dims[d0], dims[d1] = d1, d0
-    return permute(input, dims)
+    return _permuted(input, tuple(dims))
 
 
 swapaxes = swapdims = transpose
@@ -146,8 +156,7 @@ Tensor.mH = property(lambda self: _mT(self, "mH", "Consider using x.conj()."))
 @method()
 def movedim(input, source, destination):
     nd = input._data.ndim
-    src = [source] if isinstance(source, int) else list(source)
-    dst = [destination] if isinstance(destination, int) else list(destination)
+    src, dst = int_list(source, "movedim", "source", 2), int_list(destination, "movedim", "destination", 3)
     if len(src) != len(dst):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
                            f"same number of dims as destination ({dst} dims)")
@@ -350,6 +359,8 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 @method()
 def split(tensor, split_size_or_sections, dim=0):
     """Chunks of ``split_size`` (last may be smaller) or of the listed sizes, along ``dim``."""
+    if not isinstance(split_size_or_sections, numbers.Integral) or isinstance(split_size_or_sections, bool):
+        split_size_or_sections = int_list(split_size_or_sections, "split_with_sizes", "split_sizes", 2)
     if tensor._data.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, tensor._data.ndim, "split")
@@ -377,6 +388,7 @@ def split(tensor, split_size_or_sections, dim=0):
 @method()
 def chunk(input, chunks, dim=0):
     """At most ``chunks`` views of (nearly) equal size along ``dim``."""
+    chunks = int_arg(chunks, "chunk", "chunks", 1)
     if input._data.ndim == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:

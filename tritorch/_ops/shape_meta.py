@@ -59,6 +59,20 @@ def _numel(shape):
     return n
 
 
+# numpy (which holds every cpu array and the interpreter's device buffers) cannot describe an
+# array of 2**63 bytes or more, even as a stride-0 view; PyTorch can (``zeros(1).expand(2**62)``).
+_MAX_VIEW_BYTES = (1 << 63) - 1
+
+
+def check_view_size(shape, itemsize, op):
+    """RuntimeError naming tritorch's size limit for a view whose logical size is 2**63 bytes or more."""
+    n = _numel(shape)
+    if n * itemsize > _MAX_VIEW_BYTES:
+        raise RuntimeError(f"{op}: a view of shape {shape_str(shape)} ({n} elements of {itemsize} bytes) exceeds "
+                           f"tritorch's limit of 2**63 - 1 bytes per tensor (numpy's); PyTorch allows such views")
+    return shape
+
+
 def infer_size(shape, numel, op="view"):
     """Resolve one -1 in ``shape`` against ``numel``; RuntimeError when impossible."""
     neg = [i for i, s in enumerate(shape) if s == -1]
@@ -117,9 +131,8 @@ def _meta_view(t, shape):
     return shape, ns, off
 
 
-def _meta_permute(t, dims):
-    """permute: reorder dims (a permutation of range(ndim))."""
-    nd = t._data.ndim
+def permute_dims(nd, dims):
+    """``dims`` checked to be a permutation of range(nd), negatives wrapped (permute's validation)."""
     if len(dims) != nd:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
                            f"length of the desired ordering of dimensions i.e. input.dim() = {nd} is not equal "
@@ -127,6 +140,12 @@ def _meta_permute(t, dims):
     dims = tuple(wrap_dim(d, nd, "permute") for d in dims)
     if len(set(dims)) != nd:
         raise RuntimeError(f"permute(): duplicate dims are not allowed (got {list(dims)})")
+    return dims
+
+
+def _meta_permute(t, dims):
+    """permute: reorder dims (a permutation of range(ndim))."""
+    dims = permute_dims(t._data.ndim, dims)
     shape, st, off = _geom(t)
     return tuple(shape[d] for d in dims), tuple(st[d] for d in dims), off
 
@@ -165,7 +184,7 @@ def _meta_expand(t, sizes):
                     f"expand: the expanded size of the tensor ({s}) must match the existing size ({shape[j]}) at "
                     f"non-singleton dimension {i}.  Target sizes: {shape_str(sizes)}.  Tensor sizes: "
                     f"{shape_str(shape)}")
-    return tuple(out_shape), tuple(out_st), off
+    return check_view_size(tuple(out_shape), t._data.dtype.itemsize, "expand"), tuple(out_st), off
 
 
 def _meta_as_strided(t, size, stride, storage_offset):
@@ -180,7 +199,7 @@ def _meta_as_strided(t, size, stride, storage_offset):
     if need > avail:
         raise RuntimeError(f"as_strided: setStorage: sizes {shape_str(size)}, strides {shape_str(stride)}, storage "
                            f"offset {off} require a storage of {need} elements but it holds {avail}")
-    return tuple(size), tuple(stride), off
+    return check_view_size(tuple(size), t._data.dtype.itemsize, "as_strided"), tuple(stride), off
 
 
 def _meta_slice(t, dim, start, end, step):
