@@ -66,3 +66,12 @@ def test_runtime_never_imports_torch():
                 if mod == "torch" or mod.startswith("torch."):
                     bad.append(str(f.relative_to(ROOT)))
     assert not bad, bad
+
+
+def test_every_package_is_listed_in_pyproject():
+    """A regular (non-editable) install ships only the packages pyproject lists."""
+    import tomllib
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "tritorch").rglob("__init__.py")}
+    found |= {"tritorch.kernels", "tritorch.cpu_fallback"}
+    assert found == listed

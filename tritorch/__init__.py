@@ -36,7 +36,8 @@ from ._ops.upsampling import *  # noqa: F401,F403
 from ._tensor_str import set_printoptions
 from . import autograd, accelerator, cuda
 from .cuda import OutOfMemoryError
-from . import backends, nn
+from . import backends, nn, utils
+from .serialization import save, load
 from .backends._precision import set_float32_matmul_precision, get_float32_matmul_precision
 from ._ops import generator as random  # PyTorch's `torch.random` (seeding, rng state)
 from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled

@@ -5,6 +5,7 @@ A `Node` is created by each differentiable op that runs with grad enabled.  It k
 tensors it saved (with their version at save time) and its ``backward``, which is
 written in differentiable tensor ops so that ``create_graph=True`` works.
 """
+import itertools
 import weakref
 
 from .grad_mode import STATE
@@ -53,7 +54,7 @@ class Node:
     returning one gradient (or None) per differentiable input."""
 
     __slots__ = ("next_functions", "needs_input_grad", "_saved", "_versions", "_freed",
-                 "_pre_hooks", "_hooks", "_nout", "__weakref__", "__dict__")
+                 "_pre_hooks", "_hooks", "_nout", "_seq", "__weakref__", "__dict__")
 
     def __init__(self):
         self._saved = None
@@ -161,8 +162,15 @@ def needs_grad(*tensors):
     return False
 
 
+# Recording order of nodes (PyTorch's sequence_nr): a node's ``_seq`` exceeds every number
+# drawn before it was recorded, which is how utils.checkpoint tells the nodes one call
+# recorded from the older graph they lead into.
+_SEQUENCE = itertools.count(1)
+
+
 def record(node, inputs, outputs):
     """Attach ``node`` as grad_fn of ``outputs``; its edges point at ``inputs``' history."""
+    node._seq = next(_SEQUENCE)
     node.next_functions = tuple(edge_of(t) if t is not None else (None, 0) for t in inputs)
     node.needs_input_grad = tuple(t is not None and t._requires_grad for t in inputs)
     node._nout = len(outputs)
