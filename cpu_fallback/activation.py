@@ -1,5 +1,6 @@
 """numpy impls of the activation ops: ``activation(x, kind, p0, p1)`` and the fused
-``activation_backward(grad_output, x, kind, p0, p1)`` = grad_output * f'(x).
+``activation_backward(grad_output, x, kind, p0, p1)`` = grad_output * f'(x); ``prelu(x, weight)`` and
+``prelu_backward(grad_output, x, weight, wrt)`` (weight broadcast against x).
 
 One vectorised formula per kind (see tritorch/_ops/activation.py for kinds and params), the same
 formulas as the Triton kernels and PyTorch's cpu kernels: exp / log1p / expm1 guarded so large |x|
@@ -18,6 +19,8 @@ _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _K = math.sqrt(2.0 / math.pi)
 _C = 0.044715
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _sigmoid(x):
@@ -42,6 +45,7 @@ def _erf(x):
 
 
 def _forward(kind, x, p0, p1):
+    t = x.dtype.type
     if kind == "relu":
         return where(x <= 0, x.dtype.type(0), x)
     if kind == "hardtanh":
@@ -64,7 +68,33 @@ def _forward(kind, x, p0, p1):
         return where(z > p1, x, _softplus(z) / x.dtype.type(p0))
     if kind == "softsign":
         return x / (1 + np.abs(x))
+    if kind == "selu":
+        return where(x > 0, x * t(_SELU_SCALE), t(_SELU_ALPHA * _SELU_SCALE) * np.expm1(np.minimum(x, 0)))
+    if kind == "celu":
+        return where(x > 0, x, t(p0) * np.expm1(np.minimum(x, 0) * t(p1)))
+    if kind == "hardsigmoid":
+        return _clip06(x + t(3)) / t(6)
+    if kind == "hardswish":
+        return x * _clip06(x + t(3)) / t(6)
+    if kind == "logsigmoid":
+        return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+    if kind == "tanhshrink":
+        return x - np.tanh(x)
+    if kind == "softshrink":
+        lam = t(p0)
+        return where(x > lam, x - lam, where(x < -lam, x + lam, x * t(0)))
+    if kind == "hardshrink":
+        lam = t(p0)
+        return where((x >= -lam) & (x <= lam), t(0), x)
+    if kind == "threshold":
+        th, v = (int(p0), int(p1)) if x.dtype.kind in "iu" else (t(p0), t(p1))
+        return where(x <= th, v, x)
     raise RuntimeError(f"activation: unknown kind {kind!r}")
+
+
+def _clip06(v):
+    # min(max(v, 0), 6) with NaN passing through (np.clip would too; where keeps the dtype).
+    return where(v < 0, v.dtype.type(0), where(v > 6, v.dtype.type(6), v))
 
 
 def _derivative(kind, x, p0, p1):
@@ -92,6 +122,23 @@ def _derivative(kind, x, p0, p1):
     if kind == "softsign":
         d = 1 + np.abs(x)
         return 1 / (d * d)
+    t = x.dtype.type
+    if kind == "selu":
+        return where(x <= 0, t(_SELU_ALPHA * _SELU_SCALE) * np.exp(np.minimum(x, 0)), t(_SELU_SCALE))
+    if kind == "celu":
+        return where(x <= 0, t(p1) * t(p0) * np.exp(np.minimum(x, 0) * t(p1)), one)
+    if kind == "hardsigmoid":
+        return where((x > -3) & (x < 3), t(1 / 6), t(0))
+    if kind == "hardswish":
+        return where(x <= -3, t(0), where(x < 3, x / t(3) + t(0.5), one))
+    if kind == "logsigmoid":
+        # PyTorch's log_sigmoid_backward: (x < 0) - sign * z / (1 + z), z = exp(-|x|), sign = +-1
+        z = np.exp(-np.abs(x))
+        neg = x < 0
+        return where(neg, one, t(0)) - where(neg, one, -one) * (z / (1 + z))
+    if kind == "tanhshrink":
+        th = np.tanh(x)
+        return th * th
     raise RuntimeError(f"activation_backward: unknown kind {kind!r}")
 
 
@@ -117,9 +164,34 @@ def activation_backward(out, grad_output, x, kind, p0=0.0, p1=0.0):
             r = where(a <= 0, zero, g)
         elif kind == "hardtanh":
             r = where((a <= ct.type(p0)) | (a >= ct.type(p1)), zero, g)
+        elif kind in ("softshrink", "hardshrink"):
+            r = where((a >= -ct.type(p0)) & (a <= ct.type(p0)), zero, g)
+        elif kind == "threshold":
+            r = where(a <= ct.type(p0), zero, g)
         else:
             r = g * _derivative(kind, a, p0, p1)
     np.copyto(out, r, casting="unsafe")
 
 
-IMPLS = {"activation": activation, "activation_backward": activation_backward}
+def prelu(out, x, weight):
+    ct = compute_dtype(out.dtype)
+    a = np.asarray(x).astype(ct, copy=False)
+    w = np.asarray(weight).astype(ct, copy=False)
+    with np.errstate(all="ignore"):
+        np.copyto(out, where(a > 0, a, w * a), casting="unsafe")
+
+
+def prelu_backward(out, grad_output, x, weight, wrt):
+    ct = compute_dtype(out.dtype)
+    g = np.asarray(grad_output).astype(ct, copy=False)
+    a = np.asarray(x).astype(ct, copy=False)
+    with np.errstate(all="ignore"):
+        if wrt == "input":
+            r = where(a > 0, g, np.asarray(weight).astype(ct, copy=False) * g)
+        else:
+            r = where(a > 0, ct.type(0), a * g)
+    np.copyto(out, np.broadcast_to(r, out.shape), casting="unsafe")
+
+
+IMPLS = {"activation": activation, "activation_backward": activation_backward, "prelu": prelu,
+         "prelu_backward": prelu_backward}

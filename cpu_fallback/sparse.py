@@ -1,5 +1,5 @@
-"""numpy impls of embedding (gather, scatter-add backward, renorm) and one_hot.  Half types
-accumulate in float32 and round once."""
+"""numpy impls of embedding (gather, scatter-add backward, renorm), embedding_bag (segment
+sum / mean / max) and one_hot.  Half types accumulate in float32 and round once."""
 import numpy as np
 
 from .pointwise_unary import compute_dtype, _up
@@ -80,5 +80,53 @@ def one_hot(out, indices, num_classes):
     np.copyto(out, (idx[..., None] == np.arange(num_classes)).astype(np.int64))
 
 
-IMPLS = {"embedding": embedding, "embedding_backward": embedding_backward, "embedding_renorm": embedding_renorm,
+def _check_offsets(off, n):
+    if off[0] != 0:
+        raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+                           f"position 0. However, got {int(off[0])}")
+    if off[-1] > n:
+        raise RuntimeError(f"offsets[-1] can not be greater than input's length {n}, but got {int(off[-1])}")
+
+
+def embedding_bag(outs, weight, indices, offsets, per_sample_weights, mode, padding_idx):
+    out, offset2bag, bag_size, max_idx = outs
+    idx = np.asarray(indices, np.int64)
+    off = np.asarray(offsets, np.int64)
+    n, nb = idx.size, off.size - 1
+    _check_offsets(off, n)
+    _check_range(idx, weight.shape[0])
+    pos = np.arange(n)
+    # each position's bag: the last bag whose start is <= pos (ties: empty bags are skipped)
+    # (the last bag runs to the end of the input, as PyTorch's cpu kernel: offsets[-1] is only checked)
+    bag = np.searchsorted(off[1:-1], pos, side="right") if nb else np.full(n, -1)
+    bag = bag.astype(np.int64)
+    offset2bag[...] = bag
+    ok = (bag >= 0) & (idx != padding_idx)
+    cnt = np.bincount(bag[ok], minlength=nb)[:nb]
+    bag_size[...] = cnt
+    ct = compute_dtype(weight.dtype)
+    d = weight.shape[1]
+    rows = _up(weight[idx[ok]]).astype(ct, copy=False).reshape(-1, d)
+    b = bag[ok]
+    if mode == "max":
+        acc = np.full((nb, d), -np.inf, ct)
+        np.maximum.at(acc, b, rows)
+        # the first position in each bag reaching the max (PyTorch's strict '>' keeps the first)
+        first = np.full((nb, d), n, np.int64)
+        hit = rows == acc[b]
+        np.minimum.at(first, b, np.where(hit, pos[ok][:, None], n))
+        empty = cnt == 0
+        acc[empty] = 0
+        max_idx[...] = np.where(empty[:, None], -1, idx[np.minimum(first, max(n - 1, 0))] if n else -1)
+    else:
+        if per_sample_weights is not None:
+            rows = rows * _up(per_sample_weights).astype(ct, copy=False)[ok][:, None]
+        acc = np.zeros((nb, d), ct)
+        np.add.at(acc, b, rows)
+        if mode == "mean":
+            acc /= np.maximum(cnt, 1).astype(ct)[:, None]
+    np.copyto(out, acc, casting="unsafe")
+
+
+IMPLS = {"embedding_bag": embedding_bag, "embedding": embedding, "embedding_backward": embedding_backward, "embedding_renorm": embedding_renorm,
          "one_hot": one_hot}

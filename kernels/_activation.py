@@ -19,12 +19,15 @@ from .pointwise_unary import copysign, expm1
 
 __all__ = ["identity", "relu", "gelu", "gelu_tanh", "silu", "tanh", "sigmoid",
            "relu_grad", "gelu_grad", "gelu_tanh_grad", "silu_grad", "tanh_grad",
-           "sigmoid_grad", "FORWARD"]
+           "sigmoid_grad", "hardsigmoid", "hardsigmoid_grad", "hardswish", "hardswish_grad",
+           "SELU_ALPHA", "SELU_SCALE", "FORWARD"]
 
 _SQRT1_2 = tl.constexpr(0.7071067811865476)
 _INV_SQRT_2PI = tl.constexpr(0.3989422804014327)
 _K_BETA = tl.constexpr(0.7978845608028654)  # sqrt(2 / pi)
 _K_KAPPA = tl.constexpr(0.044715)
+SELU_ALPHA = tl.constexpr(1.6732632423543772848170429916717)
+SELU_SCALE = tl.constexpr(1.0507009873554804934193349852946)
 
 
 @triton.jit
@@ -106,6 +109,36 @@ def gelu_tanh_grad(x):
     left_derivative = 0.5 * (1.0 + t)
     right_derivative = 0.5 * x * (1.0 - t * t) * _K_BETA * (1.0 + 3.0 * _K_KAPPA * x_sq)
     return left_derivative + right_derivative
+
+
+@triton.jit
+def _relu6_of_shift(x):
+    # min(max(x + 3, 0), 6), NaN passing through (as PyTorch's std::min / std::max chain)
+    t = x + 3.0
+    return tl.where(t < 0, 0.0, tl.where(t > 6.0, 6.0, t))
+
+
+@triton.jit
+def hardsigmoid(x):
+    return _relu6_of_shift(x) / 6.0
+
+
+@triton.jit
+def hardsigmoid_grad(x):
+    # 1/6 strictly inside (-3, 3), else 0 (NaN: 0), as PyTorch's hardsigmoid_backward
+    # (a float literal 1/6 would be a float32 constant: divide in x's dtype instead)
+    return tl.where((x > -3.0) & (x < 3.0), 1.0, 0.0).to(x.dtype) / 6.0
+
+
+@triton.jit
+def hardswish(x):
+    return x * _relu6_of_shift(x) / 6.0
+
+
+@triton.jit
+def hardswish_grad(x):
+    # PyTorch's hardswish_backward: 0 at and below -3, x / 3 + 1/2 strictly inside, 1 from 3 up (and NaN)
+    return tl.where(x <= -3.0, 0.0, tl.where(x < 3.0, x / 3.0 + 0.5, 1.0))
 
 
 # Activation name (None for none) -> the forward function, for launchers.

@@ -16,6 +16,13 @@ contiguous: it is small next to the rows it moves); row data keep their strides.
 * `_renorm` (embedding_renorm): each program takes BT tokens; an atomic compare-and-swap on a
   per-row claim buffer lets exactly one token renormalise each distinct row (so concurrent
   programs never read a half-written row).  Two passes over the row: p-norm, then scale.
+* `_bag` (embedding_bag): a segment reduction, one program per (bag, BD feature block): it walks
+  the bag's index run [offsets[b], offsets[b + 1]) and accumulates the gathered rows in fp32/fp64
+  (sum, times the per-sample weight; mean = sum / non-padding count; max with the first argmax),
+  skipping padding_idx; the d-block-0 program also writes the bag's size and each position's bag
+  (offset2bag, pre-filled with -1).  Bad indices / offsets set flag bits (`_range_check`,
+  `_offsets_check`; one host sync).  Bytes:
+  read N indices (+ N weights) + N*D row elements, write B*D (+ B*D argmax); 1 FLOP per element.
 * `_one_hot`: a [BT, BK] tile writes idx == k as int64; negative / too-large values set flag bits
   (one host sync, the cpu's RuntimeErrors).
 """
@@ -134,6 +141,64 @@ def _one_hot(IDX, OUT, FLAG, T, K, so0, so1, BT: tl.constexpr, BK: tl.constexpr)
     v = (idx[:, None] == k.to(tl.int64)[None, :]).to(tl.int64)
     tl.store(OUT + t.to(tl.int64)[:, None] * so0 + k.to(tl.int64)[None, :] * so1, v,
              mask=tm[:, None] & (k < K)[None, :])
+
+
+@triton.jit
+def _bag(W, IDX, OFF, PSW, OUT, O2B, SIZE, ARG, N, D, V, sw0, sw1, so0, so1, sa0, sa1, padding_idx,
+         MODE: tl.constexpr, HAS_PSW: tl.constexpr, CT: tl.constexpr, BD: tl.constexpr):
+    """Pointers: W (V, D) weight, IDX (N,) indices, OFF (B + 1,) offsets, PSW (N,) per-sample weights,
+    OUT (B, D), O2B (N,) offset2bag, SIZE (B,), ARG (B, D) argmax rows.
+    Sizes / strides: N, D, V; weight (sw0, sw1), output (so0, so1), argmax (sa0, sa1) strides.
+    MODE: 0 sum, 1 mean, 2 max.  Grid: (B, cdiv(D, BD))."""
+    b = tl.program_id(0)
+    d = tl.program_id(1) * BD + tl.arange(0, BD)
+    dm = d < D
+    d64 = d.to(tl.int64)
+    start = tl.load(OFF + b).to(tl.int64)
+    # the last bag runs to the end of the input (PyTorch's cpu kernel; offsets[-1] is only checked)
+    end = tl.minimum(tl.load(OFF + b + 1).to(tl.int64), N)
+    if b == tl.num_programs(0) - 1:
+        end = N + start * 0
+    first = tl.program_id(1) == 0
+    if MODE == 2:
+        acc = tl.full([BD], float("-inf"), CT)
+    else:
+        acc = tl.zeros([BD], CT)
+    arg = tl.full([BD], -1, tl.int64)
+    cnt = start * 0
+    for j in range(start, end):
+        # the index as a [BD] block: the interpreter mistypes comparisons of 0-d values.  An
+        # out-of-range index is reported by the separate range check; here it is only skipped.
+        i = tl.load(IDX + j).to(tl.int64) + tl.zeros([BD], tl.int64)
+        use = (i >= 0) & (i < V) & (i != padding_idx)
+        if first:
+            tl.store(O2B + j, b.to(tl.int64))
+        v = convert(tl.load(W + tl.where(use, i, 0) * sw0 + d64 * sw1, mask=dm & use, other=0.0), CT)
+        if MODE == 2:
+            take = use & ((cnt == 0) | (v > acc))
+            acc = tl.where(take, v, acc)
+            arg = tl.where(take, i, arg)
+        elif HAS_PSW:
+            acc += v * convert(tl.load(PSW + j), CT)
+        else:
+            acc += v
+        cnt += tl.max(use.to(tl.int64), 0)
+    if MODE == 1:
+        acc = acc / tl.maximum(cnt, 1).to(CT)
+    if MODE == 2:
+        acc = tl.where(cnt == 0, 0.0, acc)
+        tl.store(ARG + b.to(tl.int64) * sa0 + d64 * sa1, arg, mask=dm)
+    tl.store(OUT + b.to(tl.int64) * so0 + d64 * so1, convert(acc, OUT.dtype.element_ty), mask=dm)
+    if first:
+        tl.store(SIZE + b, cnt)
+
+
+@triton.jit
+def _offsets_check(OFF, FLAG, NB, N):
+    """Flag bit 2: offsets[0] != 0; bit 4: offsets[-1] > N.  Grid: (1,)."""
+    lo = tl.load(OFF).to(tl.int64)
+    hi = tl.load(OFF + NB).to(tl.int64)
+    tl.atomic_or(FLAG, (lo != 0).to(tl.int32) * 2 + (hi > N).to(tl.int32) * 4)
 
 
 # --- host side ------------------------------------------------------------------------------------
@@ -283,5 +348,41 @@ def one_hot(out, indices, num_classes):
         assign(out, back)
 
 
-IMPLS = {"embedding": embedding, "embedding_backward": embedding_backward, "embedding_renorm": embedding_renorm,
+_BAG_MODE = {"sum": 0, "mean": 1, "max": 2}
+
+
+def embedding_bag(outs, weight, indices, offsets, per_sample_weights, mode, padding_idx):
+    out, offset2bag, bag_size, max_idx = outs
+    nb, D = out.shape
+    N = indices.size
+    dev = weight.block.device_index
+    idx = _flat_indices(indices) if N else indices
+    off = _flat_indices(offsets)
+    flag = _new_flag(dev)
+    launch(_offsets_check, (1,), off, flag, nb, N)
+    assign(offset2bag, -1)
+    psw = _flat_indices(per_sample_weights) if per_sample_weights is not None and N else idx
+    if nb:
+        bd = triton.next_power_of_2(max(D, 1)) if SIZE_FOR_INTERPRETER else min(triton.next_power_of_2(max(D, 1)),
+                                                                                   256)
+        arg = max_idx if mode == "max" else out
+        launch(_bag, (nb, max(cdiv(D, bd), 1)), weight, idx, off, psw, out, offset2bag, bag_size, arg, N, D,
+               weight.shape[0], weight.strides[0], weight.strides[1], out.strides[0], out.strides[1],
+               arg.strides[0], arg.strides[1], int(padding_idx), MODE=_BAG_MODE[mode],
+               HAS_PSW=per_sample_weights is not None, CT=compute_tl(weight.dtype), BD=bd)
+    if N:
+        _launch_range_check(idx, flag, N, weight.shape[0])
+    f = _read_flag(flag)  # the op's one host sync
+    if f & 6:  # error path only: read the offsets back for the message
+        host = np.empty(off.size, off.dtype)
+        memory.copy_to_host(host, off.block, off.offset * off.itemsize)
+        if f & 2:
+            raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
+                               f"from position 0. However, got {int(host[0])}")
+        raise RuntimeError(f"offsets[-1] can not be greater than input's length {N}, but got {int(host[-1])}")
+    if f & 1:
+        raise IndexError("index out of range in self")
+
+
+IMPLS = {"embedding_bag": embedding_bag, "embedding": embedding, "embedding_backward": embedding_backward, "embedding_renorm": embedding_renorm,
          "one_hot": one_hot}

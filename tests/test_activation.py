@@ -226,3 +226,247 @@ def test_double_backward_matches_torch(device):
         (gg,) = tt.autograd.grad(g.sum(), x)
         (ggt,) = torch.autograd.grad(gt.sum(), xt)
         np.testing.assert_allclose(gg.cpu().numpy(), ggt.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+# ---- selu, celu, hardsigmoid, hardswish, logsigmoid, shrinks, threshold, softmin, rrelu, prelu -----
+_EDGE2 = np.array(_EDGE + [3.0, -3.0, 0.5, -0.5, 0.25, -0.25, 0.7, -0.7, 90.0, -90.0], dtype=np.float32)
+NEW_CASES = [
+    ("selu", {}), ("celu", {}), ("celu", {"alpha": 0.5}), ("celu", {"alpha": -1.5}), ("hardsigmoid", {}),
+    ("hardswish", {}), ("logsigmoid", {}), ("tanhshrink", {}), ("softshrink", {}), ("softshrink", {"lambd": 1.0}),
+    ("softshrink", {"lambd": 0.0}), ("hardshrink", {}), ("hardshrink", {"lambd": 2.0}), ("hardshrink", {"lambd": -1.0}),
+    ("threshold", {"threshold": 0.5, "value": -2.0}), ("threshold", {"threshold": -1.0, "value": 7.0}),
+    ("softmin", {"dim": 0}), ("rrelu", {}), ("rrelu", {"lower": 0.1, "upper": 0.3}),
+]
+
+
+@pytest.mark.parametrize("name,kw", NEW_CASES, ids=[f"{n}-{'-'.join(f'{k}={v}' for k, v in kw.items())}"
+                                                   for n, kw in NEW_CASES])
+def test_new_activations_match_torch(device, name, kw):
+    x, xt = _pair(_EDGE2, device)
+    g = np.random.default_rng(12).uniform(0.5, 1.5, _EDGE2.shape).astype(np.float32)
+    y = getattr(F, name)(x, **kw)
+    yt = getattr(TF, name)(xt, **kw)
+    np.testing.assert_allclose(_np(y), _torch_np(yt), rtol=2e-6, atol=1e-6, equal_nan=True)
+    (gx,) = tt.autograd.grad(y, x, tt.tensor(g, device=device))
+    (gxt,) = torch.autograd.grad(yt, xt, torch.tensor(g))
+    fin = ~np.isnan(_EDGE2)  # PyTorch's cpu gradient at NaN depends on its code path (see test_matches_torch)
+    np.testing.assert_allclose(_np(gx)[fin], _torch_np(gxt)[fin], rtol=2e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("name,kw", [("selu", {}), ("celu", {"alpha": 0.7}), ("hardsigmoid", {}), ("hardswish", {}),
+                                     ("logsigmoid", {}), ("tanhshrink", {}), ("softshrink", {}),
+                                     ("hardshrink", {}), ("threshold", {"threshold": 0.1, "value": 3.0})],
+                         ids=["selu", "celu", "hardsigmoid", "hardswish", "logsigmoid", "tanhshrink", "softshrink",
+                              "hardshrink", "threshold"])
+def test_new_activations_float64_and_double_backward(device, name, kw):
+    a = np.random.default_rng(13).uniform(-4, 4, 12)
+    a = a[np.min(np.abs(np.abs(a)[:, None] - np.array([3.0, 0.5, 0.1])), axis=1) > 1e-2]  # off the kinks
+    x = tt.tensor(a, device=device, requires_grad=True)
+    xt = torch.tensor(a, requires_grad=True)
+    y, yt = getattr(F, name)(x, **kw), getattr(TF, name)(xt, **kw)
+    np.testing.assert_allclose(y.detach().cpu().numpy(), yt.detach().numpy(), rtol=1e-12, atol=1e-14)
+    (g,) = tt.autograd.grad(y.sum(), x, create_graph=True)
+    (gt,) = torch.autograd.grad(yt.sum(), xt, create_graph=True)
+    # celu: PyTorch's backward rounds 1 / alpha through float32 (derivatives.yaml: 1.0 / alpha.toFloat())
+    # hardsigmoid: PyTorch's 1/6 is a float32 literal (1.0f / 6.0f) even for float64
+    rtol = 1e-6 if name in ("celu", "hardsigmoid") else 1e-12
+    np.testing.assert_allclose(g.detach().cpu().numpy(), gt.detach().numpy(), rtol=rtol, atol=1e-14)
+    if name == "hardsigmoid":  # PyTorch has no derivative for hardsigmoid_backward; it is 0 a.e.
+        assert not tt.autograd.grad((g * g).sum(), x)[0].cpu().numpy().any()
+    elif gt.requires_grad:
+        (gg,) = tt.autograd.grad((g * g).sum(), x)
+        (ggt,) = torch.autograd.grad((gt * gt).sum(), xt)
+        np.testing.assert_allclose(gg.cpu().numpy(), ggt.numpy(), rtol=rtol, atol=1e-12)
+
+
+def test_new_activations_gradgradcheck():
+    a = np.array([-2.2, -0.9, -0.2, 0.35, 1.1, 2.6, 3.4, -3.7])
+    for fn, kw in [(F.selu, {}), (F.celu, {"alpha": 0.6}), (F.hardswish, {}), (F.logsigmoid, {}),
+                   (F.tanhshrink, {}), (F.softshrink, {"lambd": 0.3})]:
+        x = tt.tensor(a, dtype=tt.float64, requires_grad=True)
+        assert tt.autograd.gradcheck(lambda t: fn(t, **kw), (x,))
+        assert tt.autograd.gradgradcheck(lambda t: fn(t, **kw), (x,))
+
+
+def test_new_activations_half_types(device):
+    a = np.random.default_rng(14).uniform(-5, 5, 24).astype(np.float32)
+    for name, kw in [("selu", {}), ("celu", {}), ("hardsigmoid", {}), ("hardswish", {}), ("logsigmoid", {}),
+                     ("tanhshrink", {}), ("softshrink", {}), ("hardshrink", {}), ("threshold", {"threshold": 0.2,
+                                                                                                "value": 1.0})]:
+        for dtype, tdtype in [(tt.bfloat16, torch.bfloat16), (tt.float16, torch.float16)]:
+            x, xt = _pair(a, device, dtype, tdtype)
+            y, yt = getattr(F, name)(x, **kw), getattr(TF, name)(xt, **kw)
+            assert y.dtype is dtype
+            np.testing.assert_allclose(_np(y), _torch_np(yt), rtol=1e-2, atol=1e-2, err_msg=name)
+            (gx,) = tt.autograd.grad(y.sum(), x)
+            (gxt,) = torch.autograd.grad(yt.sum(), xt)
+            np.testing.assert_allclose(_np(gx), _torch_np(gxt), rtol=2e-2, atol=2e-2, err_msg=name)
+
+
+NEW_INPLACE = [("selu_", {}, "selu"), ("celu_", {"alpha": 0.7}, "celu"),
+               ("threshold_", {"threshold": 0.3, "value": -1.0}, "threshold"), ("rrelu_", {}, "rrelu")]
+
+
+@pytest.mark.parametrize("name,kw,base", NEW_INPLACE, ids=[c[0] for c in NEW_INPLACE])
+def test_new_inplace_variants(device, name, kw, base):
+    test_inplace_variants(device, name, kw, base)
+
+
+def test_inplace_hard_activations(device):
+    a = np.array([-4.0, -3.0, -1.0, 0.5, 2.0, 3.0, 7.0], dtype=np.float32)
+    for fn in (F.hardsigmoid, F.hardswish, F.selu, F.celu):
+        x = tt.tensor(a, device=device)
+        assert fn(x, inplace=True) is x
+        np.testing.assert_allclose(x.cpu().numpy(), getattr(TF, fn.__name__)(torch.tensor(a)).numpy(), rtol=1e-6)
+        x, xt = _pair(a, device)
+        h, ht = x * 2.0, xt * 2.0
+        assert fn(h, inplace=True) is h
+        getattr(TF, fn.__name__)(ht, inplace=True)
+        h.sum().backward()
+        ht.sum().backward()
+        np.testing.assert_allclose(_np(x.grad), _torch_np(xt.grad), rtol=1e-6, atol=1e-7)
+    x = tt.tensor(a, device=device, requires_grad=True)
+    with pytest.raises(RuntimeError, match="In-place elu backward calculation is triggered with a negative"):
+        F.celu_(x * 1, alpha=-1.0).sum().backward()
+
+
+def test_threshold_integer(device):
+    a = np.array([-3, 0, 1, 2, 9], dtype=np.int64)
+    x = tt.tensor(a, device=device)
+    y = F.threshold(x, 1.5, 7.9)
+    assert y.dtype is tt.int64
+    assert y.cpu().tolist() == TF.threshold(torch.tensor(a), 1.5, 7.9).tolist() == [7, 7, 7, 2, 9]
+    t = F.tanhshrink(x)
+    assert t.dtype is tt.float32
+    np.testing.assert_allclose(t.cpu().numpy(), TF.tanhshrink(torch.tensor(a)).numpy(), rtol=1e-6)
+
+
+def test_softmin(device):
+    a = np.random.default_rng(15).uniform(-3, 3, (2, 3, 4)).astype(np.float32)
+    x, xt = _pair(a, device)
+    for dim in (0, 1, -1):
+        y, yt = F.softmin(x, dim), TF.softmin(xt, dim)
+        np.testing.assert_allclose(_np(y), _torch_np(yt), rtol=1e-6, atol=1e-7)
+        g = np.random.default_rng(dim + 3).uniform(-1, 1, a.shape).astype(np.float32)
+        (gx,) = tt.autograd.grad(y, x, tt.tensor(g, device=device))
+        (gxt,) = torch.autograd.grad(yt, xt, torch.tensor(g))
+        np.testing.assert_allclose(_np(gx), _torch_np(gxt), rtol=1e-5, atol=1e-6)
+    y = F.softmin(x, 1, dtype=tt.float64)
+    assert y.dtype is tt.float64
+    np.testing.assert_allclose(y.detach().cpu().numpy(), TF.softmin(xt.double(), 1).detach().numpy(), rtol=1e-6)
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmin has been deprecated"):
+        y = F.softmin(x)
+    np.testing.assert_allclose(_np(y), _torch_np(TF.softmin(xt, 0)), rtol=1e-6, atol=1e-7)  # 3-d: dim 0
+
+
+def test_rrelu_training_is_random_within_bounds(device):
+    rng = np.random.default_rng(16)
+    a = np.concatenate([rng.uniform(-3, -0.1, 4000), rng.uniform(0.1, 3, 1000)]).astype(np.float32)
+    lo, hi = 0.1, 0.4
+    x = tt.tensor(a, device=device, requires_grad=True)
+    y = F.rrelu(x, lo, hi, training=True)
+    out = y.detach().cpu().numpy()
+    neg = a < 0
+    np.testing.assert_array_equal(out[~neg], a[~neg])
+    slope = out[neg] / a[neg]
+    assert slope.min() >= lo - 1e-6 and slope.max() <= hi + 1e-6
+    # U(0.1, 0.4): mean 0.25, sd 0.0866; 4000 draws put the sample mean within 0.01 with overwhelming probability
+    assert abs(slope.mean() - 0.25) < 0.01 and abs(slope.std() - 0.3 / np.sqrt(12)) < 0.01
+    assert len(np.unique(np.round(slope, 6))) > 3000
+    (gx,) = tt.autograd.grad(y.sum(), x)
+    g = gx.cpu().numpy()
+    np.testing.assert_array_equal(g[~neg], 1.0)
+    np.testing.assert_allclose(g[neg], slope, rtol=1e-5)
+    # a second draw differs; eval mode is deterministic: the mean slope
+    assert not np.array_equal(F.rrelu(x, lo, hi, training=True).detach().cpu().numpy(), out)
+    np.testing.assert_allclose(F.rrelu(x, lo, hi).detach().cpu().numpy(), np.where(neg, a * 0.25, a), rtol=1e-6)
+    z = tt.tensor(a.copy(), device=device)
+    assert F.rrelu_(z, lo, hi, training=True) is z
+    zs = z.cpu().numpy()[neg] / a[neg]
+    assert zs.min() >= lo - 1e-6 and zs.max() <= hi + 1e-6 and zs.std() > 0.05
+
+
+@pytest.mark.parametrize("shape,wshape", [((2, 3, 4), (3,)), ((2, 3, 4), (1,)), ((5,), (1,)), ((4, 3), (3,)),
+                                          ((2, 3, 2, 2), (3,)), ((), (1,)), ((2, 3), ())],
+                         ids=["3d-channel", "3d-shared", "1d", "2d-channel", "4d", "0d", "0d-weight"])
+def test_prelu(device, shape, wshape):
+    rng = np.random.default_rng(17)
+    a = rng.uniform(-2, 2, shape)
+    a.flat[:1] = 0.0
+    w = rng.uniform(-0.5, 0.8, wshape)
+    g = rng.uniform(-1, 1, shape)
+    x = tt.tensor(a, device=device, requires_grad=True)
+    wt_ = tt.tensor(w, device=device, requires_grad=True)
+    xt, wt = torch.tensor(a, requires_grad=True), torch.tensor(w, requires_grad=True)
+    y, yt = F.prelu(x, wt_), TF.prelu(xt, wt)
+    np.testing.assert_allclose(y.detach().cpu().numpy(), yt.detach().numpy(), rtol=1e-12)
+    gx, gw = tt.autograd.grad(y, (x, wt_), tt.tensor(g, device=device), create_graph=True)
+    gxt, gwt = torch.autograd.grad(yt, (xt, wt), torch.tensor(g), create_graph=True)
+    np.testing.assert_allclose(gx.detach().cpu().numpy(), gxt.detach().numpy(), rtol=1e-12)
+    assert tuple(gw.shape) == tuple(gwt.shape)
+    np.testing.assert_allclose(gw.detach().cpu().numpy(), gwt.detach().numpy(), rtol=1e-12, atol=1e-14)
+    # double backward through both gradients (PyTorch's _prelu_kernel_backward derivatives)
+    d, dt_ = tt.autograd.grad((gx * gx).sum() + (gw * gw).sum(), (x, wt_))
+    d_t, dt_t = torch.autograd.grad((gxt * gxt).sum() + (gwt * gwt).sum(), (xt, wt))
+    np.testing.assert_allclose(d.cpu().numpy(), d_t.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(dt_.cpu().numpy(), dt_t.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_prelu_float32_and_gradcheck(device):
+    a = np.random.default_rng(18).uniform(-2, 2, (2, 4, 3)).astype(np.float32)
+    w = np.array([0.25, -0.1, 0.5, 1.5], np.float32)
+    y = F.prelu(tt.tensor(a, device=device), tt.tensor(w, device=device))
+    assert y.dtype is tt.float32
+    np.testing.assert_allclose(y.cpu().numpy(), TF.prelu(torch.tensor(a), torch.tensor(w)).numpy(), rtol=1e-6)
+    x = tt.tensor(a.astype(np.float64), requires_grad=True)
+    wt = tt.tensor(w.astype(np.float64), requires_grad=True)
+    assert tt.autograd.gradcheck(F.prelu, (x, wt))
+    assert tt.autograd.gradgradcheck(F.prelu, (x, wt))
+
+
+def test_new_activation_errors(device):
+    x = tt.tensor([1.0, -1.0, 2.0], device=device)
+    ints = tt.tensor([1, -2], device=device)
+    bools = tt.tensor([True, False], device=device)
+    for fn, kernel in [(F.selu, "elu_cpu"), (F.celu, "elu_cpu"), (F.hardsigmoid, "hardsigmoid_cpu"),
+                       (F.hardswish, "hardswish_cpu"), (F.logsigmoid, "log_sigmoid_cpu"),
+                       (F.softshrink, "softshrink_check"), (F.hardshrink, "hardshrink_cpu"),
+                       (F.rrelu, "leaky_relu_cpu")]:
+        with pytest.raises(NotImplementedError, match=f'"{kernel}" not implemented for \'Long\''):
+            fn(ints)
+        with pytest.raises(NotImplementedError, match=f'"{kernel}" not implemented for \'Bool\''):
+            fn(bools)
+    with pytest.raises(NotImplementedError, match="\"threshold_cpu\" not implemented for 'Bool'"):
+        F.threshold(bools, 0.5, 1.0)
+    with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with a bool tensor is not supported"):
+        F.tanhshrink(bools)
+    with pytest.raises(RuntimeError, match="Negation, the `-` operator, on a bool tensor is not supported"):
+        F.softmin(bools, 0)
+    with pytest.raises(RuntimeError, match=r"lambda must be in range \[0, 3.40282e\+38\] for input dtype Float, "
+                                           r"but found -1"):
+        F.softshrink(x, -1.0)
+    with pytest.raises(RuntimeError, match=r"lambda must be in range \[0, 65504\] for input dtype Half, but found -0.5"):
+        F.softshrink(x.half(), -0.5)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError: alpha cannot be 0 for CELU"):
+        F.celu(x, 0.0)
+    with pytest.raises(RuntimeError, match="Lower bound should be less than or equal to the upper bound"):
+        F.rrelu(x, 0.5, 0.2)
+    with pytest.raises(RuntimeError, match="Lower bound should be less than or equal to the upper bound"):
+        F.rrelu(x, 0.5, 0.2, training=True)
+    x3 = tt.zeros(2, 3, 4, device=device)
+    with pytest.raises(RuntimeError, match="Mismatch of parameter numbers and input channel size. Found parameter "
+                                           "numbers = 2 and channel size = 3."):
+        F.prelu(x3, tt.ones(2, device=device))
+    with pytest.raises(RuntimeError, match="Mismatch of parameter numbers and input channel size. Found parameter "
+                                           "numbers = 3 and channel size = 1."):
+        F.prelu(tt.zeros(3, device=device), tt.ones(3, device=device))
+    with pytest.raises(RuntimeError, match="prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = 2"):
+        F.prelu(x3, tt.ones(1, 3, device=device))
+    with pytest.raises(RuntimeError, match="prelu: Type promoting not supported. Got Float and Double"):
+        F.prelu(x3, tt.ones(3, dtype=tt.float64, device=device))
+    with pytest.raises(RuntimeError, match="Not allow zero-dim input tensor."):
+        F.prelu(tt.tensor(1.0, device=device), tt.ones(3, device=device))
+    with pytest.raises(NotImplementedError, match="\"prelu_cpu\" not implemented for 'Long'"):
+        F.prelu(ints, tt.tensor([1], device=device))
+    with pytest.raises(TypeError, match="must be Tensor"):
+        F.prelu(x, 0.25)

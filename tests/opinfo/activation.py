@@ -34,6 +34,7 @@ def _softplus(x, beta=1.0, threshold=20.0):
 
 
 _K, _C = math.sqrt(2 / math.pi), 0.044715
+_ALPHA, _SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
 # name: (kwargs, forward reference, derivative reference, backward kind, p0, p1, sample range)
 _ACTS = {
@@ -59,12 +60,40 @@ _ACTS = {
     "softplus": ({"beta": 2.0, "threshold": 3.0}, _softplus,
                  lambda x: np.where(2 * x > 3, 1.0, _sigmoid(2 * x)), "softplus", 2.0, 3.0),
     "softsign": ({}, lambda x: x / (1 + np.abs(x)), lambda x: 1 / (1 + np.abs(x)) ** 2, "softsign", 0.0, 0.0),
+    "selu": ({}, lambda x: _SCALE * np.where(x > 0, x, _ALPHA * np.expm1(x)),
+             lambda x: _SCALE * np.where(x > 0, 1.0, _ALPHA * np.exp(x)), "selu", 0.0, 0.0),
+    "celu": ({"alpha": 0.8}, lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(x / alpha)),
+             lambda x: np.where(x > 0, 1.0, np.exp(x / 0.8)), "celu", 0.8, 1 / 0.8),
+    "hardsigmoid": ({}, lambda x: np.clip(x + 3, 0, 6) / 6, lambda x: ((x > -3) & (x < 3)) / 6.0,
+                    "hardsigmoid", 0.0, 0.0),
+    "hardswish": ({}, lambda x: x * np.clip(x + 3, 0, 6) / 6,
+                  lambda x: np.where(x <= -3, 0.0, np.where(x < 3, x / 3 + 0.5, 1.0)), "hardswish", 0.0, 0.0),
+    "logsigmoid": ({}, lambda x: -np.logaddexp(0, -x), lambda x: _sigmoid(-x), "logsigmoid", 0.0, 0.0),
+    "tanhshrink": ({}, lambda x: x - np.tanh(x), lambda x: np.tanh(x) ** 2, "tanhshrink", 0.0, 0.0),
+    "softshrink": ({"lambd": 0.7}, lambda x, lambd: np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, 0)),
+                   lambda x: (np.abs(x) > 0.7) * 1.0, "softshrink", 0.7, 0.0),
+    "hardshrink": ({"lambd": 0.7}, lambda x, lambd: np.where(np.abs(x) > lambd, x, 0),
+                   lambda x: (np.abs(x) > 0.7) * 1.0, "hardshrink", 0.7, 0.0),
+    "threshold": ({"threshold": 0.4, "value": -1.5}, lambda x, threshold, value: np.where(x <= threshold, value, x),
+                  lambda x: (x > 0.4) * 1.0, "threshold", 0.4, -1.5),
 }
 
 
 def _fn(name):
     f = getattr(F, "gelu" if name == "gelu_tanh" else name)
     return f
+
+
+def _prelu_samples(dtype, device):
+    return [Sample((make((2, 3, 4), dtype, device), make((3,), dtype, device, low=-0.5, high=0.5)), {}, "channel"),
+            Sample((make((4, 3), dtype, device, noncontig=True), make((1,), dtype, device)), {}, "shared-noncontig"),
+            Sample((make((5,), dtype, device), make((1,), dtype, device)), {}, "1d"),
+            Sample((make((0, 3), dtype, device), make((3,), dtype, device)), {}, "empty")]
+
+
+def _prelu_ref(x, w):
+    wb = w.reshape([1, -1] + [1] * (x.ndim - 2)) if w.size > 1 else w.reshape(())
+    return np.where(x > 0, x, wb * x)
 
 
 def _bwd_samples(dtype, device):
@@ -96,4 +125,7 @@ OPS += [
            lambda dtype, device: [Sample((make((3, 4), dtype, device),), {}, "lastdim"),
                                   Sample((make((2, 6, 3), dtype, device, noncontig=True),), {"dim": 1}, "middle")],
            dtypes=FLOATS, covers=("__composite__",)),
+    OpInfo("threshold_int", lambda x: F.threshold(x, 1.5, 7.0), lambda x: np.where(x <= 1, 7, x), _samples(),
+           dtypes=(tt.int64, tt.uint8), covers=_COVERS),
+    OpInfo("prelu", F.prelu, _prelu_ref, _prelu_samples, covers=("prelu", "prelu_backward")),
 ]

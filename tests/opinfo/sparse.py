@@ -7,7 +7,7 @@ import numpy as np
 import tritorch as tt
 import tritorch.nn.functional as F
 from tritorch._ops.sparse import _RENORM
-from .core import OpInfo, Sample, make
+from .core import OpInfo, Sample, make, to_ref
 
 
 def _emb(w, idx, **kw):
@@ -65,10 +65,41 @@ def _one_hot_ref(x, num_classes=-1):
     return (x[..., None] == np.arange(k)).astype(np.int64)
 
 
+def _bag(idx, w, off, **kw):
+    return F.embedding_bag(idx, w, off, **kw)
+
+
+def _bag_ref(idx, w, off, mode="mean", per_sample_weights=None, padding_idx=None):
+    per_sample_weights = to_ref(per_sample_weights)  # kwargs reach the reference unconverted
+    ends = list(off[1:]) + [len(idx)]
+    out = np.zeros((len(off), w.shape[1]))
+    for b, (s, e) in enumerate(zip(off, ends)):
+        keep = [j for j in range(s, e) if idx[j] != padding_idx]
+        if not keep:
+            continue
+        rows = w[idx[keep]]
+        if per_sample_weights is not None:
+            rows = rows * per_sample_weights[keep][:, None]
+        out[b] = rows.sum(0) if mode == "sum" else rows.mean(0) if mode == "mean" else rows.max(0)
+    return out
+
+
+def _bag_samples(dtype, device):
+    w = lambda: make((6, 4), dtype, device)  # noqa: E731
+    idx = _idx([1, 3, 1, 5, 0, 2, 4], device)
+    off = _idx([0, 3, 3, 5], device)
+    return [Sample((idx, w(), off), {"mode": "sum"}, "sum"),
+            Sample((idx, w(), off), {"mode": "mean", "padding_idx": 1}, "mean-padding"),
+            Sample((idx, make((6, 4), dtype, device, noncontig=True), off), {"mode": "max"}, "max-noncontig"),
+            Sample((idx, w(), off), {"mode": "sum", "per_sample_weights": make((7,), dtype, device)}, "psw"),
+            Sample((_idx(np.zeros(0, np.int64), device), w(), _idx([0, 0], device)), {"mode": "sum"}, "empty")]
+
+
 OPS = [
     OpInfo("embedding", _emb, _emb_ref, _emb_samples, covers=("embedding", "embedding_backward")),
     OpInfo("embedding_renorm", _renorm, _renorm_ref, _renorm_samples, grad=False,
            tol={tt.float16: (2e-3, 2e-3), tt.bfloat16: (1e-2, 1e-2), tt.float32: (1e-5, 1e-5),
                 tt.float64: (1e-10, 1e-10)}),
+    OpInfo("embedding_bag", _bag, _bag_ref, _bag_samples, grad_args=(1,)),
     OpInfo("one_hot", F.one_hot, _one_hot_ref, _one_hot_samples, dtypes=(tt.int64,), grad=False),
 ]

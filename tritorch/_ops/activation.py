@@ -7,13 +7,26 @@ the forward's input (as PyTorch's ``*_backward`` kernels; ``relu``'s derivative 
 gives the same mask as PyTorch's output-based ``threshold_backward``).  Kinds and params:
 
   relu; hardtanh(p0=min_val, p1=max_val) (relu6 = hardtanh(0, 6)); leaky_relu(p0=negative_slope);
-  elu(p0=alpha); gelu (exact, erf); gelu_tanh; silu; mish; softplus(p0=beta, p1=threshold); softsign.
+  elu(p0=alpha); gelu (exact, erf); gelu_tanh; silu; mish; softplus(p0=beta, p1=threshold); softsign;
+  selu; celu(p0=alpha, p1=1/alpha); hardsigmoid; hardswish; logsigmoid; tanhshrink; softshrink(p0=lambd);
+  hardshrink(p0=lambd); threshold(p0=threshold, p1=value).
 
 PyTorch's edge semantics: relu / hardtanh gradients are 0 at 0 and at the clamp boundaries and
 pass the gradient through at NaN; leaky_relu's at 0 is the slope; softplus is the identity (gradient
-1) where beta * x > threshold; NaN propagates through every forward.  relu and hardtanh accept
-integer tensors (PyTorch's clamp semantics; float bounds truncate toward zero), softsign turns
-integers into the default float dtype, the others are floating only.  Half types compute in float32.
+1) where beta * x > threshold; NaN propagates through every forward.  relu, hardtanh and threshold
+accept integer tensors (PyTorch's clamp semantics; float bounds truncate toward zero), softsign and
+tanhshrink turn integers into the default float dtype, the others are floating only.  Half types
+compute in float32.  The shrinks and threshold mask gradients on x as PyTorch's ``*_backward``
+kernels (softshrink / hardshrink: 0 on [-lambd, lambd]; threshold: 0 where x <= threshold);
+hardswish's gradient is 0 at and below -3, x/3 + 1/2 strictly inside (-3, 3) and 1 from 3 up.
+
+``prelu`` is its own pair of registry ops (a binary elementwise op: x and a per-channel weight
+broadcast along dim 1): ``prelu(x, weight)`` and ``prelu_backward(grad_output, x, weight)`` -> the
+unreduced weight gradient where(x > 0, 0, x * grad_output) (the input gradient is the same
+kernel as the forward: where(x > 0, g, weight * g)).  ``rrelu`` is leaky_relu with the mean slope
+in eval; in training it draws one U(lower, upper) slope per non-positive element (a rand op) and
+multiplies (as PyTorch's ``rrelu_with_noise``, whose gradient is the noise).  ``softmin`` is
+softmax(-x).
 
 The backward op records its own autograd node (gradients w.r.t. grad_output and x written in
 differentiable tensor ops: f''(x) for the smooth kinds, zero for the piecewise-linear ones), so
@@ -49,8 +62,22 @@ _KINDS = {
     "mish": ("MishBackward0", "MishBackwardBackward0", "", "mish_cpu"),
     "softplus": ("SoftplusBackward0", "SoftplusBackwardBackward0", "", "softplus_cpu"),
     "softsign": ("SoftsignBackward0", "SoftsignBackwardBackward0", "float", "abs_cpu"),
+    "selu": ("EluBackward0", "EluBackwardBackward0", "", "elu_cpu"),
+    "celu": ("EluBackward0", "EluBackwardBackward0", "", "elu_cpu"),
+    "hardsigmoid": ("HardsigmoidBackward0", "HardsigmoidBackwardBackward0", "", "hardsigmoid_cpu"),
+    "hardswish": ("HardswishBackward0", "HardswishBackwardBackward0", "", "hardswish_cpu"),
+    "logsigmoid": ("LogSigmoidBackward0", "LogSigmoidBackwardBackward0", "", "log_sigmoid_cpu"),
+    "tanhshrink": ("TanhshrinkBackward0", "TanhshrinkBackwardBackward0", "float", None),
+    "softshrink": ("SoftshrinkBackward0", "SoftshrinkBackwardBackward0", "", "softshrink_check"),
+    "hardshrink": ("HardshrinkBackward0", "HardshrinkBackwardBackward0", "", "hardshrink_cpu"),
+    "threshold": ("ThresholdBackward0", "ThresholdBackwardBackward0", "int", "threshold_cpu"),
 }
-_BOOL_MSG = {"relu": "Boolean inputs not supported for relu", "hardtanh": "Bool inputs not supported for hardtanh"}
+_BOOL_MSG = {"relu": "Boolean inputs not supported for relu", "hardtanh": "Bool inputs not supported for hardtanh",
+             "tanhshrink": "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead."}
+# Largest finite value per floating dtype, as PyTorch prints it in softshrink's lambda check.
+_FMAX = {_dtype.float16: 65504.0, _dtype.bfloat16: 3.3895313892515355e+38, _dtype.float32: 3.4028234663852886e+38,
+         _dtype.float64: 1.7976931348623157e+308}
 
 
 def _check_kind(op, kind):
@@ -68,11 +95,14 @@ def _meta(x, kind, p0=0.0, p1=0.0):
         raise ValueError("min_val cannot be greater than max_val")
     dt = x.dtype
     if dt.is_floating_point:
+        if kind == "softshrink" and not 0 <= p0 <= _FMAX[dt]:
+            raise RuntimeError(f"lambda must be in range [0, {_FMAX[dt]:g}] for input dtype {TORCH_NAMES[dt]}, "
+                               f"but found {p0:g}")
         return x._data.shape, dt
     rule = _KINDS[kind][2]
     if dt is _dtype.bool and kind in _BOOL_MSG:
         raise RuntimeError(_BOOL_MSG[kind])
-    if rule == "int":
+    if rule == "int" and dt is not _dtype.bool:
         return x._data.shape, dt
     if rule == "float" and dt is not _dtype.bool:
         return x._data.shape, get_default_dtype()
@@ -134,6 +164,18 @@ def _second(kind, x, p0, p1):
     if kind == "softsign":
         d = 1.0 + x.abs()
         return x.sign() * -2.0 / (d * d * d)
+    if kind == "selu":
+        return x.clamp(max=0.0).exp() * (_SELU_ALPHA * _SELU_SCALE) * (x <= 0).to(x.dtype)
+    if kind == "celu":
+        return (x.clamp(max=0.0) * p1).exp() * p1 * (x <= 0).to(x.dtype)
+    if kind == "hardswish":
+        return ((x > -3.0) & (x < 3.0)).to(x.dtype) * (1.0 / 3.0)
+    if kind == "logsigmoid":
+        s = x.sigmoid()
+        return s * (s - 1.0)
+    if kind == "tanhshrink":
+        t = x.tanh()
+        return t * (1.0 - t * t) * 2.0
     return None
 
 
@@ -155,7 +197,9 @@ _NODES = {k: type(v[0], (_ActivationBackward,), {}) for k, v in _KINDS.items()}
 _NODES["gelu_tanh"] = _NODES["gelu"]
 _BB_NODES = {k: type(v[1], (_ActivationBackwardBackward,), {}) for k, v in _KINDS.items()}
 _BB_NODES["gelu_tanh"] = _BB_NODES["gelu"]
-_LABELS = {"leaky_relu": "leakyReLu", "elu": "elu"}
+_LABELS = {"leaky_relu": "leakyReLu", "elu": "elu", "celu": "elu"}
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def activation_backward(grad_output, x, kind, p0=0.0, p1=0.0):
@@ -312,7 +356,257 @@ def glu(input, dim=-1):
     return input.narrow(d, 0, h) * sigmoid(input.narrow(d, h, h))
 
 
+def selu(input, inplace=False):
+    """scale * (x if x > 0 else alpha * (exp(x) - 1)), alpha ~ 1.6733, scale ~ 1.0507 (PyTorch's constants)."""
+    check_tensor(input, "selu")
+    return _act_maybe_inplace(input, "selu", 0.0, 0.0, inplace)
+
+
+def selu_(input):
+    """In-place ``selu``."""
+    return _act_(input, "selu")
+
+
+def _celu_params(alpha):
+    a = float(alpha)
+    if a == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    return a, 1.0 / a
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """x if x > 0 else alpha * (exp(x / alpha) - 1)."""
+    check_tensor(input, "celu")
+    a, inv = _celu_params(alpha)
+    return _act_maybe_inplace(input, "celu", a, inv, inplace, a < 0)
+
+
+def celu_(input, alpha=1.0):
+    """In-place ``celu`` (under autograd a negative alpha raises in backward, as PyTorch)."""
+    check_tensor(input, "celu_")
+    a, inv = _celu_params(alpha)
+    return _act_(input, "celu", a, inv, a < 0)
+
+
+def hardsigmoid(input, inplace=False):
+    """min(max(x + 3, 0), 6) / 6; gradient 1/6 strictly inside (-3, 3), else 0."""
+    check_tensor(input, "hardsigmoid")
+    return _act_maybe_inplace(input, "hardsigmoid", 0.0, 0.0, inplace)
+
+
+def hardswish(input, inplace=False):
+    """x * min(max(x + 3, 0), 6) / 6; gradient 0 at and below -3, x/3 + 1/2 inside (-3, 3), 1 from 3 up."""
+    check_tensor(input, "hardswish")
+    return _act_maybe_inplace(input, "hardswish", 0.0, 0.0, inplace)
+
+
+def logsigmoid(input):
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), stable for large |x|."""
+    check_tensor(input, "logsigmoid")
+    return _act(input, "logsigmoid")
+
+
+def tanhshrink(input):
+    """x - tanh(x) (one fused kernel); integers give the default float dtype."""
+    check_tensor(input, "tanhshrink")
+    return _act(input, "tanhshrink")
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd if x > lambd, x + lambd if x < -lambd, else 0; lambd must be in [0, dtype max]."""
+    check_tensor(input, "softshrink")
+    return _act(input, "softshrink", float(lambd))
+
+
+def hardshrink(input, lambd=0.5):
+    """x if |x| > lambd else 0 (0 on the closed interval [-lambd, lambd])."""
+    check_tensor(input, "hardshrink")
+    return _act(input, "hardshrink", float(lambd))
+
+
+def threshold(input, threshold, value, inplace=False):
+    """value where x <= threshold, else x; integer tensors allowed (float threshold / value truncate)."""
+    check_tensor(input, "threshold")
+    return _act_maybe_inplace(input, "threshold", float(threshold), float(value), inplace)
+
+
+def threshold_(input, threshold, value):
+    """In-place ``threshold``."""
+    return _act_(input, "threshold", float(threshold), float(value))
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x) along ``dim`` (``dim=None``: PyTorch's legacy implicit dim, with its warning);
+    ``dtype`` casts the input first."""
+    from .softmax import softmax, _implicit_dim
+    check_tensor(input, "softmin")
+    if input.dtype is _dtype.bool:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    if dim is None:
+        dim = _implicit_dim("softmin", input._data.ndim, _stacklevel)
+    x = input if dtype is None else input.to(dtype)
+    return softmax(-x, dim)
+
+
+def _rrelu_check(lower, upper):
+    lo, hi = float(lower), float(upper)
+    if lo > hi:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    return lo, hi
+
+
+def _rrelu_noise(x, lo, hi):
+    """Per-element slopes: U(lower, upper) where x <= 0, 1 elsewhere (PyTorch's ``noise``)."""
+    from .random import rand_like
+    from ..autograd.grad_mode import no_grad
+    with no_grad():
+        u = rand_like(x) * (hi - lo) + lo
+        return u.masked_fill(x > 0, 1.0)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU.  Eval: leaky_relu with slope (lower + upper) / 2.  Training: each
+    element <= 0 is multiplied by its own slope drawn from U(lower, upper) (its gradient is that slope)."""
+    check_tensor(input, "rrelu")
+    lo, hi = _rrelu_check(lower, upper)
+    if not training:
+        s = (lo + hi) / 2
+        return _act_maybe_inplace(input, "leaky_relu", s, 0.0, inplace, s < 0)
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"rrelu_with_noise_out_cpu\" not implemented for '{TORCH_NAMES[input.dtype]}'")
+    noise = _rrelu_noise(input, lo, hi)
+    return input.mul_(noise) if inplace else input * noise
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """In-place ``rrelu``."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+# --- prelu: a binary elementwise op (x, per-channel weight) -------------------------------------
+
+def _meta_prelu(x, weight):
+    """prelu(x, weight): where(x > 0, x, weight * x); ``weight`` already broadcastable to x (a scalar
+    or shaped (1, C, 1, ...)); floating x and weight of one dtype; output x's shape and dtype."""
+    check_tensor(x, "prelu")
+    check_tensor(weight, "prelu", "weight")
+    if not x.dtype.is_floating_point:
+        raise NotImplementedError(f"\"prelu_cpu\" not implemented for '{TORCH_NAMES[x.dtype]}'")
+    if weight.dtype is not x.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {TORCH_NAMES[x.dtype]} and "
+                           f"{TORCH_NAMES[weight.dtype]}")
+    from ._common import broadcast_shapes
+    if broadcast_shapes(tuple(x._data.shape), tuple(weight._data.shape), op="prelu") != tuple(x._data.shape):
+        raise RuntimeError(f"prelu: weight of shape {shape_str(weight._data.shape)} does not broadcast to the "
+                           f"input's shape {shape_str(x._data.shape)}")
+    return x._data.shape, x.dtype
+
+
+def _meta_prelu_bwd(grad_output, x, weight, wrt):
+    """prelu_backward(grad_output, x, weight, wrt): ``wrt="input"``: where(x > 0, g, weight * g);
+    ``wrt="weight"``: where(x > 0, 0, x * g), unreduced (x's shape; the caller sums it to weight's)."""
+    check_tensor(grad_output, "prelu_backward", "grad_output")
+    _meta_prelu(x, weight)
+    if wrt not in ("input", "weight"):
+        raise RuntimeError(f"prelu_backward: wrt must be 'input' or 'weight', got {wrt!r}")
+    if tuple(grad_output._data.shape) != tuple(x._data.shape) or grad_output.dtype is not x.dtype:
+        raise RuntimeError(f"prelu_backward: grad_output ({shape_str(grad_output._data.shape)}, {grad_output.dtype}) "
+                           f"must match the input ({shape_str(x._data.shape)}, {x.dtype})")
+    return x._data.shape, x.dtype
+
+
+_PRELU = def_op("prelu", _meta_prelu)
+_PRELU_BWD = def_op("prelu_backward", _meta_prelu_bwd)
+
+
+class PreluKernelBackward0(Node):
+    def backward(self, g):
+        x, w = self.saved_tensors
+        dx = prelu_backward(g, x, w, "input") if self.needs_input_grad[0] else None
+        dw = None
+        if self.needs_input_grad[1]:
+            dw = prelu_backward(g, x, w, "weight").sum_to_size(tuple(w.shape))
+        return dx, dw
+
+
+class PreluKernelBackwardBackward0(Node):
+    """Gradients of prelu_backward w.r.t. (grad_output, x, weight), in differentiable tensor ops, as
+    PyTorch's derivatives of ``_prelu_kernel_backward`` (which select on x >= 0, not x > 0).
+    ``input`` (dx = where(x > 0, g, w g)): dg = where(x >= 0, gg, w gg), dx = 0, dw = sum(where(x >= 0, 0, g gg));
+    ``weight`` (dw = where(x > 0, 0, x g)): dg = where(x >= 0, 0, x gg), dx = where(x >= 0, 0, g gg), dw = 0."""
+
+    def backward(self, gg):
+        from .pointwise_ternary import where
+        g, x, w = self.saved_tensors
+        ng = self.needs_input_grad
+        pos = x >= 0
+        zero = gg.new_zeros(())
+        dg = dx = dw = None
+        if self.wrt == "input":
+            if ng[0]:
+                dg = where(pos, gg, gg * w)
+            if ng[1]:
+                dx = x * 0.0
+            if ng[2]:
+                dw = where(pos, zero, g * gg).sum_to_size(tuple(w.shape))
+        else:
+            if ng[0]:
+                dg = where(pos, zero, x * gg)
+            if ng[1]:
+                dx = where(pos, zero, g * gg)
+        return dg, dx, dw
+
+
+def prelu_backward(grad_output, x, weight, wrt):
+    """Fused prelu gradient w.r.t. ``wrt`` ("input", or "weight" unreduced); differentiable."""
+    r = _PRELU_BWD.run((grad_output, x, weight, wrt), _E)
+    if STATE.enabled and (grad_output._requires_grad or x._requires_grad or weight._requires_grad):
+        n = PreluKernelBackwardBackward0()
+        n.wrt = wrt
+        n.save_for_backward(grad_output, x, weight)
+        record(n, (grad_output, x, weight), (r,))
+    return r
+
+
+def prelu(input, weight):
+    """where(x > 0, x, weight * x) with ``weight`` a single slope or one per channel (dim 1).
+    Input: (N, C, *) or any shape when weight has one element; weight: (1,) / () or (C,)."""
+    check_tensor(input, "prelu")
+    check_tensor(weight, "prelu", "weight")
+    nd = input._data.ndim
+    if weight.numel() != 1:
+        if nd == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        c = input._data.shape[1] if nd > 1 else 1
+        if c != weight.numel():
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{weight.numel()} and channel size = {c}.")
+    if weight._data.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight._data.ndim}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"prelu_cpu\" not implemented for '{TORCH_NAMES[input.dtype]}'")
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {TORCH_NAMES[input.dtype]} and "
+                           f"{TORCH_NAMES[weight.dtype]}")
+    w = weight
+    if nd != weight._data.ndim:
+        shape = [1] * nd
+        if nd > 1:
+            shape[1] = weight.numel()
+        w = weight.reshape(shape)
+    y = _PRELU.run((input, w), _E)
+    if STATE.enabled and (input._requires_grad or w._requires_grad):
+        n = PreluKernelBackward0()
+        n.save_for_backward(input, w)
+        record(n, (input, w), (y,))
+    return y
+
+
 FUNCTIONAL = {"relu": functional_relu, "relu_": relu_, "relu6": relu6, "leaky_relu": leaky_relu,
               "leaky_relu_": leaky_relu_, "elu": elu, "elu_": elu_, "gelu": gelu, "silu": silu, "mish": mish,
               "softplus": softplus, "hardtanh": hardtanh, "hardtanh_": hardtanh_, "sigmoid": sigmoid, "tanh": tanh,
-              "softsign": softsign, "glu": glu}
+              "softsign": softsign, "glu": glu, "selu": selu, "selu_": selu_, "celu": celu, "celu_": celu_,
+              "hardsigmoid": hardsigmoid, "hardswish": hardswish, "logsigmoid": logsigmoid, "tanhshrink": tanhshrink,
+              "softshrink": softshrink, "hardshrink": hardshrink, "threshold": threshold, "threshold_": threshold_,
+              "softmin": softmin, "rrelu": rrelu, "rrelu_": rrelu_, "prelu": prelu}

@@ -319,3 +319,49 @@ def fused_linear(input, weight, bias=None, activation=None, residual=None):
 
 
 FUNCTIONAL = {"linear": linear, "fused_linear": fused_linear}
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y[..., o] = sum_ij x1[..., i] * weight[o, i, j] * x2[..., j] + bias[o].
+    Input1: (*, H_in1), input2: (*, H_in2) (same leading dims), weight: (H_out, H_in1, H_in2),
+    bias: (H_out,); output: (*, H_out).  Two matmuls: x1 @ weight (as H_in1 x (H_out * H_in2)), then
+    a batched product with x2 — differentiable through matmul's gradients."""
+    check_tensor(input1, "bilinear", "input1")
+    check_tensor(input2, "bilinear", "input2")
+    check_tensor(weight, "bilinear", "weight")
+    if bias is not None:
+        check_tensor(bias, "bilinear", "bias")
+    n1, n2 = input1.dim(), input2.dim()
+    if n1 != n2:
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {n1} and {n2}")
+    s1, s2 = tuple(input1.shape), tuple(input2.shape)
+    for i in range(n1 - 1):
+        if s1[i] != s2[i]:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: got {s1[i]} and {s2[i]}")
+    if weight.dim() != 3:
+        got = s1[-1] if n1 else 1
+        exp = weight.shape[1] if weight.dim() > 1 else 1
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {got} but expected {exp}"
+                           if got != exp else f"bilinear(): weight must be 3-D, got {weight.dim()} dimensions")
+    o, i1, i2 = tuple(weight.shape)
+    if s1[-1] != i1:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {s1[-1]} but expected {i1}")
+    if s2[-1] != i2:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {s2[-1]} but expected {i2}")
+    if bias is not None and tuple(bias.shape) != (o,):
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got {bias.shape[0] if bias.dim() else 1}"
+                           f" but expected {o}")
+    if not (input1.dtype is input2.dtype is weight.dtype):
+        raise RuntimeError(f"All tensors must have the same dtype, got input1: {C_NAMES[input1.dtype]}, "
+                           f"input2: {C_NAMES[input2.dtype]}, weight: {C_NAMES[weight.dtype]}")
+    lead = s1[:-1]
+    x1 = input1.reshape(-1, i1)
+    x2 = input2.reshape(-1, i2)
+    t = matmul(x1, weight.permute(1, 0, 2).reshape(i1, o * i2)).reshape(-1, o, i2)
+    y = matmul(t, x2.unsqueeze(-1)).squeeze(-1)
+    if bias is not None:
+        y = y + bias
+    return y.reshape(lead + (o,))
+
+
+FUNCTIONAL["bilinear"] = bilinear

@@ -180,4 +180,30 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     return y
 
 
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Local response normalisation across channels: x / (k + alpha / size * sum of x^2 over ``size``
+    neighbouring channels)^beta.  Input: (N, C, *) with at least 3 dims; output the same shape.
+    PyTorch's composition: square, zero-pad the channel dim, average-pool over it, then pow."""
+    from .padding import pad
+    from .pooling import avg_pool2d, avg_pool3d
+    check_tensor(input, "local_response_norm")
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality                          input (got {dim} dimensions)")
+    if input.numel() == 0:
+        return input
+    div = input.mul(input)
+    if dim == 3:
+        div = pad(div.unsqueeze(1), (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+    else:
+        sizes = tuple(input.shape)
+        div = div.reshape(sizes[0], 1, sizes[1], sizes[2], -1)
+        div = pad(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool3d(div, (size, 1, 1), stride=1).squeeze(1).reshape(sizes)
+    div = div.mul(alpha).add(k).pow(beta)
+    return input / div
+
+
 FUNCTIONAL = {"layer_norm": layer_norm, "rms_norm": rms_norm}
+FUNCTIONAL["local_response_norm"] = local_response_norm

@@ -19,6 +19,9 @@ Every backward op is linear in ``grad`` and records its own node, so double back
 adjoint of an avg-pool backward is the avg pool itself; the adjoint of a max-pool backward gathers
 the incoming gradient at ``indices``.
 
+``max_unpool{1,2,3}d`` are compositions (zeros, then ``scatter`` of the values along the flattened
+output plane), differentiable through scatter's gradient (a gather at ``indices``).
+
 Deliberate difference from torch: floating inputs only (torch also max/avg-pools integer tensors
 on CPU); integer inputs raise NotImplementedError.
 """
@@ -506,8 +509,118 @@ def adaptive_avg_pool3d(input, output_size):
     return _adaptive_avg(3, input, output_size)
 
 
+# --- max_unpool: a composition (zeros + scatter along the flattened plane) -----------------------
+
+def _unpool_output_size(input, kernel, stride, padding, output_size):
+    """torch.nn.functional._unpool_output_size: the default (In - 1) * s + k - 2p per dim, or the
+    given ``output_size`` (its last len(kernel) entries when it also names N and C), checked to lie
+    strictly within one stride of the default."""
+    D = len(kernel)
+    in_size = tuple(input.shape)
+    default = [(in_size[-D + d] - 1) * stride[d] + kernel[d] - 2 * padding[d] for d in range(D)]
+    if output_size is None:
+        ret = default
+    else:
+        if len(output_size) == D + 2:
+            output_size = output_size[2:]
+        if len(output_size) != D:
+            raise ValueError(f"output_size should be a sequence containing {D} or {D + 2} elements, but it has a "
+                             f"length of '{len(output_size)}'")
+        for d in range(D):
+            lo, hi = default[d] - stride[d], default[d] + stride[d]
+            if not lo < output_size[d] < hi:
+                raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between {lo} and {hi})')
+        ret = output_size
+    for d in range(D):
+        if ret[d] < 0:
+            raise ValueError(f"max_unpooling: output_size must contain non-negative spatial dimensions, but got "
+                             f"output_size[{d}]={ret[d]}")
+    return [int(v) for v in ret]
+
+
+def _max_unpool(D, input, indices, output_size):
+    """PyTorch's max_unpool{2,3}d native op: ``output_size`` is the spatial size (D ints).  The output
+    is zeros with ``input`` scattered to the flat plane positions ``indices``; its gradient is the
+    scatter's (a gather of the incoming gradient at ``indices``).  An index outside the output plane
+    raises PyTorch's error (cuda: one host sync for the check)."""
+    from .gather_scatter import scatter
+    from .creation import zeros
+    name = f"max_unpooling{D}d"
+    check_tensor(input, f"max_unpool{D}d")
+    check_tensor(indices, f"max_unpool{D}d", "indices")
+    if indices.dtype is not _D.int64:
+        raise RuntimeError(f"elements in indices should be type int64 but got: {TORCH_NAMES[indices.dtype]}")
+    if len(output_size) != D:
+        what = "two elements (height, width)" if D == 2 else "three elements (depth, height, width)"
+        raise RuntimeError(f"There should be exactly {what} in output_size, but got {len(output_size)} elements.")
+    shape = tuple(input.shape)
+    if len(shape) not in (D + 1, D + 2):
+        raise RuntimeError(f"Input to {name} should be a {D + 1}d or {D + 2}d Tensor, but got a tensor with "
+                           f"{len(shape)} dimensions.")
+    if tuple(indices.shape) != shape:
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor ({shape_str(shape)}) "
+                           f"but got indices tensor with shape: {shape_str(indices.shape)}")
+    for i in range(1, len(shape)):
+        if shape[i] == 0:
+            raise RuntimeError(f"{name}_forward_out_cpu(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but got {shape_str(shape)} with dimension {i} being empty.")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"max_unpool{D}d\" not implemented for '{TORCH_NAMES[input.dtype]}'")
+    lead = shape[:-D]
+    plane = 1
+    for v in output_size:
+        plane *= v
+    flat_in = 1
+    for v in shape[-D:]:
+        flat_in *= v
+    idx = indices.reshape(lead + (flat_in,))
+    if idx.numel():
+        bad = (idx < 0) | (idx >= plane)
+        if bad.any().item():  # the one host sync
+            # PyTorch's cpu kernel keeps scanning and reports the last invalid index it met
+            last = int(idx[bad][-1].item())
+            raise RuntimeError(f"Found an invalid max index: {last} (output volumes are of size "
+                               f"{'x'.join(str(v) for v in output_size)}")
+    out = zeros(lead + (plane,), dtype=input.dtype, device=input.device)
+    out = scatter(out, -1, idx, input.reshape(lead + (flat_in,)))
+    return out.reshape(lead + tuple(output_size))
+
+
+def _unpool_args(D, name, kernel_size, stride, padding):
+    k = _tuple(kernel_size, D, name, "kernel_size")
+    s = k if stride is None else _tuple(stride, D, name, "stride")
+    return k, s, _tuple(padding, D, name, "padding")
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of max_pool1d: ``input`` values placed at ``indices`` in a zero output.
+    Input: (N, C, L_in) or (C, L_in); output (N, C, L_out), L_out = (L_in - 1) * stride + kernel - 2 * padding
+    unless ``output_size`` is given.  Runs as 2-d unpooling over a trailing unit dim, as PyTorch does."""
+    check_tensor(input, "max_unpool1d")
+    check_tensor(indices, "max_unpool1d", "indices")
+    k, s, p = _unpool_args(1, "max_unpool1d", kernel_size, stride, padding)
+    size = _unpool_output_size(input, k, s, p, output_size)
+    return _max_unpool(2, input.unsqueeze(-1), indices.unsqueeze(-1), list(size) + [1]).squeeze(-1)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of max_pool2d.  Input: (N, C, H_in, W_in) or (C, H_in, W_in); output
+    (N, C, H_out, W_out), H_out = (H_in - 1) * stride + kernel - 2 * padding (per dim) unless ``output_size``."""
+    check_tensor(input, "max_unpool2d")
+    k, s, p = _unpool_args(2, "max_unpool2d", kernel_size, stride, padding)
+    return _max_unpool(2, input, indices, _unpool_output_size(input, k, s, p, output_size))
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of max_pool3d.  Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in); output
+    (N, C, D_out, H_out, W_out) by the same rule per dim unless ``output_size``."""
+    check_tensor(input, "max_unpool3d")
+    k, s, p = _unpool_args(3, "max_unpool3d", kernel_size, stride, padding)
+    return _max_unpool(3, input, indices, _unpool_output_size(input, k, s, p, output_size))
+
+
 FUNCTIONAL = {f.__name__.replace("functional_", ""): f for f in (
     max_pool1d, max_pool2d, max_pool3d, max_pool1d_with_indices, max_pool2d_with_indices, max_pool3d_with_indices,
     avg_pool1d, avg_pool2d, avg_pool3d, functional_adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d,
     adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices, adaptive_max_pool3d_with_indices,
-    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)}
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, max_unpool1d, max_unpool2d, max_unpool3d)}

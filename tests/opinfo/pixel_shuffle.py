@@ -1,0 +1,2 @@
+"""Op table entries for the pixel_shuffle family."""
+OPS = []
