@@ -469,3 +469,175 @@ def test_version_counter_bumps_on_inplace():
     x.add_(1)
     x[0:1].mul_(2) if hasattr(tt.Tensor, "__getitem__") else x.narrow(0, 0, 1).mul_(2)
     assert x._version == v + 2
+
+
+# ---- grad/backward w.r.t. non-leaf inputs: only the graph up to the inputs runs ----------------
+def _counted(mod):
+    """A custom Function (in tritorch or torch) doubling its input; ``calls[0]`` counts backwards."""
+    calls = [0]
+
+    class Double(mod.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            calls[0] += 1
+            return g * 2
+    return Double, calls
+
+
+@pytest.mark.parametrize("op", ["mul", "exp"])
+def test_grad_wrt_non_leaf_leaves_the_graph_beyond_it(op):
+    res = []
+    for t, mod in zip(_pair((3,)), (tt, torch)):
+        y = t * 2 if op == "mul" else t.exp()
+        g, = mod.autograd.grad((y * 3).sum(), y)
+        (y * 4).sum().backward()  # y's grad_fn was neither run nor freed by grad()
+        res.append((g, t.grad))
+    _close(res[0][0], res[1][0])
+    _close(res[0][1], res[1][1])
+
+
+def test_grad_wrt_mix_of_leaf_and_non_leaf_inputs():
+    res = []
+    for t, mod in zip(_pair((3,)), (tt, torch)):
+        h = t.exp()
+        out = (h * t).sin().sum()
+        res.append(mod.autograd.grad(out, [h, t]))
+    for a, b in zip(*res):
+        _close(a, b)
+
+
+def test_backward_inputs_non_leaf_then_backward_through_the_rest():
+    res = []
+    for t in _pair((3,)):
+        y = t * t
+        (y * 3).sum().backward(inputs=[y], retain_graph=True)
+        assert t.grad is None
+        gy = y.grad.clone()
+        (y * 4).sum().backward()
+        res.append((gy, t.grad))
+    _close(res[0][0], res[1][0])
+    _close(res[0][1], res[1][1])
+
+
+def test_backward_inputs_engine_semantics_match_torch():
+    """``backward(inputs=[y])`` in PyTorch runs a non-leaf y's own grad_fn (and retains y's grad)
+    but nothing beyond it; the engine does the same when asked to accumulate into inputs."""
+    from tritorch.autograd.engine import run_backward
+    def backward_inputs(mod, z, y):
+        if mod is tt:
+            run_backward((z,), [tt.ones(())], False, False, inputs=(y,))
+        else:
+            z.backward(inputs=[y])
+
+    outs = []
+    for t, mod in zip(_pair((3,)), (tt, torch)):
+        Double, calls = _counted(mod)
+        y = Double.apply(t)
+        backward_inputs(mod, (y * 3).sum(), y)
+        assert calls[0] == 1 and t.grad is None and y.retains_grad
+        y = Double.apply(t).exp()
+        backward_inputs(mod, (y * 3).sum(), y)
+        assert calls[0] == 1 and t.grad is None  # ExpBackward0 ran (and was freed), Double did not
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            (y * 4).sum().backward()
+        outs.append(y.grad)
+    _close(outs[0], outs[1])
+
+
+def test_grad_wrt_non_leaf_and_retain_graph():
+    res = []
+    for t, mod in zip(_pair((3,)), (tt, torch)):
+        y = t.exp()
+        z = (y * y).sum()
+        g1, = mod.autograd.grad(z, y, retain_graph=True)
+        g2, = mod.autograd.grad(z, y, retain_graph=True)
+        _close(g1, g2)
+        z.backward()  # the retained graph, and y's never-run grad_fn, still backprop to t
+        res.append((g1, t.grad))
+        z = (y * y).sum()
+        mod.autograd.grad(z, y)
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            z.backward()  # the part grad() ran was freed
+    _close(res[0][0], res[1][0])
+    _close(res[0][1], res[1][1])
+
+
+def test_create_graph_double_grad_through_non_leaf_input():
+    res = []
+    for t, mod in zip(_pair((4,)), (tt, torch)):
+        h = t.sin()
+        z = (h ** 3).sum()
+        gh, = mod.autograd.grad(z, h, create_graph=True)  # 3 h^2, with h's history
+        gx, = mod.autograd.grad((gh * gh).sum(), t)
+        res.append((gh, gx))
+    _close(res[0][0], res[1][0])
+    _close(res[0][1], res[1][1])
+
+
+def test_nodes_not_leading_to_inputs_are_not_executed():
+    for t, mod in zip(_pair((3,)), (tt, torch)):
+        Double, calls = _counted(mod)
+        y = Double.apply(t)
+        w = y * 3
+        mod.autograd.grad(w.sum(), y, retain_graph=True)
+        assert calls[0] == 0  # y's grad_fn lies beyond the input
+        mod.autograd.grad(w.sum(), w, retain_graph=True)
+        assert calls[0] == 0
+        s = t.detach().requires_grad_()
+        mod.autograd.grad((Double.apply(t) + s).sum(), s)
+        assert calls[0] == 0  # a branch that does not reach the input
+        mod.autograd.grad(w.sum(), [y, t])
+        assert calls[0] == 1  # needed on the way to t
+
+
+def test_tensor_hook_and_retain_grad_apply_to_captured_non_leaf():
+    res = []
+    for t, mod in zip(_pair((3,)), (tt, torch)):
+        y = t * 2
+        y.retain_grad()
+        y.register_hook(lambda g: g * 10)
+        g, = mod.autograd.grad((y * 3).sum(), y)
+        res.append((g, y.grad))
+    _close(res[0][0], res[1][0])
+    _close(res[0][1], res[1][1])
+
+
+# ---- saved outputs: no tensor -> grad_fn -> saved tensor reference cycle -------------------------
+def test_graph_freed_without_cycle_collector(device):
+    import gc
+    import weakref
+    base = tt.cuda.memory_allocated() if device == "cuda" else None
+    x = tt.ones(64, requires_grad=True, device=device)
+    gc.disable()
+    try:
+        a = x.tanh()
+        b = a.exp()
+        y = b.sigmoid()
+        refs = [weakref.ref(o) for o in (a, b, y, a.grad_fn, b.grad_fn, y.grad_fn)]
+        del a, b, y
+        assert all(r() is None for r in refs)  # freed by refcounting alone, as in PyTorch
+        if base is not None:
+            assert tt.cuda.memory_allocated() == base + 64 * 4  # only x is left
+    finally:
+        gc.enable()
+
+
+def test_saved_output_version_check_and_double_backward():
+    x = tt.ones(3, requires_grad=True)
+    y = x.tanh()
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    res = []
+    for t, mod in zip(_pair((3,)), (tt, torch)):
+        y = t.sigmoid().exp()
+        g, = mod.autograd.grad(y.sum(), t, create_graph=True)
+        assert g.grad_fn is not None
+        gg, = mod.autograd.grad(g.sum(), t)
+        res.append((g, gg))
+    _close(res[0][0], res[1][0])
+    _close(res[0][1], res[1][1])

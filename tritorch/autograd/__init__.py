@@ -46,15 +46,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if retain_graph is None:
         retain_graph = create_graph
     grads = _make_grads(tensors, grad_tensors)
-    if inputs is not None:
-        inputs = _as_tuple(inputs)
-        res = run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs, allow_unused=True,
-                           accumulate=False)
-        for t, g in zip(inputs, res):
-            if g is not None:
-                t._accumulate(g, create_graph)
-        return
-    run_backward(tensors, grads, retain_graph, create_graph)
+    run_backward(tensors, grads, retain_graph, create_graph, inputs=None if inputs is None else _as_tuple(inputs))
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,

@@ -25,9 +25,15 @@ def _collect(roots):
     return deps, seen
 
 
-def _needed(roots, targets):
-    """Nodes from which some target node is reachable (those worth executing)."""
-    needed = set(targets)
+def _needed(roots, targets, run_targets):
+    """Nodes worth executing: those passing a gradient on towards some target node.
+
+    A target node itself runs only with ``run_targets`` (``backward(inputs=...)``, where
+    PyTorch runs a non-leaf input's grad_fn); for ``autograd.grad`` its incoming gradient
+    is captured instead, so the graph beyond the inputs is neither executed nor freed.
+    """
+    reach = set(targets)
+    needed = set(targets) if run_targets else set()
     order = []
     seen = set()
     stack = [(n, False) for n in roots if n is not None]
@@ -44,8 +50,9 @@ def _needed(roots, targets):
             if nxt is not None and nxt not in seen:
                 stack.append((nxt, False))
     for n in order:  # post-order: children first
-        if n not in needed and any(nxt in needed for nxt, _ in n.next_functions if nxt is not None):
+        if any(nxt in reach for nxt, _ in n.next_functions if nxt is not None):
             needed.add(n)
+            reach.add(n)
     return needed
 
 
@@ -61,8 +68,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                  accumulate=True):
     """Backpropagate ``grad_tensors`` from ``tensors``.
 
-    With ``accumulate`` (``backward()``) leaf gradients go into ``.grad``; otherwise
-    (``autograd.grad``) the gradients flowing into ``inputs`` are returned.
+    With ``accumulate`` (``backward()``) leaf gradients go into ``.grad``, restricted to
+    ``inputs`` when given (a non-leaf input retains its grad, as in PyTorch); otherwise
+    (``autograd.grad``) the gradients flowing into ``inputs`` are returned.  With ``inputs``
+    only the part of the graph leading to them runs.
     """
     roots = []
     for i, t in enumerate(tensors):
@@ -74,14 +83,18 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
 
     captures = {}
     capture_edges = []
+    capture_nodes = ()
     if inputs is not None:
         for t in inputs:
             if not t._requires_grad:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
-            e = edge_of(t)
-            capture_edges.append(e)
-            captures[e] = None
-        needed = _needed(root_nodes, [e[0] for e in capture_edges])
+            if accumulate and t.grad_fn is not None:
+                t.retain_grad()
+            capture_edges.append(edge_of(t))
+        if not accumulate:
+            captures = dict.fromkeys(capture_edges)
+            capture_nodes = {e[0] for e in capture_edges}
+        needed = _needed(root_nodes, [e[0] for e in capture_edges], accumulate)
     else:
         needed = None
 
@@ -100,13 +113,18 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         while ready:
             node = ready.pop()
             buf = buffers.pop(node, {})
-            if needed is not None:
-                for nr, g in buf.items():
-                    if (node, nr) in captures:
-                        captures[(node, nr)] = _add(captures[(node, nr)], g)
             run = (needed is None or node in needed) and any(g is not None for g in buf.values())
             if run and isinstance(node, AccumulateGrad):
                 run = accumulate
+            if node in capture_nodes:
+                if not run and any(g is not None for g in buf.values()):
+                    # PyTorch captures after the tensor hooks (and retain_grad) of a node it
+                    # does not run, and before them for one it runs.
+                    grads = _tensor_pre_hooks(node, [buf.get(i) for i in range(max(buf) + 1)])
+                    buf = {i: g for i, g in enumerate(grads) if g is not None}
+                for nr, g in buf.items():
+                    if (node, nr) in captures:
+                        captures[(node, nr)] = _add(captures[(node, nr)], g)
             if run:
                 grads_out = _call(node, buf, retain_graph, create_graph)
             else:
@@ -126,7 +144,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     finally:
         STATE.enabled = prev
 
-    if inputs is None:
+    if inputs is None or accumulate:
         return None
     result = []
     for t, e in zip(inputs, capture_edges):
@@ -147,7 +165,20 @@ def _call(node, buf, retain_graph, create_graph):
         node.variable._accumulate(g, create_graph)
         return None
     n_out = max(buf) + 1 if buf else 0
-    grads = [buf.get(i) for i in range(n_out)]
+    grads = _tensor_pre_hooks(node, [buf.get(i) for i in range(n_out)])
+    out = node.apply_backward(grads)
+    if node._hooks:
+        for hook in list(node._hooks.values()):
+            r = hook(out, tuple(grads))
+            if r is not None:
+                out = tuple(r)
+    if not retain_graph:
+        node._release()
+    return out
+
+
+def _tensor_pre_hooks(node, grads):
+    """Run ``node``'s pre-hooks (tensor hooks of its outputs), then feed retain_grad tensors."""
     if node._pre_hooks:
         for hook in list(node._pre_hooks.values()):
             r = hook(tuple(grads))
@@ -159,12 +190,4 @@ def _call(node, buf, retain_graph, create_graph):
             t = ref()
             if t is not None and nr < len(grads) and grads[nr] is not None:
                 t._retain(grads[nr])
-    out = node.apply_backward(grads)
-    if node._hooks:
-        for hook in list(node._hooks.values()):
-            r = hook(out, tuple(grads))
-            if r is not None:
-                out = tuple(r)
-    if not retain_graph:
-        node._release()
-    return out
+    return grads

@@ -49,6 +49,35 @@ class RemovableHandle:
         self.remove()
 
 
+class _SavedOutput:
+    """An output of the node that saved it (PyTorch's SavedVariable for outputs).
+
+    Saving the tensor itself would make a cycle (tensor -> grad_fn -> saved tensor) that
+    only the cycle collector frees, holding (device) memory for as long.  Instead this keeps
+    a grad_fn-less alias (same memory, same version counter) and the output number, and
+    rebuilds the output, pointing at the node, on unpack (so double backward still sees it).
+    """
+
+    __slots__ = ("alias", "output_nr")
+
+    def __init__(self, t):
+        self.alias = t.detach()
+        self.output_nr = t._output_nr
+
+    def unpack(self, node):
+        t = self.alias.detach()
+        t.grad_fn = node
+        t._output_nr = self.output_nr
+        t._requires_grad = True
+        return t
+
+
+def _pack_outputs(node, saved):
+    """``saved`` with every output of ``node`` (``grad_fn is node``) held as a _SavedOutput."""
+    return tuple(_SavedOutput(t) if t is not None and type(t) is not _SavedOutput and t.grad_fn is node
+                 else t for t in saved)
+
+
 class Node:
     """Base class of every backward node.  Subclasses implement ``backward(self, *grads)``
     returning one gradient (or None) per differentiable input."""
@@ -70,7 +99,8 @@ class Node:
         return f"<{self.name()} object at {hex(id(self))}>"
 
     def save_for_backward(self, *tensors):
-        self._saved = tensors
+        # Ops save before `record` makes them the outputs' grad_fn; `record` packs those then.
+        self._saved = _pack_outputs(self, tensors)
         self._versions = tuple(t._storage.version if t is not None else 0 for t in tensors)
 
     @property
@@ -80,7 +110,11 @@ class Node:
         saved = self._saved
         if saved is None:
             return ()
+        unpacked = []
         for i, (t, v) in enumerate(zip(saved, self._versions)):
+            if type(t) is _SavedOutput:
+                t = t.unpack(self)
+            unpacked.append(t)
             if t is not None and t._storage.version != v:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an "
@@ -88,7 +122,7 @@ class Node:
                     f"{self.name()}, is at version {t._storage.version}; expected version {v} instead. "
                     "Hint: the operation that failed was an in-place op on a tensor saved for backward; "
                     "use an out-of-place op or .clone() the tensor before modifying it.")
-        return saved
+        return tuple(unpacked)
 
     def _release(self):
         if self._saved is not None:
@@ -179,4 +213,7 @@ def record(node, inputs, outputs):
             o.grad_fn = node
             o._output_nr = i
             o._requires_grad = True
+    saved = node._saved
+    if saved:
+        node._saved = _pack_outputs(node, saved)
     return node
