@@ -98,3 +98,67 @@ def test_repeated_reduction_dims_message(device):
     ours, theirs = _raises_like_torch(lambda: tt.ones(2, 3, device=device).mean((0, -2)),
                                       lambda: torch.ones(2, 3).mean((0, -2)))
     assert ours == theirs == "dim 0 appears multiple times in the list of dims"
+
+
+# ---- issue 12 (fuzz follow-up): type checks before value checks --------------------------------
+@pytest.mark.parametrize("name", ["sum", "mean", "nanmean", "amax", "amin", "max", "min", "argmax", "argmin", "std",
+                                  "var", "norm", "all", "any", "logsumexp", "prod", "nansum", "kthvalue", "median"])
+def test_keepdim_int_is_rejected_before_the_dim_range(name, device):
+    def call(L, d):
+        x = L.tensor([1.0, 2.0], device=d)
+        if name == "norm":
+            return x.norm(2, 5, keepdim=1)
+        if name == "kthvalue":
+            return x.kthvalue(1, 5, keepdim=1)
+        return getattr(x, name)(5, keepdim=1)
+    with pytest.raises(TypeError):
+        call(torch, "cpu")
+    with pytest.raises(TypeError, match="keepdim"):
+        call(tt, device)
+
+
+@pytest.mark.parametrize("call", [
+    lambda L, x: x.topk(1.0), lambda L, x: x.topk(True), lambda L, x: x.kthvalue(1.5), lambda L, x: x.chunk(1.0),
+    lambda L, x: x.chunk(2.0, 5), lambda L, x: L.movedim(x, 0.0, 0), lambda L, x: L.movedim(x, 0, 1.5),
+    lambda L, x: L.split(x, 1.5), lambda L, x: L.split(x, [1.0, 2]), lambda L, x: x.view(),
+])
+def test_float_int_arguments_are_type_errors(call, device):
+    with pytest.raises(TypeError):
+        call(torch, torch.tensor([1.0, 2.0, 3.0]))
+    with pytest.raises(TypeError, match="must be|invalid combination"):
+        call(tt, tt.tensor([1.0, 2.0, 3.0], device=device))
+
+
+def test_topk_on_bool_is_rejected_after_the_k_range(device):
+    for k, exc in ((1, "does not support bool"), (5, "out of range")):
+        with pytest.raises(RuntimeError, match=exc):
+            torch.tensor([True, False]).topk(k)
+        with pytest.raises(RuntimeError, match=exc):
+            tt.tensor([True, False], device=device).topk(k)
+
+
+def test_where_accepts_a_uint8_condition_with_torch_warning(device):
+    c = [1, 0, 2]
+    want = torch.where(torch.tensor(c, dtype=torch.uint8), torch.tensor([1., 2, 3]), torch.tensor([4., 5, 6]))
+    with pytest.warns(UserWarning, match="uint8 condition"):
+        got = tt.where(tt.tensor(c, dtype=tt.uint8, device=device), tt.tensor([1., 2, 3], device=device),
+                       tt.tensor([4., 5, 6], device=device))
+    assert got.tolist() == want.tolist()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        x = tt.tensor([1., 2, 3], device=device)
+        assert x.where(tt.tensor(c, dtype=tt.uint8, device=device), 0.0).tolist() == [1.0, 0.0, 3.0]
+    with pytest.raises(RuntimeError, match="boolean"):  # other integer conditions stay errors, as in torch
+        tt.where(tt.tensor(c, device=device), 1.0, 0.0)
+
+
+@pytest.mark.parametrize("name", ["max", "min", "amax", "amin"])
+def test_full_reduction_of_empty_is_torch_runtime_error(name, device):
+    for kw in ({}, {"dim": ()}) if name.startswith("a") else ({},):
+        with pytest.raises(RuntimeError, match="Expected reduction dim to be specified"):
+            getattr(torch, name)(torch.zeros(0, 3), **kw)
+        with pytest.raises(RuntimeError, match="Expected reduction dim to be specified"):
+            getattr(tt, name)(tt.zeros(0, 3, device=device), **kw)
+    if name.startswith("a"):  # naming the empty dim is still torch's IndexError
+        with pytest.raises(IndexError):
+            getattr(tt, name)(tt.zeros(0, 3, device=device), dim=(0, 1))

@@ -204,3 +204,74 @@ def test_masked_fill_wraps_negative_values_into_unsigned(device):
 def test_tensor_of_strings_is_a_type_error(data):
     with pytest.raises(TypeError, match="new\\(\\): invalid data type 'str'"):
         tt.tensor(data, dtype=tt.int64)
+
+
+# ---- issue 12 (fuzz follow-up): argument types and linspace/logspace values --------------------
+def _same_exc_type(fn_tt, fn_torch, device):
+    with pytest.raises(Exception) as et:
+        fn_torch()
+    with pytest.raises(type(et.value)):
+        fn_tt(device)
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+def test_sizeless_creation_is_a_type_error(name, device):
+    _same_exc_type(lambda d: getattr(tt, name)(device=d), lambda: getattr(torch, name)(), device)
+    assert getattr(tt, name)((), device=device).shape == ()  # a 0-d size is spelled ()
+
+
+@pytest.mark.parametrize("call", [
+    lambda L, d: L.eye(2.0, device=d), lambda L, d: L.eye(2, 2.0, device=d), lambda L, d: L.eye(True, device=d),
+    lambda L, d: L.eye(2, None, device=d), lambda L, d: L.arange(1, None, 2, device=d),
+    lambda L, d: L.arange(0, 5, None, device=d), lambda L, d: L.arange("a", device=d),
+    lambda L, d: L.linspace(None, 1, -1, device=d), lambda L, d: L.linspace(0, 1, 2.0, device=d),
+    lambda L, d: L.linspace(0, 1, True, device=d), lambda L, d: L.logspace(0, 1, 2.0, device=d),
+    lambda L, d: L.logspace(0, 1, 3, None, device=d), lambda L, d: L.tensor(None, device=d),
+    lambda L, d: L.tensor([1, None], device=d), lambda L, d: L.tensor(None, dtype=L.float32, device=d),
+    lambda L, d: L.linspace(0, 1, 3, dtype=L.bool, device=d), lambda L, d: L.logspace(0, 1, 3, dtype=L.bool, device=d),
+])
+def test_range_and_tensor_argument_errors_match_torch(call, device):
+    _same_exc_type(lambda d: call(tt, d), lambda: call(torch, "cpu"), device)
+
+
+def test_range_arguments_that_torch_accepts(device):
+    import numpy as np
+    assert tt.eye(np.int64(2), device=device).tolist() == torch.eye(2).tolist()
+    assert tt.linspace(0, 1, tt.tensor(3), device=device).tolist() == [0.0, 0.5, 1.0]
+    assert tt.arange(end=3, device=device).tolist() == [0, 1, 2]
+    assert tt.linspace(0, 1, 1, dtype=tt.bool, device=device).tolist() == [False]
+
+
+_LIN_ENDS = [0, 1, -1, 1.5, -1.5, 2.5, -2.5, 0.3, -0.7, 10, -10, 100.25, -77.9, 255, 1 / 3]
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8", "float32", "float64", "float16",
+                                   "bfloat16"])
+def test_linspace_values_bit_exact(dtype, device):
+    """PyTorch's kernel: integer dtypes truncate the ends first and step in double between them
+    (``linspace(-1.5, 0, 5, dtype=int32)`` is [-1, 0, 0, 0, 0]); each value is one fma."""
+    import random
+    rng = random.Random(dtype)
+    cases = [(-1.5, 0, 5), (0, -1.5, 5), (3, -1, 7), (-10, 1.5, 100), (10, -2.5, 10)]
+    cases += [(rng.choice(_LIN_ENDS), rng.choice(_LIN_ENDS), rng.choice([2, 3, 4, 7, 10, 33, 100]))
+              for _ in range(12 if device == "cpu" else 4)]
+    for a, b, n in cases:
+        if dtype == "uint8" and (a < 0 or b < 0) or dtype == "int8" and max(abs(a), abs(b)) > 127:
+            continue
+        want = torch.linspace(a, b, n, dtype=getattr(torch, dtype)).double().tolist()
+        got = tt.linspace(a, b, n, dtype=getattr(tt, dtype), device=device).double().tolist()
+        assert got == want, (a, b, n)
+    assert tt.linspace(-1.5, 0, 5, dtype=tt.int32, device=device).tolist() == [-1, 0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "float32", "float64", "float16", "bfloat16"])
+def test_logspace_values_match_torch(dtype, device):
+    """start/end converted to dtype (truncated, wrapped), values stepped in double without fma."""
+    for a, b, n, base in [(-2, 2.5, 7, -2.0), (2.5, -1, 4, -2.0), (1, -1, 33, 3), (0.3, 5.5, 5, 10.0),
+                          (5.5, 3, 3, 3), (2.5, 1, 4, 2.0), (-1.5, 1, 1, 1.7), (0, 1, 0, 10.0), (1, 0.3, 5, 0.5)]:
+        want = torch.logspace(a, b, n, base, dtype=getattr(torch, dtype)).double()
+        got = torch.tensor(tt.logspace(a, b, n, base, dtype=getattr(tt, dtype), device=device).double().tolist(),
+                           dtype=torch.float64)
+        # the cuda pow kernel is within a few float64 ulps of libm's; the cpu is bit-exact
+        tol = dict(rtol=0, atol=0) if device == "cpu" or dtype != "float64" else dict(rtol=1e-14, atol=0)
+        torch.testing.assert_close(got, want, equal_nan=True, **tol)

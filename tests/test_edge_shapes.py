@@ -337,3 +337,21 @@ TENSORDOT = {
 @pytest.mark.parametrize("case", sorted(TENSORDOT))
 def test_item9_tensordot_dims(case, device):
     same_as_torch(TENSORDOT[case], device)
+
+
+def test_expand_beyond_numpy_limit_is_a_clear_error(device):
+    """Deliberate difference: PyTorch's ``zeros(1).expand(2**62)`` is a valid stride-0 view, but
+    numpy (behind every tritorch array) cannot describe 2**63 bytes or more; tritorch raises a
+    RuntimeError naming that limit instead of numpy's ValueError.  Smaller huge views work."""
+    assert torch.zeros(1).expand(2 ** 62).shape == (2 ** 62,)
+    with pytest.raises(RuntimeError, match=r"expand: .*limit of 2\*\*63 - 1 bytes"):
+        tt.zeros(1, device=device).expand(2 ** 62)
+    assert tt.zeros(1, dtype=tt.uint8, device=device).expand(2 ** 62).shape == (2 ** 62,)
+    assert tt.zeros(1, device=device).expand(2 ** 40).stride() == (0,)
+
+
+def test_flatten_dim_types_checked_before_range(device):
+    with pytest.raises(TypeError):
+        torch.flatten(torch.zeros(2, 2), start_dim=-5, end_dim=1.5)
+    with pytest.raises(TypeError, match="end_dim"):
+        tt.flatten(tt.zeros(2, 2, device=device), start_dim=-5, end_dim=1.5)

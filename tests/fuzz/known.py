@@ -37,49 +37,26 @@ def _is_float(s):
     return isinstance(s, float)
 
 
-def _int(s):
-    return isinstance(s, int) and not isinstance(s, bool)
-
-
 def _idx_neg(call):
     return any(t.dtype in ("int64", "int32") and (t.base < 0).any() for t in call.tensors()[1:])
 
 
-_REDUCTIONS = ["sum", "mean", "amax", "amin", "all", "any", "nansum", "logsumexp", "prod", "std", "var", "argmax",
-               "argmin", "max", "min", "norm", "count_nonzero"]
 _OVERFLOW = ["Tensor.add_", "remainder", "bitwise_and", "Tensor.__setitem__", "sub", "F.leaky_relu", "F.elu"]
 # PyTorch skips its half-range check when full() makes a single element (inf), not for more.
 _HALF_FULL = ["full", "full_like"]
 
 KNOWN = [
-    # issue 12 item 12 (fixed: keepdim=1 is a TypeError) -- but checked after the dim's range, while
-    # PyTorch's argument parser rejects the type first
-    *[Known(n, lambda c: _int(c.kw("keepdim")), "keepdim=<int>: TypeError, but after the dim range check")
-      for n in _REDUCTIONS],
     # issue 12 item 5: Python numbers out of range for an operand's dtype still overflow inside some ops
     *[Known(n, lambda c: c.has_scalar(_big), "#5 huge Python number: overflows inside (or alpha unchecked)")
       for n in _OVERFLOW],
     *[Known(n, lambda c: c.has_scalar(_big), "single-element full() to a half type: torch gives inf, no error")
       for n in _HALF_FULL],
-    *[Known(n, lambda c: len(c.args) == 0 or c.args == ((),), "#12 size-less zeros()/ones() accepted")
-      for n in ("zeros", "ones")],
-    Known("eye", lambda c: any(_is_float(a) for a in c.args), "float n/m in eye() fails inside numpy"),
-    Known("arange", lambda c: len(c.args) > 1 and c.args[1] is None, "arange(start, None, step) accepted"),
-    Known("linspace", lambda c: c.has_scalar(lambda s: s is None), "linspace(None) checks steps before types"),
-    Known("tensor", lambda c: c.arg(0) is None, "tensor(None): ValueError (torch RuntimeError)"),
     # issue 12 item 12: accepted where torch rejects / rejected where torch accepts
-    Known("topk", lambda c: c.any_dtype("bool"), "#12 topk on bool accepted (torch: not on CPU)"),
-    Known("Tensor.view", lambda c: len(c.args) == 1, "view() with no shape accepted"),
-    Known("where", lambda c: c.args[0].dtype == "uint8", "#12 where with a uint8 condition rejected"),
     Known("F.hardtanh", lambda c: c.any_dtype("uint8", "bool"), "unsigned input with negative limits accepted"),
-    *[Known(n, lambda c: isinstance(c.arg(1), float), "float k/chunks accepted or checked after dim")
-      for n in ("topk", "kthvalue", "chunk")],
-    *[Known(n, lambda c: any(_is_float(a) for a in c.args[1:]) or _is_float(c.kw("dims")),
-            "float shift/dim/split size: 'float' object is not iterable")
-      for n in ("movedim", "roll", "split", "chunk")],
+    # roll lives in _ops/joining.py: its shifts/dims are iterated before any type check
+    Known("roll", lambda c: any(_is_float(a) for a in c.args[1:]) or _is_float(c.kw("dims")),
+          "float shift/dim: 'float' object is not iterable"),
     # issue 12 item 10: exception types that differ because checks run in a different order
-    *[Known(n, lambda c: c.has_empty() and c.kw("dim", "omitted") in (None, "omitted") and len(c.args) == 1,
-            "#10 full reduction of an empty tensor: exception type differs") for n in ("max", "min", "amax", "amin")],
     *[Known(n, _idx_neg, "negative index out of range: IndexError (torch RuntimeError)")
       for n in ("gather", "take_along_dim", "scatter")],
     Known("scatter", lambda c: c.has_0d(), "0-d index out of range: IndexError (torch RuntimeError)"),
@@ -109,16 +86,10 @@ KNOWN = [
           "no classes with a weight: numpy IndexError on cpu, 0 instead of nan on cuda"),
     Known("F.cross_entropy", lambda c: c.args[1].dtype == "int32", "int32 target: dtype checked before batch size"),
     Known("F.one_hot", lambda c: c.has_empty() and c.kw("num_classes") in (0, -1, None), "empty input, no classes"),
-    *[Known(n, lambda c: c.has_empty() and c.kw("dim") == (), "#10 dim=() on empty: IndexError (torch RuntimeError)")
-      for n in ("amax", "amin")],
     Known("roll", lambda c: c.has_empty(), "empty input: dims not range-checked by torch"),
     Known("logsumexp", lambda c: c.kw("dim") == (), "dim=() (torch itself errors on expanded input)"),
     Known("gather", lambda c: c.args[2].numel() == 0 and c.args[2].ndim != c.args[0].ndim,
           "empty index of another rank rejected (torch accepts)"),
-    Known("linspace", lambda c: _is_float(c.arg(2)), "float steps: RuntimeError 'must be non-negative, got 2.0'"),
-    Known("linspace", lambda c: c.kw("dtype") is not None and c.kw("dtype").name in ("int64", "int32", "uint8")
-          and c.has_scalar(lambda s: _is_float(s) and s != int(s) if s == s and abs(s) != float("inf") else False),
-          "integer dtype, fractional ends: PyTorch truncates the ends but steps from the exact ones"),
 ]
 
 

@@ -89,7 +89,8 @@ OPS = [
     OpInfo("full", tt.full, _full_ref, _fill_samples, dtypes=ALL, grad=False, covers=("fill",)),
     OpInfo("zeros", lambda size, v, **kw: tt.zeros(size, **kw), lambda size, v, **kw: np.zeros(size),
            _fill_samples, dtypes=ALL, grad=False, covers=("fill",)),
-    OpInfo("ones", lambda size, v, **kw: tt.ones(*size, **kw), lambda size, v, **kw: np.ones(size),
+    # varargs sizes, except for 0-d: ``ones()`` with no size is PyTorch's TypeError
+    OpInfo("ones", lambda size, v, **kw: tt.ones(*size, **kw) if size else tt.ones(size, **kw), lambda size, v, **kw: np.ones(size),
            _fill_samples, dtypes=ALL, grad=False, covers=("fill",)),
     OpInfo("like_and_new", _like_fn, _like_ref, _like_samples, dtypes=ALL, grad=False, covers=("fill",)),
     OpInfo("arange", tt.arange, _arange_ref, _arange_samples, dtypes=FLOATS + INTS, grad=False),

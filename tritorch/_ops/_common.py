@@ -15,7 +15,7 @@ from ..autograd.grad_mode import STATE
 
 __all__ = ["Tensor", "def_op", "OPS", "Node", "record", "needs_grad", "STATE", "broadcast_shapes",
            "wrap_dim", "reduce_dims", "method", "promote", "is_scalar", "check_tensor", "check_keepdim",
-           "check_optional_tensor", "check_unique_dims", "shape_str", "normalize_shape"]
+           "check_optional_tensor", "check_unique_dims", "shape_str", "normalize_shape", "int_arg", "int_list"]
 
 wrap_dim = _wrap_dim
 _bcast_cache = {}
@@ -76,6 +76,34 @@ def check_keepdim(keepdim, op):
         raise TypeError(f"{op}(): argument 'keepdim' must be bool, not {type(keepdim).__name__}")
 
 
+def int_arg(v, op, name, pos=None):
+    """An ``int`` argument as PyTorch's argument parser takes it (a Python or numpy integer, or an
+    integer 0-d tensor; no bool, no float), as a Python int; its TypeError otherwise."""
+    if v.__class__ is int:
+        return v
+    if isinstance(v, Tensor) and v._data.ndim == 0 and not v.dtype.is_floating_point and v.dtype.name != "bool":
+        v = v.item()
+    if isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)):
+        return int(v)
+    at = f" (position {pos})" if pos is not None else ""
+    raise TypeError(f"{op}(): argument '{name}'{at} must be int, not {type(v).__name__}")
+
+
+def int_list(v, op, name, pos=None):
+    """An ``int[]`` argument (an int, or a sequence of ints) as a list of ints; PyTorch's TypeError
+    for a float (or any non-int) there, instead of failing while iterating it."""
+    at = f" (position {pos})" if pos is not None else ""
+    if isinstance(v, (tuple, list)):
+        for i, x in enumerate(v):
+            if not isinstance(x, numbers.Integral) or isinstance(x, (bool, np.bool_)):
+                raise TypeError(f"{op}(): argument '{name}'{at} must be tuple of ints, but found element of type "
+                                f"{type(x).__name__} at pos {i}")
+        return [int(x) for x in v]
+    if isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)):
+        return [int(v)]
+    raise TypeError(f"{op}(): argument '{name}'{at} must be tuple of ints, not {type(v).__name__}")
+
+
 def check_optional_tensor(x, op, arg):
     """``x`` when it is None or a Tensor; PyTorch's TypeError naming ``arg`` otherwise."""
     if x is not None and not isinstance(x, Tensor):
@@ -131,8 +159,21 @@ def reduce_dims(dim, ndim, op):
     return (_wrap_dim(dim, ndim, op),)
 
 
+# Functions whose size argument PyTorch requires (``zeros()`` is its TypeError): the parameter its
+# parser names, or None for one with overloads, whose parser reports "invalid combination".
+# (PyTorch also rejects reshape()/permute()/expand()/repeat() with no sizes; those still accept it.)
+_SIZE_REQUIRED = {"zeros": "size", "ones": "size", "empty": "size", "view": None, "rand": None, "randn": None}
+
+
 def normalize_shape(args, op="view"):
-    """Accept f(2, 3) and f((2, 3)) / f([2, 3]) / f(Size) spellings."""
+    """Accept f(2, 3) and f((2, 3)) / f([2, 3]) / f(Size) spellings; for the creation functions
+    and view, f() is PyTorch's TypeError (a 0-d shape is spelled f(()))."""
+    if not args and op in _SIZE_REQUIRED:
+        param = _SIZE_REQUIRED[op]
+        if param is None:
+            raise TypeError(f"{op}() received an invalid combination of arguments - got (), but expected one of:\n"
+                            f" * (tuple of ints size)")
+        raise TypeError(f'{op}() missing 1 required positional arguments: "{param}"')
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = args[0]
     for a in args:

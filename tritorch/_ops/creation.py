@@ -8,7 +8,7 @@ import numpy as np
 from .. import _dtype
 from .._device import as_device
 from .._registry import array_api, allocate
-from ._common import Tensor, def_op, OPS, method, normalize_shape, shape_str
+from ._common import Tensor, def_op, OPS, method, normalize_shape, shape_str, int_arg
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "zeros", "ones", "empty", "full", "zeros_like",
            "ones_like", "empty_like", "full_like", "arange", "linspace", "logspace", "eye", "scalar_tensor",
@@ -188,7 +188,7 @@ def _flatten_tensors(data):
     return data
 
 
-def _to_numpy(data, np_dtype=None, big_ints=False):
+def _to_numpy(data, np_dtype=None, big_ints=False, dtype=None):
     if isinstance(data, (list, tuple)):
         data = _flatten_tensors(data)
     try:
@@ -196,6 +196,7 @@ def _to_numpy(data, np_dtype=None, big_ints=False):
     except OverflowError:
         arr = np.array(data, dtype=object)  # a Python int below -2**63: `_wide_ints` decides
     except (ValueError, TypeError) as e:
+        _check_leaves(data, dtype)
         raise ValueError(f"tensor(): could not convert data of type {type(data).__name__} to a tensor: {e}") from None
     if arr.dtype == object and not big_ints:
         raise ValueError("tensor(): nested sequences have inconsistent lengths or contain non-numbers")
@@ -210,11 +211,22 @@ def _leaves(data):
         yield data
 
 
+def _check_leaves(data, dtype):
+    """PyTorch's error for a leaf of ``data`` that is no number (None, an object): it cannot infer a
+    dtype from it (RuntimeError) or, with ``dtype`` given, convert it (TypeError)."""
+    for x in _leaves(data):
+        if not isinstance(x, (numbers.Number, np.ndarray, np.generic, str, bytes)):
+            if dtype is None:
+                raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
+            raise TypeError(f"must be real number, not {type(x).__name__}")
+
+
 def _wide_ints(data, dtype):
     """Python data holding ints outside int64 (numpy made it uint64, float64 or object): as PyTorch,
     an integer result is an error ("Overflow when unpacking long long") and a float or bool one
     converts them.  Returns (array, dtype)."""
     leaves = list(_leaves(_flatten_tensors(data) if isinstance(data, (list, tuple)) else data))
+    _check_leaves(leaves, dtype)
     if not all(isinstance(x, (numbers.Number, np.ndarray)) and not isinstance(x, complex) for x in leaves):
         raise ValueError("tensor(): nested sequences have inconsistent lengths or contain non-numbers")
     has_float = any(isinstance(x, (float, np.floating)) or (isinstance(x, np.ndarray) and x.dtype.kind == "f")
@@ -242,7 +254,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         r = data.detach().to(device=device if device is not None else data.device,
                              dtype=dtype or data.dtype, copy=True)
         return _finish(r, requires_grad)
-    arr = _to_numpy(data, big_ints=True)
+    arr = _to_numpy(data, big_ints=True, dtype=dtype)
     if arr.dtype.kind in "US":
         raise TypeError("new(): invalid data type 'str'")
     python_data = not isinstance(data, (np.ndarray, np.generic))
@@ -296,6 +308,16 @@ def from_numpy(ndarray):
 
 
 # ---- ranges ---------------------------------------------------------------------------------
+def _number_arg(v, op, name):
+    """A ``Number`` argument (a Python/numpy number or a 0-d tensor) as a Python number; PyTorch's
+    TypeError otherwise (None, a string)."""
+    if isinstance(v, Tensor):
+        return v.item()
+    if isinstance(v, numbers.Number) and not isinstance(v, complex):
+        return v
+    raise TypeError(f"{op}(): argument '{name}' must be Number, not {type(v).__name__}")
+
+
 def _cnum(v):
     """A number as PyTorch's C++ messages print a double (0, 2.5, 1e+30, nan)."""
     return f"{float(v):g}"
@@ -356,13 +378,18 @@ def _meta_arange(start, end, step, dtype):
 _ARANGE = def_op("arange", _meta_arange)
 
 
-def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None):
+_NO_END = object()  # arange(5) and arange(1, None) differ: the second is PyTorch's TypeError
+
+
+def arange(start=0, end=_NO_END, step=1, *, dtype=None, device=None, requires_grad=False, out=None):
     """1-D tensor of values in [start, end) with spacing ``step``; int64 unless a float is given.
     For integer dtypes the bounds and step are truncated to integers (so a step of 0.5 is 0), as
     in PyTorch."""
-    if end is None:
+    if end is _NO_END:
         start, end = 0, start
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+        vals = [0, _number_arg(end, "arange", "end"), _number_arg(step, "arange", "step")]
+    else:
+        vals = [_number_arg(v, "arange", n) for v, n in ((start, "start"), (end, "end"), (step, "step"))]
     if dtype is None:
         dtype = _dtype.get_default_dtype() if any(isinstance(v, float) for v in vals) else _dtype.int64
     dt, dev = _resolve(dtype, device)
@@ -372,12 +399,22 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     return _finish(_ARANGE.run(args, {}, dev), requires_grad)
 
 
+def _range_args(op, start, end, steps):
+    """linspace/logspace's argument types, checked (as PyTorch's parser does) before any value:
+    start/end numbers or 0-d tensors, ``steps`` an int.  Returns them as Python numbers."""
+    start, end = _number_arg(start, op, "start"), _number_arg(end, op, "end")
+    return start, end, int_arg(steps, op, "steps", 3)
+
+
 def _meta_linspace(start, end, steps, dtype):
     """linspace: ``steps`` evenly spaced values from start to end inclusive.  Output: (steps,).
     start/end must convert to ``dtype`` (PyTorch's checked conversion); the values are still
     computed from the given (untruncated) ends, as PyTorch does."""
-    if not isinstance(steps, numbers.Integral) or steps < 0:
+    start, end, steps = _range_args("linspace", start, end, steps)
+    if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
+    if dtype is _dtype.bool and steps > 1:  # 0 or 1 steps never reach PyTorch's kernel
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
     for v in (start, end)[:min(int(steps), 2)]:
         _dtype.check_wrapped_int(v)
         _dtype.check_scalar(v, dtype)
@@ -389,7 +426,7 @@ _LINSPACE = def_op("linspace", _meta_linspace)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None):
-    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    start, end, steps = _range_args("linspace", start, end, steps)
     dt, dev = _resolve(dtype, device)
     if out is not None:
         return _LINSPACE.run_out((start, end, steps, dt), {}, out)
@@ -397,23 +434,44 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
-    """``base ** linspace(start, end, steps)``.  As PyTorch, start/end are first converted (checked)
-    to ``dtype``, so integer dtypes truncate them: ``logspace(0, 2.5, 5, dtype=int64)`` is
-    ``[1, 3, 10, 31, 100]``."""
+    """``base ** v`` for ``steps`` values ``v`` from start to end, computed as PyTorch's cpu kernel:
+    start/end are first converted (checked) to ``dtype`` (integer dtypes truncate, and wrap, them:
+    ``logspace(0, 2.5, 5, dtype=int64)`` is ``[1, 3, 10, 31, 100]``), their difference is taken in
+    that dtype, and ``v = start + step * i`` (first half) or ``end - step * (steps - 1 - i)`` is
+    computed in double with each operation rounded (no fused multiply-add, unlike ``linspace``);
+    ``base ** v`` in double is then converted to ``dtype``."""
+    start, end, steps = _range_args("logspace", start, end, steps)
+    if not isinstance(base, numbers.Real):
+        raise TypeError(f"logspace(): argument 'base' must be float, not {type(base).__name__}")
     dt, dev = _resolve(dtype, device)
-    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
-    if isinstance(steps, numbers.Integral) and steps > 0:
-        for v in (start, end):
-            _dtype.check_wrapped_int(v)
-            _dtype.check_scalar(v, dt)
-        if not dt.is_floating_point and dt is not _dtype.bool:
-            start, end = int(start), int(end)
-    lin = linspace(start, end, steps, dtype=_dtype.float64, device=dev)
-    return _finish(full((), base, dtype=_dtype.float64, device=dev).pow(lin).to(dt), requires_grad)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    f64 = _dtype.float64
+    if steps <= 1:  # PyTorch fills ``base ** start`` (a double; checked when stored into dtype)
+        with np.errstate(all="ignore"):
+            value = float(np.power(np.float64(base), np.float64(start)))
+        if dt.is_floating_point:  # a cast (inf beyond a half type's range), not a checked store
+            return _finish(full((steps,), value, dtype=f64, device=dev).to(dt), requires_grad)
+        return _finish(full((steps,), value if steps else 0, dtype=dt, device=dev), requires_grad)
+    for v in (start, end):
+        _dtype.check_wrapped_int(v)
+        _dtype.check_scalar(v, dt)
+    if dt is _dtype.bool:
+        raise NotImplementedError("\"logspace_cpu\" not implemented for 'Bool'")
+    if dt.is_floating_point:
+        s, e = (np.array(v, dtype=np.float64).astype(dt.np) for v in (start, end))
+    else:
+        s, e = (np.array(int(v)).astype(dt.np) for v in (start, end))
+    step = float(np.subtract(e, s, dtype=None if dt.is_floating_point else np.int64)) / (steps - 1)
+    s, e = float(s), float(e)
+    idx = arange(steps, dtype=f64, device=dev)
+    v = idx.mul(step).add(s).where(idx < steps // 2, idx.rsub(steps - 1).mul(step).rsub(e))
+    return _finish(full((), base, dtype=f64, device=dev).pow(v).to(dt), requires_grad)
 
 
 def _meta_eye(n, m, dtype):
     """eye: ones on the main diagonal.  Output: (n, m)."""
+    n, m = int_arg(n, "eye", "n", 1), int_arg(m, "eye", "m", 2)
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     if m < 0:
@@ -427,9 +485,13 @@ def _meta_eye(n, m, dtype):
 _EYE = def_op("eye", _meta_eye)
 
 
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None):
+_NO_M = object()  # eye(2) is square; eye(2, None) is PyTorch's TypeError
+
+
+def eye(n, m=_NO_M, *, dtype=None, device=None, requires_grad=False, out=None):
     """2-D tensor with ones on the diagonal. Output: (n, m or n)."""
-    m = n if m is None else m
+    n = int_arg(n, "eye", "n", 1)
+    m = n if m is _NO_M else int_arg(m, "eye", "m", 2)
     dt, dev = _resolve(dtype, device)
     if out is not None:
         return _EYE.run_out((n, m, dt), {}, out)

@@ -1,5 +1,8 @@
 """Elementwise ops with three operands: `where`, `lerp`, `clamp` (and `addcmul`/`addcdiv`,
 compositions of registry ops).  All operands broadcast to the output shape."""
+import warnings
+
+from .. import _dtype
 from ._common import Tensor, def_op, Node, record, STATE, method
 from .pointwise_meta import where_meta, lerp_meta, clamp_meta, shape_of
 from .pointwise_copy import sum_to, _inplace, _E
@@ -31,10 +34,15 @@ class WhereBackward0(Node):
 def where(condition, input=None, other=None, *, out=None):
     """``condition ? input : other`` elementwise; input/other may be Python numbers.
 
-    Shapes: condition (bool), input and other broadcast together.  The one-argument form
-    ``where(condition)`` is ``nonzero(condition, as_tuple=True)``."""
+    Shapes: condition (bool; uint8 is read as ``!= 0`` with PyTorch's deprecation warning), input
+    and other broadcast together.  The one-argument form ``where(condition)`` is
+    ``nonzero(condition, as_tuple=True)``."""
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
+    if isinstance(condition, Tensor) and condition.dtype is _dtype.uint8:
+        warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and will be removed "
+                      "in a future version of PyTorch. Use a boolean condition instead.", UserWarning, stacklevel=2)
+        condition = condition != 0
     if out is not None:
         return _WHERE.run_out((condition, input, other), _E, out)
     r = _WHERE.run((condition, input, other), _E)

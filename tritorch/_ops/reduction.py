@@ -252,6 +252,7 @@ class LogsumexpBackward0(Node):
 # ---- public functions ---------------------------------------------------------------------------
 def _reduce(op, node_cls, input, dim, keepdim, dtype, out, node_attrs=None, save=False):
     check_tensor(input, op.name)
+    check_keepdim(keepdim, op.name)  # PyTorch's argument parser rejects it before any dim check
     dims = norm_dims(dim, input._data.ndim, op.name)
     args = (input, dims, keepdim, dtype)
     if out is not None:
@@ -287,6 +288,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Mean over ``dim`` (all dims when None); floating inputs only, as in PyTorch; empty -> nan."""
     check_tensor(input, "mean")
+    check_keepdim(keepdim, "mean")
     dims = norm_dims(dim, input._data.ndim, "mean")
     count = 1
     for d in dims:
@@ -298,6 +300,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
 @method()
 def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Mean of the non-NaN elements (nan where there are none); floating inputs only."""
+    check_tensor(input, "nanmean")
+    check_keepdim(keepdim, "nanmean")
     d = dtype or input.dtype
     if not d.is_floating_point:
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
@@ -316,15 +320,26 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     return _reduce(_PROD, cls, input, dim, keepdim, dtype, out, save="x")
 
 
+def _full_nonempty(input, dim, keepdim, op):
+    """PyTorch's error for a full amax/amin (``dim`` None or empty) of an empty tensor."""
+    check_tensor(input, op)
+    check_keepdim(keepdim, op)
+    if (dim is None or dim.__class__ in (tuple, list) and not dim) and input.numel() == 0:
+        raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+                           "reduction dim with the 'dim' argument.")
+
+
 @method()
 def amax(input, dim=(), keepdim=False, *, out=None):
     """Maximum over ``dim`` (all dims for ``()``/None); NaN propagates; ties share the gradient."""
+    _full_nonempty(input, dim, keepdim, "amax")
     return _reduce(_AMAX, AmaxBackward0, input, dim, keepdim, None, out, save=True)
 
 
 @method()
 def amin(input, dim=(), keepdim=False, *, out=None):
     """Minimum over ``dim`` (all dims for ``()``/None); NaN propagates; ties share the gradient."""
+    _full_nonempty(input, dim, keepdim, "amin")
     return _reduce(_AMIN, AminBackward0, input, dim, keepdim, None, out, save=True)
 
 
@@ -349,8 +364,8 @@ def _max_min(name, amax_op, dim_op, full_node, dim_node, binary, rt, input, dim,
             n.save_for_backward(input, r)
             record(n, (input,), (r,))
         return r
-    d = wrap_dim(dim, input._data.ndim, name)
     check_keepdim(keepdim, name)
+    d = wrap_dim(dim, input._data.ndim, name)
     return values_indices(dim_op, dim_node, rt, input, (d, keepdim), d, keepdim, out)
 
 
@@ -370,6 +385,7 @@ def min(input, dim=None, keepdim=False, *, out=None):
 
 def _arg(op, input, dim, keepdim, out):
     check_tensor(input, op.name)
+    check_keepdim(keepdim, op.name)
     d = None if dim is None else wrap_dim(dim, input._data.ndim, op.name)
     if out is not None:
         return op.run_out((input, d, keepdim), _E, out)
@@ -430,6 +446,7 @@ def _logical(op, input, dim, keepdim, out):
     if dim.__class__ in (tuple, list) and len(dim) == 0:
         # Unlike sum/amax (where ``()`` means every dim), all/any reduce over exactly the dims given.
         check_tensor(input, op.name)
+        check_keepdim(keepdim, op.name)
         args = (input, (), keepdim, None)
         return op.run_out(args, _E, out) if out is not None else op.run(args, _E)
     return _reduce(op, None, input, dim, keepdim, None, out)

@@ -69,6 +69,7 @@ def _parse_correction(op, dim, unbiased, correction):
 
 def _var_like(op, node_cls, name, input, dim, unbiased, keepdim, correction, out):
     check_tensor(input, name)
+    check_keepdim(keepdim, name)
     dim, correction = _parse_correction(name, dim, unbiased, correction)
     dims = norm_dims(dim, input._data.ndim, name)
     shape = input._data.shape
@@ -184,6 +185,7 @@ def _norm_p(p):
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """``linalg.vector_norm``: the p-norm of ``x`` flattened over ``dim`` (all dims when None)."""
     check_tensor(x, "linalg.vector_norm")
+    check_keepdim(keepdim, "linalg_vector_norm")
     p = _norm_p(ord)
     dims = norm_dims(dim, x._data.ndim, "linalg.vector_norm")
     args = (x, p, dims, keepdim, dtype)

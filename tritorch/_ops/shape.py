@@ -267,6 +267,7 @@ def broadcast_shapes_public(*shapes):
 @method()
 def flatten(input, start_dim=0, end_dim=-1):
     """Merge dims start_dim..end_dim (a view when possible)."""
+    start_dim, end_dim = int_arg(start_dim, "flatten", "start_dim"), int_arg(end_dim, "flatten", "end_dim")
     nd = input._data.ndim
     if nd == 0:  # dims -1/0 only
         wrap_dim(start_dim, 0, "flatten")

@@ -6,7 +6,7 @@ stable).  Values' gradients flow back through the returned indices
 (``sort_index.scatter_along_dim``); full ``median()`` shares its gradient between ties.
 """
 from .. import _dtype
-from ._common import Tensor, def_op, Node, record, STATE, method, wrap_dim, check_tensor, check_keepdim
+from ._common import Tensor, def_op, Node, record, STATE, method, wrap_dim, check_tensor, check_keepdim, int_arg
 from .sort_index import return_type, index_backward, evenly_distribute, values_indices as _select
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median"]
@@ -35,6 +35,8 @@ def _meta_topk(x, k, dim, largest, sorted):
     _check_input(x, "topk")
     if k < 0 or k > _size(x, dim):
         raise RuntimeError("selected index k out of range")
+    if x.dtype is _dtype.bool:  # after the range checks, as PyTorch (whose CUDA build does sort bools)
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     s = list(x._data.shape)
     if s:
         s[dim] = k
@@ -146,16 +148,19 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     """The ``k`` largest (``largest=False``: smallest) elements along ``dim`` -> (values, indices);
     always returned in sorted order; k > size is a RuntimeError."""
     check_tensor(input, "topk")
+    k = int_arg(k, "topk", "k", 1)
     d = wrap_dim(dim, input._data.ndim, "topk")
-    return _select(_TOPK, TopkBackward0, _TOPK_RT, input, (int(k), d, bool(largest), bool(sorted)), d, True, out)
+    return _select(_TOPK, TopkBackward0, _TOPK_RT, input, (k, d, bool(largest), bool(sorted)), d, True, out)
 
 
 @method()
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """The ``k``-th smallest element (1-based) along ``dim`` -> (values, indices)."""
     check_tensor(input, "kthvalue")
+    k = int_arg(k, "kthvalue", "k", 1)
+    check_keepdim(keepdim, "kthvalue")
     d = wrap_dim(dim, input._data.ndim, "kthvalue")
-    return _select(_KTHVALUE, KthvalueBackward0, _KTH_RT, input, (int(k), d, keepdim), d, keepdim, out)
+    return _select(_KTHVALUE, KthvalueBackward0, _KTH_RT, input, (k, d, keepdim), d, keepdim, out)
 
 
 @method()
@@ -172,5 +177,6 @@ def median(input, dim=None, keepdim=False, *, out=None):
             n.save_for_backward(input, r)
             record(n, (input,), (r,))
         return r
+    check_keepdim(keepdim, "median")
     d = wrap_dim(dim, input._data.ndim, "median")
     return _select(_MEDIAN_DIM, MedianBackward1, _MEDIAN_RT, input, (d, keepdim), d, keepdim, out)
