@@ -307,6 +307,19 @@ class Tensor:
         return (_rebuild, (self.detach().cpu().numpy().copy(), str(self.device), self._requires_grad,
                            type(self)))
 
+    # ---- shared memory (tritorch.multiprocessing) -------------------------------------------
+    def share_memory_(self):
+        """Moves the storage to shared memory in place (every view follows); a no-op when it
+        already is shared and for cuda tensors. Returns self."""
+        from .multiprocessing.reductions import share_storage_
+        share_storage_(self._storage)
+        return self
+
+    def is_shared(self):
+        """True when the storage is in shared memory (cpu tensors only)."""
+        from .multiprocessing.reductions import is_shared
+        return is_shared(self._storage)
+
     def __deepcopy__(self, memo):
         if not self.is_leaf:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "

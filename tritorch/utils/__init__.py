@@ -1,7 +1,7 @@
 """`tritorch.utils` (PyTorch's `torch.utils`): submodules load on first use."""
 import importlib
 
-__all__ = ["safetensors", "checkpoint"]
+__all__ = ["safetensors", "checkpoint", "data"]
 
 
 def __getattr__(name):
