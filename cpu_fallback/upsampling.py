@@ -1,22 +1,26 @@
 """numpy impls of the upsampling family: ``upsample`` (nearest / nearest-exact / linear over 1-3
-spatial dims) and its gather-form adjoint ``upsample_backward``.
+spatial dims, cubic over 2) and its gather-form adjoint ``upsample_backward``.
 
 Per spatial dim, `tables` gives for every output position the two source taps ``i0``, ``i1`` and
 weights ``l0``, ``l1`` exactly as PyTorch's CPU kernels compute them (nearest: float32
 ``floor(dst * scale)``, nearest-exact: ``floor((dst + 0.5) * scale)`` with a float32 scale, both
 clamped to ``in - 1``; linear: ``area_pixel_compute_source_index`` in the op-math type, clamped at 0
-for ``align_corners=False``; a dim that keeps its size is copied).  Interpolation is separable: one
-``take`` (nearest) or two ``take``s and a weighted sum (linear) per spatial dim.
+for ``align_corners=False``; a dim that keeps its size is copied).  `cubic_tables` gives cubic's
+four taps and weights per output (PyTorch's ``guard_index_and_lambda`` and A = -0.75 coefficients).
+Interpolation is separable: one ``take`` (nearest), two (linear) or four (cubic) ``take``s and a
+weighted sum per spatial dim.
 
 The backward folds one dim at a time, as a gather: input index ``i`` sums the window of outputs
 whose taps reach it (`windows`: a start per ``i`` and the widest window ``W``; ``i0``/``i1`` are
 non-decreasing, so the window is contiguous), each weighted by ``l0 * (i0 == i) + l1 * (i1 == i)``
 -- one ``take`` per window offset.  A short last dim (<= `_DENSE_MAX` outputs) instead multiplies
-by its small dense (out x in) interpolation matrix, which BLAS does faster than strided gathers.
+by its small dense (out x in) interpolation matrix, which BLAS does faster than strided gathers;
+cubic always folds through its dense matrix (four taps per output make the gather windows wide).
 Deterministic, no scatter.  Half types compute in float32 and round once.
 """
 import numpy as np
 
+from .grid_sample import cubic_weights
 from .pointwise_unary import compute_dtype
 
 
@@ -53,6 +57,21 @@ def tables(mode, n_in, n_out, align_corners, scale, ct):
     return i0, i1, (1 - l1).astype(ct), l1
 
 
+def cubic_tables(n_in, n_out, align_corners, scale, ct):
+    """(idx, w): int64 (4, n_out) source taps, clamped to [0, n_in), and their (4, n_out) weights."""
+    op = np.float64 if ct == np.float64 else np.float32
+    o = np.arange(n_out).astype(op)
+    if align_corners:
+        src = (op(n_in - 1) / op(n_out - 1) if n_out > 1 else op(0)) * o
+    else:
+        s = op(1.0 / scale) if scale is not None and scale > 0 else op(n_in) / op(n_out)
+        src = s * (o + op(0.5)) - op(0.5)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    t = np.clip(src - i0.astype(op), 0, 1).astype(op)
+    idx = np.clip(i0[None, :] + np.arange(-1, 3)[:, None], 0, n_in - 1)
+    return idx, cubic_weights(t)[0].astype(ct)
+
+
 def _bshape(nd, axis, n):
     s = [1] * nd
     s[axis] = n
@@ -64,10 +83,15 @@ def upsample(out, x, size, mode, align_corners, scales):
         return
     a = np.asarray(x)
     ct = compute_dtype(out.dtype) if out.dtype.kind == "f" else np.dtype(np.float32)
-    if mode == "linear":
+    if mode in ("linear", "cubic"):
         a = a.astype(ct, copy=False)
     for j, n_out in enumerate(size):
         ax = 2 + j
+        if mode == "cubic":
+            idx, w = cubic_tables(a.shape[ax], n_out, align_corners, scales[j], ct)
+            bs = _bshape(a.ndim, ax, n_out)
+            a = sum(np.take(a, idx[k], axis=ax) * w[k].reshape(bs) for k in range(4))
+            continue
         i0, i1, l0, l1 = tables(mode, a.shape[ax], n_out, align_corners, scales[j], ct)
         if mode == "linear":
             bs = _bshape(a.ndim, ax, n_out)
@@ -97,6 +121,11 @@ _DENSE_MAX = 256
 def _fold(a, ax, n_in, mode, align_corners, scale, ct):
     """The adjoint of interpolating one dim: ``a`` has the output length along ``ax``."""
     n_out = a.shape[ax]
+    if mode == "cubic":
+        idx, w = cubic_tables(n_in, n_out, align_corners, scale, ct)
+        m = np.zeros((n_out, n_in), ct)
+        np.add.at(m, (np.broadcast_to(np.arange(n_out), idx.shape), idx), w)
+        return np.moveaxis(np.tensordot(a, m, axes=([ax], [0])), -1, ax)
     i0, i1, l0, l1 = tables(mode, n_in, n_out, align_corners, scale, ct)
     if ax == a.ndim - 1 and n_out <= _DENSE_MAX:
         m = np.zeros((n_out, n_in), ct)

@@ -1,5 +1,5 @@
 """F.interpolate vs PyTorch (CPU) on both devices: nearest / nearest-exact / linear / bilinear /
-trilinear, sizes up and down, scale factors (1.5, 0.5, 2, per-dim, recompute_scale_factor),
+trilinear / bicubic / area, sizes up and down, scale factors (1.5, 0.5, 2, per-dim, recompute_scale_factor),
 align_corners both ways, non-contiguous inputs, dtypes, input gradients on identical inputs, node
 names, double backward, and PyTorch's errors."""
 import warnings
@@ -33,6 +33,16 @@ CASES = [  # (input shape, kwargs)
     ((1, 1, 2, 3, 4), {"size": (3, 5, 2), "mode": "trilinear"}),
     ((1, 1, 3, 2, 3), {"scale_factor": 1.5, "mode": "trilinear", "align_corners": True}),
     ((1, 1, 3, 2, 3), {"size": (2, 4, 3), "mode": "nearest-exact"}),
+    ((2, 2, 4, 5), {"scale_factor": 2, "mode": "bicubic"}),
+    ((1, 2, 5, 4), {"scale_factor": 1.5, "mode": "bicubic", "align_corners": True}),
+    ((1, 2, 7, 6), {"scale_factor": (0.6, 1.7), "mode": "bicubic"}),
+    ((1, 2, 7, 6), {"scale_factor": (0.6, 1.7), "mode": "bicubic", "recompute_scale_factor": True}),
+    ((1, 2, 3, 4), {"size": (3, 9), "mode": "bicubic"}),
+    ((1, 2, 4, 4), {"size": (1, 1), "mode": "bicubic", "align_corners": True}),
+    ((1, 2, 9), {"size": 4, "mode": "area"}),
+    ((1, 2, 7, 6), {"scale_factor": 0.5, "mode": "area"}),
+    ((1, 2, 3, 5), {"size": (5, 2), "mode": "area"}),
+    ((1, 1, 4, 3, 5), {"scale_factor": (0.5, 1.5, 0.6), "mode": "area"}),
 ]
 
 
@@ -70,6 +80,7 @@ def test_matches_torch(shape, kw, device):
 def test_noncontiguous_input(device):
     x = np.random.default_rng(2).standard_normal((2, 3, 5, 6))
     _check(x, device, view=lambda t: t.transpose(2, 3), scale_factor=1.5, mode="bilinear")
+    _check(x, device, view=lambda t: t.transpose(2, 3)[:, ::2], scale_factor=1.7, mode="bicubic")
     _check(x, device, view=lambda t: t[:, 1:, ::2], size=(7, 2), mode="nearest")
 
 
@@ -78,6 +89,8 @@ def test_float_dtypes(dtype, device):
     x = np.random.default_rng(3).standard_normal((1, 2, 3, 4))
     _check(x, device, dtype, scale_factor=2, mode="bilinear")
     _check(x, device, dtype, scale_factor=1.5, mode="nearest", grad=False)
+    _check(x, device, dtype, scale_factor=1.5, mode="bicubic", grad=dtype is tt.float32)
+    _check(x, device, dtype, size=(2, 3), mode="area")
 
 
 def test_uint8_nearest_and_empty_batch(device):
@@ -97,7 +110,8 @@ def test_nearest_scale_factor_rule():
                                              ("nearest-exact", (1, 1, 2, 3), "UpsampleNearestExact2DBackward0"),
                                              ("linear", (1, 2, 3), "UpsampleLinear1DBackward0"),
                                              ("bilinear", (1, 1, 2, 3), "UpsampleBilinear2DBackward0"),
-                                             ("trilinear", (1, 1, 2, 2, 3), "UpsampleTrilinear3DBackward0")])
+                                             ("trilinear", (1, 1, 2, 2, 3), "UpsampleTrilinear3DBackward0"),
+                                             ("bicubic", (1, 2, 3, 3), "UpsampleBicubic2DBackward0")])
 def test_node_names_and_double_backward(mode, shape, name):
     x = tt.tensor(np.random.default_rng(5).standard_normal(shape), requires_grad=True)
 
@@ -129,6 +143,12 @@ def test_node_names_and_double_backward(mode, shape, name):
     ((1, 2, 5), {"scale_factor": 2, "mode": "foo"}),
     ((1, 2, 3), {"size": 0}),
     ((1, 0, 3), {"size": 5}),
+    ((1, 2, 5), {"scale_factor": 2, "mode": "bicubic"}),
+    ((1, 2, 3, 4, 5), {"scale_factor": 2, "mode": "bicubic"}),
+    ((1, 2, 3, 4), {"size": (0, 2), "mode": "bicubic"}),
+    ((1, 0, 3, 4), {"size": (2, 2), "mode": "bicubic"}),
+    ((1, 2, 3, 4), {"scale_factor": 2, "mode": "area", "align_corners": False}),
+    ((1, 2, 3, 4), {"size": (2, 2), "mode": "area", "recompute_scale_factor": True}),
 ])
 def test_errors_match_torch(shape, kw, device):
     x = np.zeros(shape)
@@ -139,10 +159,35 @@ def test_errors_match_torch(shape, kw, device):
     assert str(et.value) in str(e.value), (str(et.value), str(e.value))  # PyTorch's message, maybe prefixed
 
 
-@pytest.mark.parametrize("kw", [{"mode": "bicubic"}, {"mode": "area"}, {"mode": "bilinear", "antialias": True}])
+@pytest.mark.parametrize("kw", [{"mode": "bilinear", "antialias": True}, {"mode": "bicubic", "antialias": True}])
 def test_unsupported_modes_raise(kw):
     with pytest.raises(NotImplementedError, match="not implemented in tritorch"):
         F.interpolate(tt.zeros((1, 1, 4, 4)), scale_factor=2, **kw)
+
+
+def test_bicubic_overshoots_and_matches_cubic_convolution():
+    """A step edge overshoots (A = -0.75), and 2x upsampling's taps are the closed-form weights."""
+    x = np.zeros((1, 1, 1, 4))
+    x[..., 2:] = 1
+    y = F.interpolate(tt.tensor(x), size=(1, 8), mode="bicubic").numpy()[0, 0, 0]
+    assert y.min() < 0 and y.max() > 1
+    a = -0.75
+
+    def near(d):
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d):
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+    # output 3 sits at src 0.5 * 3.5 - 0.5 = 1.25: taps 0..3 at distances 1.25, 0.25, 0.75, 1.75
+    np.testing.assert_allclose(y[3], near(0.75) + far(1.75), rtol=1e-12)
+    np.testing.assert_allclose(far(1.25) + near(0.25) + near(0.75) + far(1.75), 1, rtol=1e-12)
+
+def test_area_is_adaptive_avg_pool(device):
+    x = tt.tensor(np.arange(24.0).reshape(1, 1, 4, 6), device=device)
+    np.testing.assert_allclose(F.interpolate(x, size=(2, 3), mode="area").cpu().numpy(),
+                               F.adaptive_avg_pool2d(x, (2, 3)).cpu().numpy())
+    assert F.interpolate(x.requires_grad_(True), size=(2, 3), mode="area").grad_fn.name() == \
+        "AdaptiveAvgPool2DBackward0"
 
 
 def test_integer_input_error():
@@ -150,6 +195,10 @@ def test_integer_input_error():
         F.interpolate(tt.zeros((1, 1, 4), dtype=tt.uint8), size=3, mode="linear")
     with pytest.raises(NotImplementedError, match="\"compute_indices_weights_nearest\" not implemented for 'Long'"):
         F.interpolate(tt.zeros((1, 1, 4), dtype=tt.int64), size=3)
+    with pytest.raises(NotImplementedError, match="bicubic interpolation of 'Byte' input is not implemented"):
+        F.interpolate(tt.zeros((1, 1, 4, 4), dtype=tt.uint8), size=3, mode="bicubic")
+    with pytest.raises(NotImplementedError, match="\"adaptive_avg_pool2d\" not implemented for 'Byte'"):
+        F.interpolate(tt.zeros((1, 1, 4, 4), dtype=tt.uint8), size=3, mode="area")
 
 
 def test_deprecated_aliases_warn_and_match():

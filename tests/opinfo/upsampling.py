@@ -1,5 +1,5 @@
 """Op-table entries of the upsampling family: ``F.interpolate`` (nearest, nearest-exact, linear,
-bilinear, trilinear; forward vs a float64 reference that builds each spatial dim's dense
+bilinear, trilinear, bicubic, area; forward vs a float64 reference that builds each spatial dim's dense
 interpolation matrix; gradcheck and cuda-vs-cpu gradients exercise ``upsample_backward``) and
 ``upsample_backward`` called directly (vs the transposed matrices; its gradcheck is double
 backward)."""
@@ -30,13 +30,36 @@ def _samples(dtype, device):
                    "bilinear-align"),
             Sample((make((1, 1, 3, 2, 4), dtype, device),), {"scale_factor": (2, 1.5, 0.5), "mode": "trilinear"},
                    "trilinear"),
-            Sample((make((0, 2, 3), dtype, device),), {"size": 5, "mode": "linear"}, "empty-batch")]
+            Sample((make((0, 2, 3), dtype, device),), {"size": 5, "mode": "linear"}, "empty-batch"),
+            Sample((_nc((1, 2, 4, 5), dtype, device),), {"scale_factor": (1.5, 0.7), "mode": "bicubic"}, "bicubic"),
+            Sample((make((1, 2, 5, 3), dtype, device),), {"size": (3, 7), "mode": "bicubic", "align_corners": True},
+                   "bicubic-align"),
+            Sample((make((1, 2, 7, 5), dtype, device),), {"size": (3, 4), "mode": "area"}, "area-2d"),
+            Sample((make((1, 2, 6), dtype, device),), {"scale_factor": 0.5, "mode": "area"}, "area-1d")]
 
 
 def _matrix(mode, n_in, n_out, align, scale):
     """Dense (n_out, n_in) interpolation matrix of one spatial dim (PyTorch's rules, float64)."""
     A = np.zeros((n_out, n_in))
     o = np.arange(n_out)
+    if mode == "area":
+        for i in o:
+            lo, hi = (i * n_in) // n_out, -(-((i + 1) * n_in) // n_out)
+            A[i, lo:hi] = 1 / (hi - lo)
+        return A
+    if mode == "cubic":
+        if align:
+            src = o * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+        else:
+            src = ((1.0 / scale) if scale else n_in / n_out) * (o + 0.5) - 0.5
+        i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+        t = np.clip(src - i0, 0, 1)
+        a = -0.75
+        near = [((a + 2) * d - (a + 3)) * d * d + 1 for d in (t, 1 - t)]
+        far = [((a * d - 5 * a) * d + 8 * a) * d - 4 * a for d in (t + 1, 2 - t)]
+        for k, w in zip(range(-1, 3), (far[0], near[0], near[1], far[1])):
+            np.add.at(A, (o, np.clip(i0 + k, 0, n_in - 1)), w)
+        return A
     if mode in ("nearest", "nearest-exact"):
         s = np.float32(1.0 / scale) if scale else np.float32(n_in) / np.float32(n_out)
         if mode == "nearest":
@@ -75,7 +98,7 @@ def _resolve(shape, size, scale_factor, recompute):
 
 
 def _mode(mode):
-    return "linear" if mode in ("linear", "bilinear", "trilinear") else mode
+    return "linear" if mode in ("linear", "bilinear", "trilinear") else "cubic" if mode == "bicubic" else mode
 
 
 def _ref(x, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
@@ -90,7 +113,9 @@ def _bwd_samples(dtype, device):
             ((2, 1, 5), (10,), "nearest", False, (2.0,), "nearest-1d"),
             ((1, 2, 3, 4), (5, 3), "nearest-exact", False, (None, None), "nearest-exact-2d"),
             ((1, 2, 4, 3), (7, 5), "linear", False, (None, 1.7), "bilinear"),
-            ((1, 1, 2, 3, 4), (3, 5, 2), "linear", True, (None, None, None), "trilinear-align")):
+            ((1, 1, 2, 3, 4), (3, 5, 2), "linear", True, (None, None, None), "trilinear-align"),
+            ((1, 2, 4, 3), (6, 5), "cubic", False, (1.5, None), "bicubic"),
+            ((1, 1, 3, 4), (5, 2), "cubic", True, (None, None), "bicubic-align")):
         out.append(Sample((make(in_size[:2] + g_sp, dtype, device), in_size, mode, align, scales), {}, name))
     g = _nc((1, 2, 6, 5), dtype, device)
     out.append(Sample((g, (1, 2, 3, 4), "linear", False, (2.0, None)), {}, "noncontig-grad"))

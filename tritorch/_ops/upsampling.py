@@ -1,23 +1,31 @@
 """Upsampling / resizing (``torch.nn.functional.interpolate``): nearest, nearest-exact, linear,
-bilinear and trilinear over the 1-3 spatial dims of an (N, C, ...) input.
+bilinear, trilinear, bicubic and area over the 1-3 spatial dims of an (N, C, ...) input.
 
 Two registry ops:
-  * ``upsample(x, size, mode, align_corners, scales)``: ``mode`` is "nearest", "nearest-exact"
-    or "linear" (linear / bilinear / trilinear by the number of spatial dims); ``size`` the output
+  * ``upsample(x, size, mode, align_corners, scales)``: ``mode`` is "nearest", "nearest-exact",
+    "linear" (linear / bilinear / trilinear by the number of spatial dims) or "cubic" (bicubic, 2
+    spatial dims only); ``size`` the output
     spatial size; ``scales`` the user's scale factors (or None per dim), which PyTorch uses in the
     coordinate transform when given.  Per output position and spatial dim the source index (and for
     linear the two taps and their weights) follow PyTorch's CPU kernels exactly, including its
     float32 arithmetic for the nearest modes, the source index clamped at 0 for
-    ``align_corners=False``, and the identity copy when a dim keeps its size.
+    ``align_corners=False``, and the identity copy when a dim keeps its size.  Cubic takes four taps
+    ``floor(src) - 1 .. floor(src) + 2`` per dim, each clamped to the border, with the cubic
+    convolution weights of coefficient A = -0.75 (the source index is not clamped at 0 there).
   * ``upsample_backward(grad, input_size, mode, align_corners, scales)``: the adjoint as a gather:
     each input element sums the output positions whose taps land on it, times the tap weight.
 
 Both are linear in the tensor argument and each other's adjoint, so double backward works: the
 backward of ``upsample`` is ``upsample_backward`` and vice versa.  Node names follow PyTorch
 (``UpsampleNearest2DBackward0``, ``UpsampleNearestExact1DBackward0``, ``UpsampleLinear1DBackward0``,
-``UpsampleBilinear2DBackward0``, ``UpsampleTrilinear3DBackward0``, and ``...BackwardBackward0``).
+``UpsampleBilinear2DBackward0``, ``UpsampleTrilinear3DBackward0``, ``UpsampleBicubic2DBackward0``,
+and ``...BackwardBackward0``).
 
-Not implemented (NotImplementedError): "bicubic", "area" and ``antialias=True``.
+Mode "area" is PyTorch's own composition: ``adaptive_avg_pool{1,2,3}d`` to the output size (its
+registry ops and autograd live in the pooling family).
+
+Not implemented (NotImplementedError): ``antialias=True`` and bicubic on uint8 input (PyTorch
+accepts the latter on CPU).
 """
 import math
 import numbers
@@ -26,15 +34,17 @@ import warnings
 from .. import _dtype
 from .._dtype import TORCH_NAMES
 from ._common import def_op, Node, record, STATE, check_tensor, shape_str
+from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 
 __all__ = []
 _E = {}
-_OPS_MODES = ("nearest", "nearest-exact", "linear")
+_OPS_MODES = ("nearest", "nearest-exact", "linear", "cubic")
 _LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}
 _NODE = {("nearest", 1): "UpsampleNearest1D", ("nearest", 2): "UpsampleNearest2D", ("nearest", 3): "UpsampleNearest3D",
          ("nearest-exact", 1): "UpsampleNearestExact1D", ("nearest-exact", 2): "UpsampleNearestExact2D",
          ("nearest-exact", 3): "UpsampleNearestExact3D", ("linear", 1): "UpsampleLinear1D",
-         ("linear", 2): "UpsampleBilinear2D", ("linear", 3): "UpsampleTrilinear3D"}
+         ("linear", 2): "UpsampleBilinear2D", ("linear", 3): "UpsampleTrilinear3D", ("cubic", 2): "UpsampleBicubic2D"}
+_AREA = {1: adaptive_avg_pool1d, 2: adaptive_avg_pool2d, 3: adaptive_avg_pool3d}
 
 
 def _sizes_str(sizes):
@@ -46,9 +56,9 @@ def _meta_upsample(x, size, mode, align_corners, scales):
     check_tensor(x, "upsample")
     shape = tuple(x._data.shape)
     k = len(size)
-    if mode not in _OPS_MODES or k not in (1, 2, 3) or len(shape) != k + 2:
-        raise RuntimeError(f"upsample: expected a {k + 2}-D input and mode nearest, nearest-exact or linear, got "
-                           f"{shape_str(shape)} and {mode}")
+    if mode not in _OPS_MODES or k not in (1, 2, 3) or len(shape) != k + 2 or (mode == "cubic" and k != 2):
+        raise RuntimeError(f"upsample: expected a {k + 2}-D input and mode nearest, nearest-exact, linear or (4-D "
+                           f"only) cubic, got {shape_str(shape)} and {mode}")
     if len(scales) != k:
         raise RuntimeError(f"upsample: expected {k} scales, got {len(scales)}")
     spatial = shape[2:]
@@ -60,6 +70,9 @@ def _meta_upsample(x, size, mode, align_corners, scales):
         raise RuntimeError(f"upsample: Non-empty {k + 2}D data tensor expected but got a tensor with sizes "
                            f"{shape_str(shape)}")
     dt = x.dtype
+    if mode == "cubic" and not dt.is_floating_point:
+        raise NotImplementedError(f"upsample: bicubic interpolation of '{TORCH_NAMES[dt]}' input is not implemented "
+                                  "in tritorch (floating dtypes only)")
     ok = dt.is_floating_point or (mode != "linear" and dt is _dtype.uint8)
     if not ok:
         kind = "linear" if mode == "linear" else "nearest"
@@ -72,7 +85,7 @@ def _meta_upsample_backward(grad, input_size, mode, align_corners, scales):
     check_tensor(grad, "upsample_backward", "grad_output")
     input_size = tuple(input_size)
     k = len(input_size) - 2
-    if mode not in _OPS_MODES or k not in (1, 2, 3) or len(scales) != k:
+    if mode not in _OPS_MODES or k not in (1, 2, 3) or len(scales) != k or (mode == "cubic" and k != 2):
         raise RuntimeError(f"upsample_backward: bad mode {mode} or input size {shape_str(input_size)}")
     g = tuple(grad._data.shape)
     if len(g) != k + 2 or g[:2] != input_size[:2]:
@@ -144,10 +157,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                 recompute_scale_factor=None, antialias=False):
     """``torch.nn.functional.interpolate`` for 3-D/4-D/5-D inputs (N, C, [D,] [H,] W): modes
     "nearest" (PyTorch's legacy ``floor(dst * scale)`` rule), "nearest-exact", "linear" (3-D),
-    "bilinear" (4-D), "trilinear" (5-D), ``align_corners`` as PyTorch.  With ``scale_factor`` the
-    output size is ``floor(in * scale_factor)`` and, unless ``recompute_scale_factor=True``, the
-    scale factor itself drives the coordinate transform.  "bicubic", "area" and
-    ``antialias=True`` raise NotImplementedError (tritorch deliberately differs here)."""
+    "bilinear" (4-D), "bicubic" (4-D; A = -0.75, taps clamped to the border), "trilinear" (5-D),
+    "area" (``adaptive_avg_pool{1,2,3}d`` to the output size), ``align_corners`` as PyTorch.  With
+    ``scale_factor`` the output size is ``floor(in * scale_factor)`` and, unless
+    ``recompute_scale_factor=True`` (always so for "area"), the scale factor itself drives the
+    coordinate transform.  ``antialias=True`` and bicubic on integer input raise
+    NotImplementedError (tritorch deliberately differs here)."""
     check_tensor(input, "interpolate")
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
@@ -194,10 +209,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if antialias and not (mode in ("bilinear", "bicubic") and dim == 2):
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a "
                          "4-D tensor as input")
-    if mode in ("bicubic", "area") or antialias:
-        raise NotImplementedError(f"interpolate: mode '{mode}'{' with antialias=True' if antialias else ''} is not "
-                                  "implemented in tritorch (nearest, nearest-exact, linear, bilinear, trilinear are)")
-    if dim not in (1, 2, 3) or mode not in ("nearest", "nearest-exact") + tuple(_LINEAR):
+    if antialias:
+        raise NotImplementedError(f"interpolate: mode '{mode}' with antialias=True is not implemented in tritorch")
+    if mode == "area" and output_size is None:
+        recompute_scale_factor = True  # PyTorch: area always works from the integer output size
+    if (dim not in (1, 2, 3) or mode not in ("nearest", "nearest-exact", "area", "bicubic") + tuple(_LINEAR)
+            or (mode == "bicubic" and dim != 2)):
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {dim + 2}D) for the "
                                   "modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
                                   f"nearest-exact (got {mode})")
@@ -208,9 +225,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         output_size = [int(math.floor(n)) for n in sizes]
         if recompute_scale_factor:
             scale_factors = None
+    if mode == "area":
+        return _AREA[dim](input, output_size)
     scales = tuple(scale_factors) if scale_factors is not None else (None,) * dim
-    op_mode = "linear" if mode in _LINEAR else mode
-    return _upsample(input, output_size, op_mode, bool(align_corners) if op_mode == "linear" else False, scales)
+    op_mode = "linear" if mode in _LINEAR else ("cubic" if mode == "bicubic" else mode)
+    align = bool(align_corners) if op_mode in ("linear", "cubic") else False
+    return _upsample(input, output_size, op_mode, align, scales)
 
 
 def _deprecated(name):
