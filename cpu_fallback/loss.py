@@ -49,6 +49,11 @@ def _weights(weight, C, ct):
     return np.ones(C, ct) if weight is None else np.asarray(weight).astype(ct)
 
 
+def _take(w, idx):
+    """w[idx]; with no classes every row is ignored (the index is a placeholder) and reads 0."""
+    return w[idx] if w.size else np.zeros(np.shape(idx), w.dtype)
+
+
 def _logits(x, ct, keep_z):
     """(class-last compute-dtype logits a, row max m, log of the shifted exp-sum, z = a - m if ``keep_z``)."""
     a = _classes_last(np.asarray(x), np.ndim(x))
@@ -58,7 +63,8 @@ def _logits(x, ct, keep_z):
         m = a.max(axis=-1) if a.shape[-1] else np.full(a.shape[:-1], -np.inf, ct)
         z = a - m[..., None]
         e = np.exp(z) if keep_z else np.exp(z, out=z)
-        lsum = np.log(sum_last(e))
+        # no classes: an empty sum, loss 0 as in PyTorch (log of the empty exp-sum would give nan)
+        lsum = np.log(sum_last(e)) if a.shape[-1] else np.zeros(m.shape, ct)
     return a, m, lsum, z if keep_z else None
 
 
@@ -78,6 +84,7 @@ def cross_entropy_loss(out, x, target, weight, ignore_index, label_smoothing):
     if stats.size == 0:
         return
     ls = max(label_smoothing, 0.0)
+    lsc = ls / C if C else 0.0
     a, m, lsum, z = _logits(x, ct, prob or ls > 0)
     w = None if weight is None else np.asarray(weight).astype(ct)
     wsum = C if w is None else w.sum()
@@ -85,19 +92,21 @@ def cross_entropy_loss(out, x, target, weight, ignore_index, label_smoothing):
         if prob:
             # sum_c w q (lse - x) with q = (1 - ls) t + ls / C and lse = m + lsum, x taken relative to m
             # (exact for large logits).
-            t = _classes_last(np.asarray(target).astype(ct), nd)
-            S = (1 - ls) * _dot_w(t, w) + ls / C * wsum
-            A = (1 - ls) * _dot_w(t * z, w) + ls / C * _dot_w(z, w)
+            q = _classes_last(np.asarray(target).astype(ct), nd)
+            if ls > 0:
+                q = q * (1 - ls) + lsc
+            S = _dot_w(q, w)
+            A = _dot_w(q * z, w)   # -inf logits with q > 0 give inf (not 0 * -inf = nan from a split sum)
             r = S * lsum - A
             wt = np.ones(m.shape, ct)
         else:
-            xt = np.take_along_axis(a, tc[..., None], axis=-1)[..., 0]
-            wt = np.where(valid, 1 if w is None else w[tc], 0).astype(ct)
+            xt = np.take_along_axis(a, tc[..., None], axis=-1)[..., 0] if C else np.zeros(tc.shape, ct)
+            wt = np.where(valid, 1 if w is None else _take(w, tc), 0).astype(ct)
             r = (1 - ls) * wt * ((m - xt) + lsum)
             S = (1 - ls) * wt
             if ls > 0:
-                Ss = np.where(valid, ls / C * wsum, 0)
-                r = r + Ss * lsum - ls / C * _dot_w(z, w)
+                Ss = np.where(valid, lsc * wsum, 0)
+                r = r + Ss * lsum - lsc * _dot_w(z, w)
                 S = S + Ss
             r = np.where(valid, r, 0)
     np.copyto(loss, r, casting="unsafe")
@@ -143,8 +152,8 @@ def nll_loss(out, x, target, weight, ignore_index):
     if loss.size == 0:
         return
     a = _classes_last(np.asarray(x).astype(ct), np.ndim(x))
-    wt = np.where(valid, _weights(weight, C, ct)[tc], 0).astype(ct)
-    xt = np.take_along_axis(a, tc[..., None], axis=-1)[..., 0]
+    wt = np.where(valid, _take(_weights(weight, C, ct), tc), 0).astype(ct)
+    xt = np.take_along_axis(a, tc[..., None], axis=-1)[..., 0] if C else np.zeros(tc.shape, ct)
     np.copyto(loss, np.where(valid, -wt * xt, 0), casting="unsafe")
     np.copyto(wout, wt, casting="unsafe")
 
@@ -156,7 +165,7 @@ def nll_loss_backward(out, grad, target, weight, ignore_index, shape):
     nd = len(shape)
     C = shape[_cdim(nd)]
     valid, tc = _index_target(target, C, ignore_index)
-    wt = np.where(valid, _weights(weight, C, ct)[tc], 0).astype(ct)
+    wt = np.where(valid, _take(_weights(weight, C, ct), tc), 0).astype(ct)
     g = np.broadcast_to(np.asarray(grad).astype(ct), wt.shape)
     r = np.where((np.arange(C) == tc[..., None]) & valid[..., None], (-wt * g)[..., None], 0).astype(ct)
     np.copyto(out, np.moveaxis(r, -1, _cdim(nd)) if nd >= 2 else r, casting="unsafe")

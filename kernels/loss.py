@@ -128,7 +128,8 @@ def _ce_fwd_kernel(x, tgt, w, loss, stats, err, M, C, KS1, KS2, KS3, KX0, KX1, K
             S += tl.sum(wq, 1)
             A += tl.sum(tl.where(mask, wq * (v - shift[:, None]), 0.0), 1)
         mx = mnew
-    lsum = tl.log(s)
+    # No classes: the empty sum gives loss 0 as in PyTorch (log(0) would make it nan).
+    lsum = tl.where(C > 0, tl.log(s), 0.0)
     if PROB:
         r = S * lsum - A
         wt = tl.where(mmask, 1.0, 0.0).to(CT)

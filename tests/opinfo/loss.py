@@ -229,6 +229,41 @@ def _bcel_samples(dtype, device):
                             "pos_weight": make((3,), dtype, device, low=0.5, high=3)}, "weights")]
 
 
+def _sign(shape, device):
+    return tt.tensor(np.where(_rng.random(shape) > 0.5, 1.0, -1.0), dtype=tt.float64, device=device)
+
+
+def _margin_samples(n_inputs):
+    """(x[, x2], +-1 target) samples for the margin losses (compositions, float64)."""
+    def samples(dtype, device):
+        xs = lambda s: tuple(make(s, dtype, device) for _ in range(n_inputs))  # noqa: E731
+        return [Sample(xs((3, 4)) + (_sign((3, 4), device),), {}, "mean"),
+                Sample(xs((4, 2)) + (_sign((4, 2), device),), {"reduction": "none", "margin": 0.5}, "none-margin")]
+    return samples
+
+
+def _red_ref(elem):
+    """A reduction over ``elem(*args, **kwargs)`` (any number of positional tensors)."""
+    def ref(*args, reduction="mean", **kw):
+        L = elem(*args, **kw)
+        return L if reduction == "none" else (L.sum() if reduction == "sum" else L.mean())
+    return ref
+
+
+def _hinge_e(x, t, margin=1.0):
+    return np.where(t != 1, np.maximum(margin - x, 0), 0) + np.where(t != -1, x, 0)
+
+
+def _poisson_e(x, t, log_input=True):
+    return np.exp(x) - t * x if log_input else x - t * np.log(x + 1e-8)
+
+
+def _poisson_samples(dtype, device):
+    return [Sample((make((3, 4), dtype, device), make((3, 4), dtype, device, low=0, high=3)), {}, "mean"),
+            Sample((make((2, 3), dtype, device, low=0.5, high=2), make((2, 3), dtype, device, low=0, high=3)),
+                   {"log_input": False, "reduction": "sum"}, "linear-sum")]
+
+
 _C = ("__composite__",)
 # The composites run in float64 only here (the registry ops they compose have their own entries);
 # tests/test_loss.py compares them with PyTorch, half dtypes included.
@@ -252,4 +287,14 @@ OPS = [
     OpInfo("binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits, _pw_ref(_bcel_e), _bcel_samples,
            grad_args=(0, 1), covers=_C, dtypes=_F64),
     OpInfo("kl_div", _kl, _kl_ref, _kl_samples, covers=_C, dtypes=_F64),
+    OpInfo("poisson_nll_loss", F.poisson_nll_loss, _pw_ref(_poisson_e), _poisson_samples, grad_args=(0, 1),
+           covers=_C, dtypes=_F64),
+    OpInfo("margin_ranking_loss", F.margin_ranking_loss,
+           _red_ref(lambda x1, x2, t, margin=0.0: np.maximum(-t * (x1 - x2) + margin, 0)), _margin_samples(2),
+           grad_args=(0, 1), covers=_C, dtypes=_F64),
+    OpInfo("hinge_embedding_loss", F.hinge_embedding_loss, _red_ref(_hinge_e), _margin_samples(1), grad_args=(0,),
+           covers=_C, dtypes=_F64),
+    OpInfo("soft_margin_loss", lambda x, t, margin=None, **k: F.soft_margin_loss(x, t, **k),
+           _red_ref(lambda x, t, margin=None: np.log1p(np.exp(-t * x))), _margin_samples(1), grad_args=(0,),
+           covers=_C, dtypes=_F64),
 ]

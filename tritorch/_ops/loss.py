@@ -22,13 +22,21 @@ The pointwise losses (``mse_loss``, ``l1_loss``, ``smooth_l1_loss``, ``huber_los
 elementwise chain plus one reduction; no dedicated kernel, as each is memory-bound and small next to
 the layers that produce its input) and record one node named like PyTorch's (``MseLossBackward0``, ...)
 whose backward is written in differentiable tensor ops.
+
+The margin / embedding / likelihood losses (``poisson_nll_loss``, ``gaussian_nll_loss``, ``margin_ranking_loss``,
+``hinge_embedding_loss``, ``soft_margin_loss``, ``multilabel_soft_margin_loss``, ``cosine_embedding_loss``,
+``multi_margin_loss``, ``multilabel_margin_loss``, ``triplet_margin_loss``, ``triplet_margin_with_distance_loss``)
+are PyTorch's formulas composed from differentiable registry ops (autograd is the composition's), with its
+argument checks, messages and legacy ``size_average`` / ``reduce`` handling.  ``ctc_loss`` lives in ctc_loss.py.
 """
+import math
 import warnings
 
-from .._dtype import TORCH_NAMES
+from .._dtype import TORCH_NAMES, int64
 from ..autograd.grad_mode import no_grad
 from ._common import (def_op, Node, record, STATE, check_tensor, check_optional_tensor, shape_str,
-                      broadcast_shapes)
+                      broadcast_shapes, promote)
+from .creation import arange as _arange_op
 from .pointwise import sum_to
 from .pointwise_ternary import where as _where
 
@@ -47,40 +55,58 @@ def _row_shape(shape):
     return tuple(shape[:1]) + tuple(shape[2:]) if len(shape) >= 2 else ()
 
 
-def _check_index_target(op, x, target):
-    if target.dtype.name not in _INT_TARGETS:
-        raise RuntimeError(f"{op}: expected target dtype to be Long or Byte, but got {TORCH_NAMES[target.dtype]}")
+def _check_index_target(op, x, target, weight):
+    """PyTorch's nll_loss checks, in its order.  Batched input: batch sizes, target rank / shape, weight shape,
+    target dtype.  Unbatched (1-d) input: target rank, target dtype, a one-element 1-d target, weight shape."""
     xs, ts = tuple(x._data.shape), tuple(target._data.shape)
     if len(xs) == 1:
+        if len(ts) > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        _check_target_dtype(op, xs, target)
+        if len(ts) == 1 and ts[0] != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {ts[0]}")
         if ts != ():
             raise ValueError(f"{op}: for 1D input, the target must be 0-d (a class index), but got target size: "
                              f"{shape_str(ts)}")
-    elif len(xs) >= 2:
-        if not ts or ts[0] != xs[0]:
-            raise ValueError(f"Expected input batch_size ({xs[0]}) to match target batch_size "
-                             f"({ts[0] if ts else 0}).")
-        if ts != _row_shape(xs):
-            raise RuntimeError(f"{op}: Expected target size {shape_str(_row_shape(xs))}, got {shape_str(ts)}")
+        _check_weight_shape(op, x, weight)
+        return
+    if not ts or ts[0] != xs[0]:
+        raise ValueError(f"Expected input batch_size ({xs[0]}) to match target batch_size ({ts[0] if ts else 0}).")
+    if len(xs) == 2 and len(ts) > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if len(xs) >= 3 and ts != _row_shape(xs):
+        raise RuntimeError(f"{op}: Expected target size {shape_str(_row_shape(xs))}, got {shape_str(ts)}")
+    _check_weight_shape(op, x, weight)
+    _check_target_dtype(op, xs, target)
 
 
-def _check_common(op, x, weight):
-    check_tensor(x, op)
+def _check_target_dtype(op, xs, target):
+    if target.dtype.name not in _INT_TARGETS:
+        raise RuntimeError(f"{op}: expected target dtype to be Long or Byte, but got {TORCH_NAMES[target.dtype]}")
+    if len(xs) >= 3 and target.dtype.name != "int64":   # PyTorch's nll_loss2d path takes Long only
+        raise RuntimeError(f"expected scalar type Long but found {TORCH_NAMES[target.dtype]}")
+
+
+def _check_input_dtype(op, x):
     if not x.dtype.is_floating_point:
         raise NotImplementedError(f'{op}: "log_softmax_lastdim_kernel_impl" not implemented for '
                                   f"'{TORCH_NAMES[x.dtype]}'" if op.startswith("cross") else
                                   f"{op}: expected a floating input, got {TORCH_NAMES[x.dtype]}")
-    if x._data.ndim == 0:
-        raise RuntimeError(f"{op}: input must have at least 1 dimension (the class dim), got a 0-d tensor")
+
+
+def _check_weight_shape(op, x, weight):
     C = x._data.shape[_cdim(x._data.ndim)]
     if weight is not None:
         check_tensor(weight, op, "weight")
         if tuple(weight._data.shape) != (C,):
             raise RuntimeError(f"{op}: weight tensor should be defined either for all {C} classes or no classes but "
                                f"got weight tensor of shape: {shape_str(weight._data.shape)}")
-        if weight.dtype is not x.dtype:
-            raise RuntimeError(f"{op}: expected scalar type {TORCH_NAMES[x.dtype]} but found "
-                               f"{TORCH_NAMES[weight.dtype]} (weight)")
-    return C
+
+
+def _check_weight_dtype(op, x, weight):
+    if weight is not None and weight.dtype is not x.dtype:
+        raise RuntimeError(f"{op}: expected scalar type {TORCH_NAMES[x.dtype]} but found "
+                           f"{TORCH_NAMES[weight.dtype]} (weight)")
 
 
 def _stats_dtype(dt):
@@ -90,16 +116,20 @@ def _stats_dtype(dt):
 
 def _meta_ce(x, target, weight, ignore_index, label_smoothing):
     op = "cross_entropy"
-    _check_common(op, x, weight)
     check_tensor(target, op, "target")
+    _check_input_dtype(op, x)
+    if x._data.ndim == 0:
+        raise RuntimeError(f"{op}: input must have at least 1 dimension (the class dim), got a 0-d tensor")
     if target.dtype.is_floating_point and tuple(target._data.shape) == tuple(x._data.shape):
+        _check_weight_shape(op, x, weight)
         if target.dtype is not x.dtype:
             raise RuntimeError(f"{op}: expected probability target of dtype {TORCH_NAMES[x.dtype]}, got "
                                f"{TORCH_NAMES[target.dtype]}")
-        if ignore_index != -100:
+        if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
     else:
-        _check_index_target(op, x, target)
+        _check_index_target(op, x, target, weight)
+    _check_weight_dtype(op, x, weight)
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     rows = _row_shape(x._data.shape)
@@ -128,9 +158,12 @@ def _meta_ce_bwd(grad, x, target, weight, stats, ignore_index, label_smoothing):
 def _meta_nll(x, target, weight, ignore_index):
     """nll_loss: per-row -w_t * x_t (0 where ignored) and the target weight w_t (0 where ignored)."""
     op = "nll_loss"
-    _check_common(op, x, weight)
     check_tensor(target, op, "target")
-    _check_index_target(op, x, target)
+    if x._data.ndim == 0:
+        raise ValueError("Expected 1 or more dimensions (got 0)")
+    _check_index_target(op, x, target, weight)
+    _check_input_dtype(op, x)
+    _check_weight_dtype(op, x, weight)
     rows = _row_shape(x._data.shape)
     return (rows, x.dtype), (rows, _stats_dtype(x.dtype))
 
@@ -208,10 +241,10 @@ def _reduce_rows(loss, denom_rows, reduction, n_rows=None):
     return (total / denom).to(loss.dtype), denom
 
 
-def _no_weight_grad(op, weight):
-    check_optional_tensor(weight, op, "weight")
+def _no_weight_grad(op, weight, arg="weight"):
+    check_optional_tensor(weight, op, arg)
     if weight is not None and weight._requires_grad and STATE.enabled:
-        raise RuntimeError(f"The function '{op}' is not differentiable with respect to argument 'weight'. This input "
+        raise RuntimeError(f"The function '{op}' is not differentiable with respect to argument '{arg}'. This input "
                            "cannot have requires_grad True.")
 
 
@@ -293,13 +326,29 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     _check_reduction(reduction)
     _no_weight_grad("cross_entropy", weight)
     ls = float(label_smoothing) if label_smoothing > 0 else 0.0
-    prob = target.dtype.is_floating_point and tuple(target.shape) == tuple(input.shape)
-    if prob and target.dtype is not input.dtype and input.dtype.is_floating_point:
-        target = target.to(input.dtype)
+    same = tuple(target.shape) == tuple(input.shape) and input.ndim > 0
+    if same and not target.dtype.is_floating_point:
+        raise RuntimeError("Expected floating point type for target with class probabilities, got "
+                           f"{TORCH_NAMES[target.dtype]}")
+    if same and not input.dtype.is_floating_point and input.numel() == 0:
+        # PyTorch's log_softmax skips its dtype check on an empty input: the promoted empty result
+        return _cross_entropy_prob_mixed(input.to(promote(input, target)), target, weight, reduction, ls, ignore_index,
+                                         label_smoothing)
+    prob = same and input.dtype.is_floating_point
+    if prob:
+        # PyTorch composes -(log_softmax(x) * t * w): the result has the promoted dtype of all three
+        dt = promote(input, target) if weight is None else promote(input, target, weight)
+        if dt is not input.dtype:
+            return _cross_entropy_prob_mixed(input, target, weight, reduction, ls, ignore_index, label_smoothing)
+        target = target.to(dt)
+        weight = None if weight is None else weight.to(dt)
+    elif input.ndim == 1 and tuple(target.shape) == (1,):
+        target = target.reshape(())   # PyTorch takes a one-element target for an unbatched input
     with no_grad():
         loss, stats = _CE.run((input, target, weight, ignore_index, label_smoothing), _E)
         rows = tuple(loss.shape)
-        n_rows = loss.numel() if prob else None
+        # PyTorch's mean over probability targets: sum / (numel / C), nan for an empty input
+        n_rows = (loss.numel() if input.numel() else float("nan")) if prob else None
         out, denom = _reduce_rows(loss, stats.select(-1, 3), reduction, n_rows)
     ins = (input, target) if prob else (input,)
     if STATE.enabled and any(t._requires_grad for t in ins):
@@ -309,6 +358,30 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         n.save_for_backward(input, target, weight, stats)
         record(n, ins, (out,))
     return out
+
+
+def _cross_entropy_prob_mixed(input, target, weight, reduction, ls, ignore_index, label_smoothing):
+    """Probability targets wider than the logits (e.g. bfloat16 logits, float32 targets): PyTorch's composition
+    verbatim -- log_softmax rounded to the input dtype, then the promoted product -- so the result matches its
+    rounding; composed from differentiable ops (the same-dtype case takes the fused kernel)."""
+    _check_weight_shape("cross_entropy", input, weight)
+    if ignore_index >= 0:
+        raise RuntimeError("ignore_index is not supported for floating point target")
+    if label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    nd = input.ndim
+    cd = _cdim(nd)
+    C = input.shape[cd]
+    smooth = ls / C if C else float("inf")   # no classes: PyTorch's double division; the product is empty
+    prod = input.log_softmax(cd) * (target * (1 - ls) + smooth if ls > 0 else target)
+    if weight is not None:
+        prod = prod * _weight_view(weight, nd)
+    if reduction == "none":
+        return -prod.sum(cd)
+    total = -prod.sum()
+    if reduction == "sum":
+        return total
+    return total / (input.numel() / C if input.numel() else float("nan"))
 
 
 # --- nll loss ---------------------------------------------------------------------------------
@@ -351,6 +424,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _no_weight_grad("nll_loss_forward", weight)
+    if input.ndim == 1 and tuple(target.shape) == (1,):
+        target = target.reshape(())   # PyTorch takes a one-element target for an unbatched input
     with no_grad():
         loss, wt = _NLL.run((input, target, weight, ignore_index), _E)
         out, denom = _reduce_rows(loss, wt, reduction)
@@ -547,11 +622,40 @@ def _check_weight(op, weight, input):
         raise ValueError("Weights and input must have the same size.")
 
 
+def _regression_operands(op, input, target):
+    """PyTorch's first check of the regression losses: the operands broadcast (its error before the reduction's)."""
+    check_tensor(input, op)
+    check_tensor(target, op, "target")
+    broadcast_shapes(tuple(input.shape), tuple(target.shape), op=op)
+
+
+def _promoted(kernel, input, target):
+    """Operands in their promoted dtype, checked after the reduction like PyTorch's kernel dispatch: a bool or
+    integer operand next to a floating one is accepted; a non-floating promoted dtype raises PyTorch's
+    NotImplementedError."""
+    dt = promote(input, target)
+    if not dt.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{TORCH_NAMES[dt]}\'')
+    return (input if input.dtype is dt else input.to(dt)), (target if target.dtype is dt else target.to(dt))
+
+
+def _weighted_reduction(reduction, weight):
+    """The reduction check of PyTorch's weighted regression losses (a Python-level check there)."""
+    if weight is not None and reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """``F.mse_loss`` (composition: (x - t)^2, weight, reduction; node MseLossBackward0)."""
+    """``F.mse_loss`` (composition: (x - t)^2, weight, reduction; node MseLossBackward0).  A weighted mean is
+    sum(w L) / sum(w).  Operands promote (bool / integer next to floating is fine); all-integer inputs raise
+    NotImplementedError like PyTorch's CPU kernel."""
     _size_warning(input, target)
     reduction = _reduction(size_average, reduce, reduction)
+    _regression_operands("mse_loss", input, target)
     _check_weight("mse_loss", weight, input)
+    _weighted_reduction(reduction, weight)
+    _check_reduction(reduction)
+    input, target = _promoted("mse_cpu", input, target)
     return _pointwise_loss("mse_loss", MseLossBackward0, input, target, reduction, _mse, weight=weight,
                            weight_in_mean=True)
 
@@ -560,15 +664,21 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     """``F.l1_loss`` (composition: |x - t|, weight, reduction; node L1LossBackward0)."""
     _size_warning(input, target)
     reduction = _reduction(size_average, reduce, reduction)
+    _regression_operands("l1_loss", input, target)
     _check_weight("l1_loss", weight, input)
+    _weighted_reduction(reduction, weight)
     return _pointwise_loss("l1_loss", L1LossBackward0, input, target, reduction, _l1, weight=weight,
                            weight_in_mean=True)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
-    """``F.smooth_l1_loss`` (composition; beta = 0 is l1_loss, negative beta an error, like PyTorch)."""
+    """``F.smooth_l1_loss`` (composition; beta = 0 is l1_loss, negative beta an error, like PyTorch; operands
+    promote as in mse_loss)."""
     _size_warning(input, target)
     reduction = _reduction(size_average, reduce, reduction)
+    _regression_operands("smooth_l1_loss", input, target)
+    _check_reduction(reduction)
+    input, target = _promoted("smooth_l1_cpu", input, target)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     if beta == 0.0:
@@ -579,13 +689,25 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """``F.huber_loss`` (composition: 0.5 d^2 inside |d| < delta, delta (|d| - delta / 2) outside; a weighted
-    mean is mean(w * L), unlike mse/l1's sum(w * L) / sum(w): PyTorch's own rules)."""
+    mean is mean(w * L), unlike mse/l1's sum(w * L) / sum(w): PyTorch's own rules).  Like PyTorch's kernel
+    the result has the input's dtype: computed in the promoted dtype, then cast (an integer or bool input next
+    to a floating target cannot hold it: RuntimeError)."""
     _size_warning(input, target)
+    out_dt = input.dtype
+    _regression_operands("huber_loss", input, target)
+    if weight is None:
+        _check_reduction(reduction)
     _check_weight("huber_loss", weight, input)
+    input, target = _promoted("huber_cpu", input, target)
+    if not out_dt.is_floating_point:
+        raise RuntimeError(f"result type {TORCH_NAMES[input.dtype]} can't be cast to the desired output type "
+                           f"{TORCH_NAMES[out_dt]}")
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    return _pointwise_loss("huber_loss", HuberLossBackward0, input, target, reduction, _huber, (float(delta),),
-                           weight=weight)
+    _weighted_reduction(reduction, weight)
+    out = _pointwise_loss("huber_loss", HuberLossBackward0, input, target, reduction, _huber, (float(delta),),
+                          weight=weight)
+    return out if out.dtype is out_dt or weight is not None else out.to(out_dt)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -646,7 +768,297 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                            allowed=("none", "mean", "sum", "batchmean"))
 
 
+# --- margin, embedding and likelihood losses (compositions) -------------------------------------
+# PyTorch's own formulas (aten/src/ATen/native/Loss.cpp, functional.py) composed from differentiable
+# registry ops, so autograd is the composition's; each is one or two memory-bound elementwise chains and
+# a reduction, where a dedicated kernel would not pay.
+
+def _get_enum(reduction):
+    """PyTorch's ``_Reduction.get_enum`` check: 'elementwise_mean' is a deprecated spelling of 'mean'."""
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
+                      UserWarning, stacklevel=3)
+        return "mean"
+    _check_reduction(reduction)
+    return reduction
+
+
+def _legacy_enum(size_average, reduce, reduction):
+    if size_average is not None or reduce is not None:
+        return _reduction(size_average, reduce, reduction)
+    return _get_enum(reduction)
+
+
+def _apply_reduction(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def _host_any(mask):
+    """One host sync: whether any element of a bool tensor is set (for PyTorch's data-dependent checks)."""
+    with no_grad():
+        return mask.numel() > 0 and bool(mask.any())
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """``F.poisson_nll_loss``: exp(x) - t x (``log_input``), else x - t log(x + eps); ``full`` adds the
+    Stirling term t log t - t + 0.5 log(2 pi t) where t > 1.  Input, target: any broadcastable shapes."""
+    check_tensor(input, "poisson_nll_loss")
+    check_tensor(target, "poisson_nll_loss", "target")
+    if size_average is not None or reduce is not None:
+        reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
+    if full:
+        stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
+        loss = loss + stirling.masked_fill(target <= 1, 0)
+    return _apply_reduction(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """``F.gaussian_nll_loss``: 0.5 (log v + (x - t)^2 / v) (+ 0.5 log 2 pi with ``full``), v = max(var, eps)
+    clamped outside autograd like PyTorch (the gradient flows as if unclamped).  Input: (N, *); var: the
+    input's shape, one dim short of it, or 1 in one dim (homoscedastic), or a float (tritorch also takes an
+    int)."""
+    check_tensor(input, "gaussian_nll_loss")
+    check_tensor(target, "gaussian_nll_loss", "target")
+    if isinstance(var, (int, float)) and not isinstance(var, bool):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = var * input.new_ones(tuple(input.shape))
+    else:
+        check_tensor(var, "gaussian_nll_loss", "var")
+        if _host_any(var < 0):
+            raise ValueError("var has negative entry/entries")
+    ishape, vshape = tuple(input.shape), tuple(var.shape)
+    if vshape != ishape:
+        if ishape[:-1] == vshape:
+            var = var.unsqueeze(-1)
+        elif not (len(ishape) == len(vshape) and sum(v for i, v in zip(ishape, vshape) if i != v) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    var = var + (var.clamp_min(eps) - var).detach()
+    d = input - target
+    loss = 0.5 * (var.log() + d * d / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _apply_reduction(loss, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """``F.margin_ranking_loss``: max(0, -t (x1 - x2) + margin); inputs of equal rank, broadcast."""
+    for name, t in (("input1", input1), ("input2", input2), ("target", target)):
+        check_tensor(t, "margin_ranking_loss", name)
+    reduction = _legacy_enum(size_average, reduce, reduction)
+    if input1.ndim != input2.ndim or input1.ndim != target.ndim:
+        raise RuntimeError("margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+    return _apply_reduction((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """``F.hinge_embedding_loss``: x where t != -1 (PyTorch's rule: t = 1 keeps x), plus max(0, margin - x)
+    where t != 1; any shape, broadcast."""
+    check_tensor(input, "hinge_embedding_loss")
+    check_tensor(target, "hinge_embedding_loss", "target")
+    reduction = _legacy_enum(size_average, reduce, reduction)
+    zeros = input.new_zeros(())
+    out = _where(target != 1, (margin - input).clamp_min(0), zeros) + _where(target != -1, input, zeros)
+    return _apply_reduction(out, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """``F.soft_margin_loss``: log(1 + exp(-t x)) (PyTorch's unshifted formula: inf where -t x overflows)."""
+    check_tensor(input, "soft_margin_loss")
+    check_tensor(target, "soft_margin_loss", "target")
+    reduction = _legacy_enum(size_average, reduce, reduction)
+    _no_weight_grad("soft_margin_loss", target, "target")
+    return _apply_reduction((-input * target).exp().log1p(), reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """``F.multilabel_soft_margin_loss``: -(t log sigmoid(x) + (1 - t) log sigmoid(-x)) * weight, averaged over
+    the class (last) dim.  Input, target: (N, C) or (C); output 'none': (N) or ()."""
+    check_tensor(input, "multilabel_soft_margin_loss")
+    check_tensor(target, "multilabel_soft_margin_loss", "target")
+    check_optional_tensor(weight, "multilabel_soft_margin_loss", "weight")
+    if size_average is not None or reduce is not None:
+        reduction = _reduction(size_average, reduce, reduction)
+    # log sigmoid(x) = -softplus(-x), in its stable form
+    loss = target * _softplus_neg(input) + (1 - target) * _softplus_neg(-input)
+    if weight is not None:
+        loss = loss * weight
+    cd = input.ndim - 1
+    loss = loss.sum(cd) / input.shape[cd]
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    return _apply_reduction(loss, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """``F.cosine_embedding_loss``: 1 - cos(x1, x2) where t = 1, max(0, cos - margin) where t = -1 (0 for other
+    targets); cos = <x1, x2> / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12)).  Inputs: (N, D) with target (N), or
+    (D) with a 0-d target."""
+    for name, t in (("input1", input1), ("input2", input2), ("target", target)):
+        check_tensor(t, "cosine_embedding_loss", name)
+    reduction = _legacy_enum(size_average, reduce, reduction)
+    td = target.ndim
+    if td not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input1.ndim != td + 1 or input2.ndim != td + 1:
+        raise RuntimeError(f"{td}D target tensor expects {td + 1}D input tensors, but found inputs with sizes "
+                           f"{shape_str(input1.shape)} and {shape_str(input2.shape)}.")
+    eps = 1e-12
+    prod = (input1 * input2).sum(td)
+    m1 = (input1 * input1).sum(td) + eps
+    m2 = (input2 * input2).sum(td) + eps
+    cos = prod / (m1 * m2).sqrt()
+    zeros = cos.new_zeros(())
+    out = _where(target == 1, 1 - cos, zeros) + _where(target == -1, (cos - margin).clamp_min(0), zeros)
+    return _apply_reduction(out, reduction)
+
+
+def _margin_frames(op, input, target, weight=None):
+    """PyTorch's shape checks of the multi-class margin losses: (frames, classes) of a (C), (N, C) or 0-d
+    input (N may be 0, C may not)."""
+    check_tensor(input, op)
+    check_tensor(target, op, "target")
+    nd = input.ndim
+    if not ((nd == 2 and input.shape[1] != 0) or (nd == 1 and input.shape[0] != 0) or nd == 0):
+        raise RuntimeError("Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{shape_str(input.shape)}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"{op}_forward" not implemented for \'{TORCH_NAMES[input.dtype]}\'')
+    return (input.shape[0] if nd == 2 else 1), (input.shape[-1] if nd else 1)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    """``F.multi_margin_loss``: per frame, sum_{i != y} w_y max(0, margin - x_y + x_i)^p / C (p = 1 or 2).
+    Input: (N, C), (C) or (); target: (N) / () class indices (int64); output 'none': (N), or () for a 0-d
+    target.  An out-of-range target raises (one host sync)."""
+    op = "multi_margin_loss"
+    reduction = _legacy_enum(size_average, reduce, reduction)
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    check_optional_tensor(weight, op, "weight")
+    if weight is not None and weight.ndim != 1:
+        raise ValueError("weight must be one-dimensional")
+    nframe, dim = _margin_frames(op, input, target)
+    if target.ndim > 1 or target.numel() != nframe:
+        raise RuntimeError(f"{op}: target tensor should be 1-D with size equal to the number of input samples "
+                           f"(batch size). Expected target size [{nframe}], but got {shape_str(target.shape)}. "
+                           f"Input has shape {shape_str(input.shape)}.")
+    if weight is not None and weight.numel() != dim:
+        raise RuntimeError(f"inconsistent weight size, expected {dim} but got {shape_str(weight.shape)}")
+    if target.dtype.name != "int64":
+        raise RuntimeError(f"expected scalar type Long but found {TORCH_NAMES[target.dtype]}")
+    if weight is not None and weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {TORCH_NAMES[input.dtype]} but found {TORCH_NAMES[weight.dtype]}")
+    _no_weight_grad(op, weight)
+    t = target.reshape(nframe, 1)
+    if _host_any((t < 0) | (t >= dim)):
+        raise RuntimeError("target out of range")
+    x = input.reshape(nframe, dim)
+    z = margin - x.gather(1, t) + x
+    keep = (z > 0) & (_arange(dim, input) != t)
+    h = _where(keep, z if p == 1 else z * z, z.new_zeros(()))
+    if weight is not None:
+        h = h * weight[t.reshape(-1)].unsqueeze(1)
+    loss = h.sum(1) / dim
+    if reduction == "none":
+        return loss if target.ndim > 0 else loss.reshape(())
+    return _apply_reduction(loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """``F.multilabel_margin_loss``: per frame, sum_{j valid} sum_{i not a target} max(0, 1 - (x_{y_j} - x_i)) / C,
+    the targets y_j being the leading entries before the first -1.  Input: (N, C), (C) or (); target: int64 of
+    the input's shape; output 'none': (N), or () for an unbatched input.  Out-of-range targets raise (one host
+    sync).  Builds an (N, C, C) pair tensor: meant for the usual small label sets."""
+    op = "multilabel_margin_loss"
+    reduction = _legacy_enum(size_average, reduce, reduction)
+    nframe, dim = _margin_frames(op, input, target)
+    ok = (target.ndim <= 1 and target.numel() == dim) if input.ndim <= 1 else \
+        tuple(target.shape) == (nframe, dim)
+    if not ok:
+        raise RuntimeError(f"inconsistent target size: {shape_str(target.shape)} for input of size: "
+                           f"{shape_str(input.shape)}")
+    if target.dtype.name != "int64":
+        raise RuntimeError(f"expected scalar type Long but found {TORCH_NAMES[target.dtype]}")
+    t = target.reshape(nframe, dim)
+    if _host_any((t < -1) | (t >= dim)):
+        raise RuntimeError("argument #2 'target' is out of range")
+    x = input.reshape(nframe, dim)
+    valid = (t < 0).to(int64).cumsum(1) == 0                                  # before the first -1
+    tc = t.clamp_min(0)
+    is_target = ((tc.unsqueeze(2) == _arange(dim, input)) & valid.unsqueeze(2)).any(1)   # (N, C)
+    z = 1 - x.gather(1, tc).unsqueeze(2) + x.unsqueeze(1)                        # (N, j, i)
+    keep = valid.unsqueeze(2) & ~is_target.unsqueeze(1) & (z > 0)
+    loss = _where(keep, z, z.new_zeros(())).sum((1, 2)) / dim
+    if reduction == "none":
+        return loss if input.ndim == 2 else loss.reshape(())
+    return _apply_reduction(loss, reduction)
+
+
+def _arange(n, like):
+    """0..n-1 as int64 on ``like``'s device."""
+    return _arange_op(n, dtype=int64, device=like.device)
+
+
+def _triplet_checks(anchor, positive, negative, margin):
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a, p, n = anchor.ndim, positive.ndim, negative.ndim
+    if not (a == p and p == n):
+        raise RuntimeError("The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a}D, positive {p}D, and negative {n}D inputs")
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """``F.triplet_margin_loss``: max(0, margin + d(a, p) - d(a, n)) with d = pairwise_distance(p, eps);
+    ``swap`` takes min(d(a, n), d(p, n)).  Inputs: (N, D) or (D)."""
+    for name, t in (("anchor", anchor), ("positive", positive), ("negative", negative)):
+        check_tensor(t, "triplet_margin_loss", name)
+    reduction = _legacy_enum(size_average, reduce, reduction)
+    _triplet_checks(anchor, positive, negative, margin)
+    from .distance import pairwise_distance
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
+    return _apply_reduction((margin + d_pos - d_neg).clamp_min(0), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
+                                      swap=False, reduction="mean"):
+    """``F.triplet_margin_with_distance_loss``: triplet_margin_loss with any ``distance_function(x1, x2)``
+    (default pairwise_distance)."""
+    for name, t in (("anchor", anchor), ("positive", positive), ("negative", negative)):
+        check_tensor(t, "triplet_margin_with_distance_loss", name)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    _triplet_checks(anchor, positive, negative, margin)
+    if distance_function is None:
+        from .distance import pairwise_distance as distance_function
+    d_pos = distance_function(anchor, positive)
+    d_neg = distance_function(anchor, negative)
+    if swap:
+        d_neg = d_neg.minimum(distance_function(positive, negative))
+    return _apply_reduction((margin + d_pos - d_neg).clamp_min(0), reduction)
+
+
 FUNCTIONAL = {"cross_entropy": cross_entropy, "nll_loss": nll_loss, "mse_loss": mse_loss, "l1_loss": l1_loss,
               "smooth_l1_loss": smooth_l1_loss, "huber_loss": huber_loss,
               "binary_cross_entropy": binary_cross_entropy,
-              "binary_cross_entropy_with_logits": binary_cross_entropy_with_logits, "kl_div": kl_div}
+              "binary_cross_entropy_with_logits": binary_cross_entropy_with_logits, "kl_div": kl_div,
+              "poisson_nll_loss": poisson_nll_loss, "gaussian_nll_loss": gaussian_nll_loss,
+              "margin_ranking_loss": margin_ranking_loss, "hinge_embedding_loss": hinge_embedding_loss,
+              "soft_margin_loss": soft_margin_loss, "multilabel_soft_margin_loss": multilabel_soft_margin_loss,
+              "cosine_embedding_loss": cosine_embedding_loss, "multi_margin_loss": multi_margin_loss,
+              "multilabel_margin_loss": multilabel_margin_loss, "triplet_margin_loss": triplet_margin_loss,
+              "triplet_margin_with_distance_loss": triplet_margin_with_distance_loss}
