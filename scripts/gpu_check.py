@@ -5,7 +5,7 @@ Steps, each bounded by what is left of the total budget, everything written unde
   1. env    the card, driver, Triton, cuda-core, PyTorch, numpy versions and what
             `tritorch.cuda` reports (``env.json``).  Stops the check (exit 2) when tritorch
             cannot use the GPU, with the reason.
-  2. smoke  the main job (scripts/train.py) on cuda, a few epochs (``smoke.log``).
+  2. smoke  the main job (scripts/quickstart.py) on cuda, a few epochs (``smoke.log``).
   3. tests  the test suite's cuda tests natively (interpreter off), in parallel shards with a
             per-test timeout (``tests/shard-K.log``); failures grouped by family in
             ``tests/summary.md``.
@@ -240,10 +240,10 @@ def main(argv=None):
         return 2
 
     print("== smoke: the main job on cuda")
-    epochs = ["--epochs", "2", "--hidden", "8"] if args.dry_run else ["--epochs", "100"]
-    rc, dt = run([sys.executable, "scripts/train.py", "--device", "cuda", *epochs], out / "smoke.log",
+    epochs = ["--epochs", "1", "--subset", "32", "--workers", "0"] if args.dry_run else ["--epochs", "12"]
+    rc, dt = run([sys.executable, "scripts/quickstart.py", "--device", "cuda", *epochs], out / "smoke.log",
                  min(240, budget.left() * 0.2), env)
-    smoke_ok = rc == 0 and "done in" in (out / "smoke.log").read_text()
+    smoke_ok = rc == 0 and "reloaded model test accuracy" in (out / "smoke.log").read_text()
     steps.append(("smoke", smoke_ok, "ok" if smoke_ok else f"failed ({rc})", dt))
     print(f"  {steps[-1][2]} in {dt:.0f} s; tail:\n    " +
           "\n    ".join((out / "smoke.log").read_text().splitlines()[-4:]))

@@ -26,7 +26,7 @@ def test_dry_run_runs_every_step(tmp_path):
         assert step in summary
     env = json.loads((tmp_path / "env.json").read_text())
     assert env["tritorch.cuda.mode"] == "interpreter" and env["triton"]
-    assert "done in" in (tmp_path / "smoke.log").read_text()
+    assert "reloaded model test accuracy" in (tmp_path / "smoke.log").read_text()
     assert sorted(p.name for p in (tmp_path / "tests").iterdir()) == ["shard-0.log", "shard-1.log", "summary.md"]
     assert "| **all** | 12 | 0 | 0 | 0 | 0 |" in (tmp_path / "tests" / "summary.md").read_text()
     assert list((tmp_path / "perf").glob("*.md"))
