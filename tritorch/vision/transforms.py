@@ -201,7 +201,23 @@ class Normalize(Module):
         self.inplace = inplace
 
     def forward(self, tensor):
-        return normalize(tensor, self.mean, self.std, self.inplace)
+        # mean and std as (C, 1, 1) tensors, converted and checked once per dtype and device (the
+        # per-image conversions cost more than the arithmetic on small images).
+        if not (isinstance(tensor, Tensor) and tensor.is_floating_point() and tensor.ndim >= 3):
+            return normalize(tensor, self.mean, self.std, self.inplace)
+        key = (tensor.dtype, tensor.device)
+        cache = self.__dict__.setdefault("_stats", {})
+        stats = cache.get(key)
+        if stats is None:
+            mean = as_tensor(self.mean, dtype=tensor.dtype, device=tensor.device)
+            std = as_tensor(self.std, dtype=tensor.dtype, device=tensor.device)
+            if bool((std == 0).any()):
+                raise ValueError(f"std evaluated to zero after conversion to {tensor.dtype}, leading to division by "
+                                 f"zero.")
+            stats = cache[key] = (mean.view(-1, 1, 1) if mean.ndim == 1 else mean,
+                                  std.view(-1, 1, 1) if std.ndim == 1 else std)
+        mean, std = stats
+        return (tensor if self.inplace else tensor.clone()).sub_(mean).div_(std)
 
     def __repr__(self):
         return f"{self.__class__.__name__}(mean={self.mean}, std={self.std})"
@@ -446,8 +462,9 @@ class RandomCrop(Module):
             raise ValueError(f"Required crop size {(th, tw)} is larger than input image size {(h, w)}")
         if w == tw and h == th:
             return 0, 0, h, w
-        i = randint(0, h - th + 1, size=(1,)).item()
-        j = randint(0, w - tw + 1, size=(1,)).item()
+        # One draw for both offsets (uniform over the (top, left) pairs): each random op costs a
+        # generator set-up, which dominates per-image pipelines on small images.
+        i, j = divmod(randint(0, (h - th + 1) * (w - tw + 1), size=(1,)).item(), w - tw + 1)
         return i, j, th, tw
 
     def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant"):
