@@ -8,14 +8,15 @@ import warnings
 from . import _malloc
 from . import _array, creation, pointwise, reduction, sort, indexing, joining, linalg, random, softmax, normalization
 from . import (linear, conv, pooling, loss, activation, dropout, attention, batch_norm, sparse, distance, padding,
-               upsampling)
+               upsampling, optim, grid_sample, ctc_loss)
 
 ARRAY = _array.ARRAY
 MALLOC_TUNING = _malloc.tune()
 UNAVAILABLE = ""
 IMPLS = {}
 for _mod in (creation, pointwise, reduction, sort, indexing, joining, linalg, random, softmax, normalization,
-             linear, conv, pooling, loss, activation, dropout, attention, batch_norm, sparse, distance, padding, upsampling):
+             linear, conv, pooling, loss, activation, dropout, attention, batch_norm, sparse, distance, padding, upsampling,
+             optim, grid_sample, ctc_loss):
     for _name, _fn in _mod.IMPLS.items():
         if _name in IMPLS:
             raise RuntimeError(f"cpu_fallback: op '{_name}' implemented twice")

@@ -42,6 +42,7 @@ from .backends._precision import set_float32_matmul_precision, get_float32_matmu
 from ._ops import generator as random  # PyTorch's `torch.random` (seeding, rng state)
 from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled
 from .autograd.grad_mode import is_inference_mode_enabled
+from . import optim  # after no_grad & co.: optim.swa_utils imports them from tritorch
 from ._registry import OPS as _OPS
 
 __version__ = "0.1.0"

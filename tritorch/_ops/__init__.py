@@ -2,4 +2,4 @@
 from . import (_common, pointwise, creation, shape, reduction, sort, indexing, joining, linalg,  # noqa: F401
                random, transfer, softmax, normalization,
                linear, conv, pooling, loss, activation, dropout, attention, batch_norm, sparse, distance, padding, upsampling,
-               pixel_shuffle, ctc_loss, grid_sample)
+               pixel_shuffle, ctc_loss, grid_sample, optim)
