@@ -44,7 +44,7 @@ def cases(tt, torch):
 
 def _module_cases(tt, torch):
     """nn-module overhead: one `nn.Linear(64, 64)` forward+backward, and a training step (forward,
-    backward, SGD update over `parameters()`) of a 4-layer `nn.Sequential` MLP at batch 64."""
+    backward, `optim.SGD` with momentum) of a 4-layer `nn.Sequential` MLP at batch 64."""
     def build(lib):
         lib.manual_seed(0)
         lin = lib.nn.Linear(64, 64)
@@ -57,20 +57,20 @@ def _module_cases(tt, torch):
     def linear_step(lin, x):
         lin(x).sum().backward()
 
-    def mlp_step(lib, mlp, x, y):
+    def mlp_step(lib, mlp, opt, x, y):
         loss = lib.nn.functional.cross_entropy(mlp(x), y)
+        opt.zero_grad()
         loss.backward()
-        with lib.no_grad():
-            for p in mlp.parameters():
-                p.sub_(p.grad, alpha=1e-3)
-                p.grad = None
+        opt.step()
 
     a_lin, a_mlp, a_x, a_y = build(tt)
     b_lin, b_mlp, b_x, b_y = build(torch)
+    a_opt = tt.optim.SGD(a_mlp.parameters(), lr=1e-3, momentum=0.9)
+    b_opt = torch.optim.SGD(b_mlp.parameters(), lr=1e-3, momentum=0.9)
     return [
         ("nn.Linear(64, 64) fwd+bwd, batch 64", lambda: linear_step(a_lin, a_x), lambda: linear_step(b_lin, b_x)),
-        ("nn.Sequential 4-layer MLP (64-64-64-64-10) train step, batch 64",
-         lambda: mlp_step(tt, a_mlp, a_x, a_y), lambda: mlp_step(torch, b_mlp, b_x, b_y)),
+        ("nn.Sequential 4-layer MLP (64-64-64-64-10) train step (optim.SGD momentum), batch 64",
+         lambda: mlp_step(tt, a_mlp, a_opt, a_x, a_y), lambda: mlp_step(torch, b_mlp, b_opt, b_x, b_y)),
     ]
 
 
