@@ -13,14 +13,30 @@ from .pointwise_unary import compute_dtype, _up
 _FULL = slice(None)
 
 
-def check_bounds(idx, n, dim, op="", allow_negative=True):
-    """IndexError unless every value of ``idx`` lies in [-n, n) (or [0, n))."""
-    if idx.size == 0:
-        return
-    lo, hi = idx.min(), idx.max()
+# PyTorch's out-of-range messages: most ops name index, dim and size; index_select / index_add's slice
+# loops say "out of range in self"; index_select's dim-1 path (ndim > 1) has its own text.
+BOUNDS_MESSAGES = {"bounds": "{op}index {bad} is out of bounds for dimension {dim} with size {n}",
+                   "self": "index out of range in self",
+                   "data": "INDICES element is out of DATA bounds, id={bad} axis_dim={n}"}
+
+
+def bounds_error(lo, hi, n, dim, op="", allow_negative=True, exc=IndexError, style="bounds"):
+    """The error for index values spanning [lo, hi] against size ``n`` (None when all are in range):
+    ``exc`` (PyTorch raises RuntimeError for gather / scatter, IndexError for most others) with the
+    ``style`` message of ``BOUNDS_MESSAGES``.  Shared by the cpu and cuda bounds checks."""
     if hi >= n or lo < (-n if allow_negative else 0):
         bad = int(hi) if hi >= n else int(lo)
-        raise IndexError(f"{op}index {bad} is out of bounds for dimension {dim} with size {n}")
+        return exc(BOUNDS_MESSAGES[style].format(op=op, bad=bad, dim=dim, n=n))
+    return None
+
+
+def check_bounds(idx, n, dim, op="", allow_negative=True, exc=IndexError, style="bounds"):
+    """Raise `bounds_error` unless every value of ``idx`` lies in [-n, n) (or [0, n))."""
+    if idx.size == 0:
+        return
+    err = bounds_error(idx.min(), idx.max(), n, dim, op, allow_negative, exc, style)
+    if err is not None:
+        raise err
 
 
 def ufunc_at(uf, out, key, vals):
@@ -48,18 +64,18 @@ def _coords(index, dim):
 
 def gather(out, x, dim, index):
     xs, ix = _nd1(x), _nd1(index)
-    check_bounds(ix, xs.shape[dim], dim, "gather(): ", allow_negative=False)
+    check_bounds(ix, xs.shape[dim], dim, allow_negative=False, exc=RuntimeError)
     xs = xs[tuple(_FULL if d == dim else slice(0, s) for d, s in enumerate(ix.shape))]
     out[...] = np.take_along_axis(xs, ix, axis=dim).reshape(out.shape)
 
 
-def _scatter(op, out, x, dim, index, src, reduce):
+def _scatter(out, x, dim, index, src, reduce):
     if out is not x:
         out[...] = x
     if index.size == 0:
         return
     o, ix = _nd1(out), _nd1(index)
-    check_bounds(ix, o.shape[dim], dim, op, allow_negative=False)
+    check_bounds(ix, o.shape[dim], dim, allow_negative=False, exc=RuntimeError)
     key = _coords(ix, dim)
     vals = _nd1(src)[tuple(slice(0, s) for s in ix.shape)] if isinstance(src, np.ndarray) else src
     if reduce is None:
@@ -70,19 +86,21 @@ def _scatter(op, out, x, dim, index, src, reduce):
 
 
 def scatter(out, x, dim, index, src, reduce=None):
-    _scatter("scatter(): ", out, x, dim, index, src, reduce)
+    _scatter(out, x, dim, index, src, reduce)
 
 
 def scatter_add(out, x, dim, index, src):
-    _scatter("scatter_add(): ", out, x, dim, index, src, "add")
+    _scatter(out, x, dim, index, src, "add")
 
 
 def index_select(out, x, dim, index):
     if x.ndim == 0:
-        check_bounds(index, 1, 0, "index_select(): ", allow_negative=False)
+        check_bounds(index, 1, 0, allow_negative=False, style="self")
         out[...] = x
         return
-    check_bounds(index, x.shape[dim], dim, "index_select(): ", allow_negative=False)
+    dim1 = x.ndim > 1 and dim == 1  # PyTorch's dim-1 kernel: RuntimeError with its own text
+    check_bounds(index, x.shape[dim], dim, allow_negative=False, exc=RuntimeError if dim1 else IndexError,
+                 style="data" if dim1 else "self")
     out[...] = np.take(x, index.reshape(-1), axis=dim)
 
 
@@ -90,7 +108,11 @@ def index_add(out, x, dim, index, source, alpha=1):
     if out is not x:
         out[...] = x
     o, src = _nd1(out), _nd1(source)
-    check_bounds(index, o.shape[dim], dim, "index_add(): ", allow_negative=False)
+    # PyTorch's CPU index_add takes its scatter_add path (RuntimeError) for 2-d self with alpha 1 and
+    # int64 indices, its slice loop ("index out of range in self") otherwise.
+    scatter_path = o.ndim == 2 and alpha == 1 and index.dtype == np.int64
+    check_bounds(index, o.shape[dim], dim, allow_negative=False, exc=RuntimeError if scatter_path else IndexError,
+                 style="bounds" if scatter_path else "self")
     if alpha != 1:
         src = np.multiply(_up(src), alpha, dtype=compute_dtype(out.dtype), casting="unsafe")
     uf = np.logical_or if o.dtype == np.bool_ else np.add
@@ -101,7 +123,7 @@ def index_fill(out, x, dim, index, value):
     if out is not x:
         out[...] = x
     o = _nd1(out)
-    check_bounds(index, o.shape[dim], dim, "index_fill(): ")
+    check_bounds(index, o.shape[dim], dim)
     np.moveaxis(o, dim, 0)[index.reshape(-1)] = value
 
 

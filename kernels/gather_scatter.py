@@ -25,8 +25,8 @@ Bounds checks (`Bounds`): index tensors are reduced to (min, max) on device with
 `tl.atomic_min`/`tl.atomic_max` into a small int64 buffer, *before* anything is written (so
 an in-place ``scatter_`` / ``index_add_`` that raises leaves its tensor untouched, like the
 cpu); one host read-back of that buffer -- THE host synchronisation of every checked op --
-then raises IndexError with the cpu's message.  Advanced indexing fuses its check into the
-kernel that folds the index tensors into element offsets.
+then raises the cpu's error and message (IndexError; RuntimeError for gather / scatter).
+Advanced indexing fuses its check into the kernel that folds the index tensors into element offsets.
 
 Compaction (masked_select, nonzero): a count kernel (one int64 per program), a one-program
 exclusive scan over the counts, one host sync to learn the total and allocate the result,
@@ -42,6 +42,7 @@ import numpy as np
 import triton
 import triton.language as tl
 
+from tritorch.cpu_fallback.gather_scatter import bounds_error  # the cpu's error text, shared
 from tritorch.cuda import memory
 from tritorch.cuda.array import CudaArray, contiguous_strides
 from ._dtypes import compute_tl, F16, BF16
@@ -273,8 +274,8 @@ def nd1(a):
 
 
 class Bounds:
-    """Device-side IndexError checks of up to ``count`` index tensors, raised in order with the
-    cpu's message by `raise_if_bad` (one host synchronisation)."""
+    """Device-side bounds checks of up to ``count`` index tensors, raised in order with the
+    cpu's error and message by `raise_if_bad` (one host synchronisation)."""
 
     def __init__(self, count, device_index=0):
         self.k2 = max(2, triton.next_power_of_2(2 * count))
@@ -282,14 +283,16 @@ class Bounds:
         self.res = None
         self.specs = []
 
-    def check(self, index, n, dim, op="", allow_negative=True, off=None, shape=None, xs=0, first=False):
+    def check(self, index, n, dim, op="", allow_negative=True, off=None, shape=None, xs=0, first=False,
+              exc=IndexError, style="bounds"):
         """Check ``index`` (any int dtype) against size ``n``.  With ``off`` (int64, contiguous over the
-        broadcast ``shape``) also fold ``wrap(index) * xs`` into it (``first``: store, not add)."""
+        broadcast ``shape``) also fold ``wrap(index) * xs`` into it (``first``: store, not add).
+        ``exc`` / ``style``: the error class and message, as in the cpu's ``check_bounds``."""
         j = len(self.specs)
         if index.size == 0:
             self.specs.append(None)
             return
-        self.specs.append((n, dim, op, allow_negative))
+        self.specs.append((n, dim, op, allow_negative, exc, style))
         if self.res is None:
             self.res = CudaArray.empty((self.k2,), _I64, self.device_index)
             launch(_bounds_init_kernel, (1,), self.res, K2=self.k2)
@@ -318,17 +321,16 @@ class Bounds:
         for j, spec in enumerate(self.specs):
             if spec is None:
                 continue
-            n, dim, op, neg = spec
-            lo, hi = int(host[2 * j]), int(host[2 * j + 1])
-            if hi >= n or lo < (-n if neg else 0):
-                raise IndexError(f"{op}index {hi if hi >= n else lo} is out of bounds for dimension {dim} "
-                                 f"with size {n}")
+            n, dim, op, neg, exc, style = spec
+            err = bounds_error(int(host[2 * j]), int(host[2 * j + 1]), n, dim, op, neg, exc, style)
+            if err is not None:
+                raise err
 
 
-def check_one(index, n, dim, op, allow_negative, device_index=0):
+def check_one(index, n, dim, op, allow_negative, device_index=0, exc=IndexError, style="bounds"):
     """`Bounds` for one index tensor, raised at once."""
     b = Bounds(1, device_index)
-    b.check(index, n, dim, op, allow_negative)
+    b.check(index, n, dim, op, allow_negative, exc=exc, style=style)
     b.raise_if_bad()
 
 
@@ -410,17 +412,17 @@ def _dense(a, shape, strides):
 # ---- impls ---------------------------------------------------------------------------------------------
 def gather(out, x, dim, index):
     xs, ix, o = nd1(x), nd1(index), nd1(out)
-    check_one(ix, xs.shape[dim], dim, "gather(): ", False, x.block.device_index)
+    check_one(ix, xs.shape[dim], dim, "", False, x.block.device_index, RuntimeError)
     index_walk(GATHER, xs, ix, o, ix.shape, dim_zeroed(xs.strides, dim), ix.strides, o.strides, sd=xs.strides[dim])
 
 
-def _scatter(op, out, x, dim, index, src, reduce):
+def _scatter(out, x, dim, index, src, reduce):
     if index.size == 0:
         if out is not x:
             assign(out, x)
         return
     o, ix = nd1(out), nd1(index)
-    check_one(ix, o.shape[dim], dim, op, False, out.block.device_index)
+    check_one(ix, o.shape[dim], dim, "", False, out.block.device_index, RuntimeError)
     s = nd1(src) if hasattr(src, "block") else src
     s_st = s.strides if hasattr(s, "block") else None
     if reduce is None:
@@ -438,26 +440,30 @@ def _scatter(op, out, x, dim, index, src, reduce):
 
 
 def scatter(out, x, dim, index, src, reduce=None):
-    _scatter("scatter(): ", out, x, dim, index, src, reduce)
+    _scatter(out, x, dim, index, src, reduce)
 
 
 def scatter_add(out, x, dim, index, src):
-    _scatter("scatter_add(): ", out, x, dim, index, src, "add")
+    _scatter(out, x, dim, index, src, "add")
 
 
 def index_select(out, x, dim, index):
     if x.ndim == 0:
-        check_one(index, 1, 0, "index_select(): ", False, x.block.device_index)
+        check_one(index, 1, 0, "", False, x.block.device_index, style="self")
         assign(out, x)
         return
-    check_one(index, x.shape[dim], dim, "index_select(): ", False, x.block.device_index)
+    dim1 = x.ndim > 1 and dim == 1  # the cpu's (PyTorch's) error choice
+    check_one(index, x.shape[dim], dim, "", False, x.block.device_index, RuntimeError if dim1 else IndexError,
+              "data" if dim1 else "self")
     index_walk(GATHER, x, index, out, out.shape, dim_zeroed(x.strides, dim), _along(index, out.ndim, dim),
                out.strides, sd=x.strides[dim])
 
 
 def index_add(out, x, dim, index, source, alpha=1):
     o, src = nd1(out), nd1(source)
-    check_one(index, o.shape[dim], dim, "index_add(): ", False, out.block.device_index)
+    scatter_path = o.ndim == 2 and alpha == 1 and index.dtype == np.int64  # the cpu's error choice (PyTorch's)
+    check_one(index, o.shape[dim], dim, "", False, out.block.device_index,
+              RuntimeError if scatter_path else IndexError, "bounds" if scatter_path else "self")
     if out.dtype == np.bool_:
         alpha, src_ok = None, bool(alpha)
     else:
@@ -476,7 +482,7 @@ def index_fill(out, x, dim, index, value):
     if out is not x:
         assign(out, x)
     o = nd1(out)
-    check_one(index, o.shape[dim], dim, "index_fill(): ", True, out.block.device_index)
+    check_one(index, o.shape[dim], dim, "", True, out.block.device_index)
     shape = list(o.shape)
     shape[dim] = index.size
     v_st = [0] * len(shape) if hasattr(value, "block") else None

@@ -2,7 +2,8 @@
 
 * var / std: one pass of Welford's algorithm on the shared reduction template (`_reduce`): each
   lane keeps (count, mean, M2) and states merge with Chan's parallel formula, so the centred sum
-  of squares never cancels catastrophically; the result is M2 / max(N - correction, 0) (std: its
+  of squares never cancels catastrophically (an inf or NaN element makes its lane's M2 NaN, as
+  PyTorch's update does); the result is M2 / max(N - correction, 0) (std: its
   square root), in float32 for half types.  ~8 FLOPs per element, one read of the input.
 * norm: the template with a pre-map per p: |x| (p = 1, inf, -inf), x^2 (p = 2), x != 0 (p = 0),
   |x|^p = exp2(p log2 |x|) otherwise, combined by add / max / min (NaN wins) and finished by
@@ -24,7 +25,9 @@ from .scan import cumsum, cumprod
 
 @triton.jit
 def _map_welford(v, idx, mask, p0, p1):
-    return mask.to(v.dtype), v, tl.zeros(v.shape, v.dtype)
+    # M2 of one element is (v - mean) * (v - v) as in PyTorch's Welford update: 0, but NaN for an
+    # inf or NaN element (inf - inf), so that NaN reaches the result however the lanes merge.
+    return mask.to(v.dtype), v, tl.where(mask, v - v, 0.0)
 
 
 @triton.jit

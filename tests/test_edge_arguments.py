@@ -1,8 +1,10 @@
 """Issue 12 regressions: wrongly typed arguments get PyTorch's TypeError naming the argument, and
 what PyTorch rejects (keepdim=1, bool inputs to selections, squeeze(None)) is rejected here too
 (items 9, 10, 12)."""
+import math
 import warnings
 
+import numpy as np
 import pytest
 import torch
 
@@ -162,3 +164,44 @@ def test_full_reduction_of_empty_is_torch_runtime_error(name, device):
     if name.startswith("a"):  # naming the empty dim is still torch's IndexError
         with pytest.raises(IndexError):
             getattr(tt, name)(tt.zeros(0, 3, device=device), dim=(0, 1))
+
+
+# ---- roll: float shifts / dims are PyTorch's TypeError ------------------------------------------------
+@pytest.mark.parametrize("args, kwargs", [((1.5,), {}), ((1,), {"dims": 0.5}), (([1, 2.0],), {"dims": [0, 1]}),
+                                          ((1,), {"dims": [0.0]}), ((True,), {})],
+                         ids=["float-shift", "float-dim", "float-in-shifts", "float-in-dims", "bool-shift"])
+def test_roll_float_shift_or_dim_is_a_type_error(device, args, kwargs):
+    with pytest.raises(TypeError, match="roll\\(\\): argument '(shifts|dims)'"):
+        torch.arange(6.0).reshape(2, 3).roll(*args, **kwargs)
+    with pytest.raises(TypeError, match="roll\\(\\): argument '(shifts|dims)' must be tuple of ints"):
+        tt.arange(6.0, device=device).reshape(2, 3).roll(*args, **kwargs)
+
+
+def test_roll_int_forms_still_work(device):
+    x, xt = tt.arange(6.0, device=device).reshape(2, 3), torch.arange(6.0).reshape(2, 3)
+    for args, kwargs in [((1,), {}), ((-1,), {"dims": 1}), (((1, 2),), {"dims": (0, 1)}), (([1],), {"dims": [0]})]:
+        assert x.roll(*args, **kwargs).tolist() == xt.roll(*args, **kwargs).tolist()
+
+
+# ---- std / var of non-finite values: NaN on every device (inf - mean is inf - inf) --------------------
+@pytest.mark.parametrize("values", [[1.0, math.inf], [math.inf], [math.inf, -math.inf], [1.0, 2.0, -math.inf, 3.0],
+                                    [1.0, math.nan], math.inf, math.nan, 2.5],
+                         ids=["one-inf", "only-inf", "both-infs", "neg-inf", "nan", "0d-inf", "0d-nan", "0d-finite"])
+@pytest.mark.parametrize("correction", [1, 0, -1, 2])
+@pytest.mark.parametrize("fn", ["var", "std"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_std_var_of_infinite_values_is_nan_like_torch(device, fn, values, correction, dtype):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "degrees of freedom is <= 0"
+        want = getattr(torch, fn)(torch.tensor(values, dtype=getattr(torch, dtype)), correction=correction)
+        got = getattr(tt, fn)(tt.tensor(values, dtype=getattr(tt, dtype), device=device), correction=correction)
+    np.testing.assert_allclose(got.item(), want.item(), rtol=1e-6, equal_nan=True)
+
+
+@pytest.mark.parametrize("fn", ["var", "std"])
+def test_std_var_rows_with_inf_along_a_dim(device, fn):
+    a = [[1.0, math.inf, 3.0], [1.0, 2.0, 3.0], [-math.inf, 0.5, 2.0]]
+    for dim in (0, 1):
+        want = getattr(torch, fn)(torch.tensor(a), dim)
+        got = getattr(tt, fn)(tt.tensor(a, device=device), dim)
+        np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-6, equal_nan=True)

@@ -5,6 +5,7 @@ are PyTorch 2.13's."""
 import re
 import warnings
 
+import numpy as np
 import pytest
 import torch
 
@@ -333,3 +334,103 @@ def test_item11_grad_assign_valid_and_own_grad(device):
     p.grad = tt.ones(2, device=device, requires_grad=True)
     (p * 3).sum().backward()
     assert p.grad.tolist() == [4., 4.]
+
+
+# ---- partial overlap between an input and the written tensor --------------------------------------------
+PARTIAL = re.escape("unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+                    "single memory location. Please clone() the tensor before performing the operation.")
+_PARTIAL_CASES = {
+    "add_out": lambda m, x: m.add(x[1:], 1, out=x[:-1]),
+    "add_": lambda m, x: x[:-1].add_(x[1:]),
+    "mul_": lambda m, x: x[:-1].mul_(x[1:]),
+    "add_0d_view": lambda m, x: x.add_(x[0]),
+    "add_out_0d_input": lambda m, x: m.add(x[0], x[1:], out=x[:-1]),
+    "neg_out": lambda m, x: m.neg(x[1:], out=x[:-1]),
+    "sigmoid_out": lambda m, x: m.sigmoid(x[1:], out=x[:-1]),
+    "clamp_out": lambda m, x: m.clamp(x[1:], 0, 3, out=x[:-1]),
+    "clamp_tensor_min": lambda m, x: x[:-1].clamp_(min=x[1:]),
+    "copy_": lambda m, x: x[:-1].copy_(x[1:]),
+    "copy_transposed": lambda m, x: x[:4].view(2, 2).copy_(x[:4].view(2, 2).t()),
+    "where_out": lambda m, x: m.where(x[1:] > 2, x[1:], m.zeros(5, device=x.device), out=x[:-1]),
+    "lerp_": lambda m, x: x[:-1].lerp_(x[1:], 0.5),
+    "cumsum_out": lambda m, x: m.cumsum(x[:5], 0, out=x[1:]),
+    "index_select_out": lambda m, x: m.index_select(x[:5], 0, m.tensor([0, 1], device=x.device), out=x[1:3]),
+    "cat_out": lambda m, x: m.cat([x[:2], x[:1]], out=x[1:4]),
+    "scatter_src": lambda m, x: x[:3].scatter_(0, m.tensor([0, 1], device=x.device), x[1:3]),
+    "index_add_src": lambda m, x: x[:3].index_add_(0, m.tensor([0, 1], device=x.device), x[1:3]),
+    "setitem_slice": lambda m, x: x.__setitem__(slice(0, 5), x[1:]),
+}
+_ALLOWED_CASES = {
+    "add_same": lambda m, x: x.add_(x),
+    "add_out_same": lambda m, x: m.add(x, 1, out=x),
+    "same_memory_other_view": lambda m, x: x.view(2, 3).add_(x.view(3, 2).view(2, 3)),
+    "not_dense": lambda m, x: x[:3].add_(x[::2]),
+    "expanded_input": lambda m, x: x[1:].add_(x[0].expand(5)),
+    "empty": lambda m, x: m.add(x[1:1], 1, out=x[0:0]),
+    "disjoint": lambda m, x: x[:3].add_(x[3:]),
+    "sum_out": lambda m, x: m.sum(x.view(2, 3), 0, out=x[:3]),
+    "mean_out": lambda m, x: m.mean(x.view(3, 2), 1, out=x[1:4]),
+    "std_out": lambda m, x: m.std(x.view(3, 2), 1, out=x[1:4]),
+    "mm_out": lambda m, x: m.mm(x[:4].view(2, 2), x[:4].view(2, 2), out=x[2:].view(2, 2)),
+    "fill_0d_view": lambda m, x: x.fill_(x[0]),
+    "masked_fill_0d_view": lambda m, x: x.masked_fill_(x > 2, x[0]),
+    "index_fill_0d_view": lambda m, x: x.index_fill_(0, m.tensor([1], device=x.device), x[0]),
+}
+
+
+@pytest.mark.parametrize("case", list(_PARTIAL_CASES))
+def test_partial_overlap_raises_like_torch(device, case):
+    f = _PARTIAL_CASES[case]
+    with pytest.raises(RuntimeError, match=PARTIAL):
+        f(torch, torch.arange(6.0))
+    x = tt.arange(6.0, device=device)
+    with pytest.raises(RuntimeError, match=PARTIAL):
+        f(tt, x)
+    assert x.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]  # checked before anything is written
+
+
+# Exempt ops whose overlapping result PyTorch leaves unspecified (it reads what it already wrote):
+# only "no error" is compared.
+_UNSPECIFIED = {"sum_out", "mean_out", "std_out", "mm_out"}
+
+
+@pytest.mark.parametrize("case", list(_ALLOWED_CASES))
+def test_full_or_unjudged_overlap_is_allowed_like_torch(device, case):
+    f = _ALLOWED_CASES[case]
+    xt = torch.arange(6.0)
+    f(torch, xt)
+    x = tt.arange(6.0, device=device)
+    f(tt, x)
+    if case not in _UNSPECIFIED:
+        np.testing.assert_allclose(x.cpu().numpy(), xt.numpy(), rtol=1e-6)
+
+
+def test_partial_overlap_check_skips_other_storages(device):
+    a, b = tt.arange(6.0, device=device), tt.arange(6.0, device=device)
+    tt.add(a[1:], b[:-1], out=a[:-1].clone())
+    a[:-1].add_(b[1:])
+    assert a.tolist() == [1.0, 3.0, 5.0, 7.0, 9.0, 5.0]
+
+
+# ---- out of memory inside an impl ---------------------------------------------------------------------
+@pytest.mark.parametrize("form", ["run", "out", "inplace"])
+def test_memory_error_inside_impl_is_out_of_memory_error(device, monkeypatch, form):
+    from tritorch import _registry
+
+    op = _registry.OPS["mul"]
+    x = tt.ones(3, device=device)
+    op.impls.get(device) or _registry.impl_for(op, device)
+
+    def boom(*args, **kwargs):
+        raise MemoryError("Unable to allocate 8.00 EiB for an array with shape (1152921504606846976,) and data "
+                          "type float64")
+    monkeypatch.setitem(op.impls, device, boom)
+    with pytest.raises(tt.OutOfMemoryError, match=r"^mul: DefaultCPUAllocator: not enough memory: Unable to "
+                                                  r"allocate 8\.00 EiB") as e:
+        if form == "run":
+            x * 2
+        elif form == "out":
+            tt.mul(x, 2, out=tt.empty(3, device=device))
+        else:
+            x.mul_(2)
+    assert isinstance(e.value, RuntimeError) and e.value.__cause__ is None

@@ -227,7 +227,7 @@ class iinfo:
 # ---- scalar range checks (PyTorch's c10::checked_convert / c10::overflows) -------------------------
 # Type names as c10::checked_convert prints them: "value cannot be converted to type int64_t without overflow".
 CHECKED_NAMES = {
-    bool: "bool", uint8: "uint8_t", int8: "int8_t", int16: "int16_t", int32: "int32_t", int64: "int64_t",
+    bool: "bool", uint8: "uint8_t", int8: "int8_t", int16: "int16_t", int32: "int", int64: "int64_t",
     float16: "c10::Half", bfloat16: "c10::BFloat16", float32: "float", float64: "double",
 }
 _I64_MIN, _I64_MAX = -(1 << 63), (1 << 63) - 1
@@ -273,3 +273,28 @@ def check_wrapped_int(value):
             raise OverflowError("can't convert negative int to unsigned")
         raise OverflowError("int too big to convert")
     return value
+
+
+def check_number(value, dt):
+    """A Python number argument that PyTorch unpacks as a Scalar and converts to ``dt``: the
+    OverflowError of `check_wrapped_int`, then the RuntimeError of `check_scalar`.  The one call an
+    op's meta makes for a scalar attribute (alpha, value, negative_slope, min/max limits ...)."""
+    check_wrapped_int(value)
+    return check_scalar(value, dt)
+
+
+def opmath(dt):
+    """The type PyTorch's kernels compute ``dt`` in (and convert scalar attributes to): float32
+    for the half types, ``dt`` otherwise."""
+    return float32 if dt is float16 or dt is bfloat16 else dt
+
+
+def wrap_uint64(value, dt):
+    """A Python int in [2**63, 2**64) operating with a ``dt`` tensor, as PyTorch sees it: a uint64
+    Scalar, cast to the integer tensor's type (its bits: ``value - 2**64`` as int64, which a
+    narrower type truncates the same way); a float tensor takes its value.  A bool tensor cannot
+    promote with it (PyTorch's RuntimeError)."""
+    if dt is bool:
+        raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, attempted to promote Bool "
+                           "and UInt64")
+    return value if dt.is_floating_point else value - (1 << 64)

@@ -19,6 +19,15 @@ several elements share one memory location (a stride-0 dim of size > 1, as ``exp
 PyTorch's ``assert_no_internal_overlap`` rule; see ``_NO_OVERLAP_CHECK`` / ``_OVERLAP_WARN``
 for the ops PyTorch exempts.
 
+Partial overlap: the same paths refuse an input that shares some, but not all, of its memory
+with a written tensor (``add(a[1:], 1, out=a[:-1])``), PyTorch's ``assert_no_partial_overlap``;
+an input that is exactly the written tensor (same start, extent and strides) is fine, and, as in
+PyTorch, layouts that are not non-overlapping-and-dense are not judged.  ``_NO_PARTIAL_CHECK``
+lists the ops PyTorch exempts.
+
+An impl that runs out of host memory (numpy's MemoryError from a temporary) surfaces as
+tritorch's OutOfMemoryError naming the op, like a failed result allocation.
+
 Dispatch is a dict look-up and a few attribute reads; nothing here inspects signatures.
 """
 import importlib
@@ -94,6 +103,14 @@ _NO_OVERLAP_CHECK = frozenset({
 _OVERLAP_WARN = {"masked_fill": "tensor[mask] = scalar", "index_fill": "tensor[mask] = scalar",
                  "index_put": "tensor[indices] = tensor"}
 _CHECK, _SKIP, _WARN = 0, 1, 2
+PARTIAL_OVERLAP_MSG = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+                       "single memory location. Please clone() the tensor before performing the operation.")
+# Ops whose in-place / out= paths PyTorch 2.13 does not check for an input partially overlapping
+# the written tensor: the reductions and matmuls (their out= goes through a temporary), the
+# triangle copies, and the fills (their value is read once before writing).
+_NO_PARTIAL_CHECK = _NO_OVERLAP_CHECK | frozenset({
+    "mean", "logsumexp", "matmul", "fused_matmul", "fused_matmul_z", "fused_matmul_dz", "masked_fill",
+    "index_fill"})
 
 
 def has_internal_overlap(raw):
@@ -106,6 +123,60 @@ def has_internal_overlap(raw):
         if s == 0 and n > 1:
             return raw.size != 0
     return False
+
+
+def _dense_span(t):
+    """``(first byte, end byte, strides)`` of Tensor ``t`` when it is non-overlapping and dense
+    (its elements fill one contiguous block, in any dim order), else None (PyTorch's TOO_HARD)."""
+    st = t.stride()
+    shape = t._data.shape
+    expected = 1
+    for s, n in sorted((s, n) for s, n in zip(st, shape) if n != 1):
+        if s != expected:
+            return None
+        expected *= n
+    begin = t.data_ptr()
+    return begin, begin + t._data.size * t._data.dtype.itemsize, st
+
+
+def check_partial_overlap(written, args):
+    """PyTorch's ``assert_no_partial_overlap(written, input)`` for every Tensor input in ``args``
+    (one level of list nesting): raise its RuntimeError when an input shares memory with
+    ``written`` without being exactly it.  Cheap when nothing aliases: storages are compared
+    first, and byte ranges only computed for inputs on ``written``'s storage."""
+    storage = written._storage
+    w = None
+    for a in args:
+        if a.__class__ is list or a.__class__ is tuple:
+            for x in a:
+                if isinstance(x, _Tensor) and x._storage is storage and x is not written:
+                    w = _partial(written, x, w)
+        elif isinstance(a, _Tensor) and a._storage is storage and a is not written:
+            w = _partial(written, a, w)
+
+
+def _partial(written, x, w):
+    """Raise when ``x`` partially overlaps ``written``; returns ``written``'s span (computed once)."""
+    if w is None:
+        if written._data.size == 0:
+            return False
+        w = _dense_span(written) or False
+    if not w or x._data.size == 0:
+        return w
+    r = _dense_span(x)
+    if r is None:
+        return w
+    if r[0] == w[0] and r[1] == w[1]:
+        if r[2] != w[2]:
+            raise RuntimeError(PARTIAL_OVERLAP_MSG)
+    elif r[0] < w[1] and w[0] < r[1]:
+        raise RuntimeError(PARTIAL_OVERLAP_MSG)
+    return w
+
+
+def _out_of_memory(op, e):
+    """The OutOfMemoryError for numpy's MemoryError ``e`` raised inside ``op``'s impl."""
+    return OutOfMemoryError(f"{op}: DefaultCPUAllocator: not enough memory: {e}")
 
 
 def _mixed(name, a, b):
@@ -148,7 +219,7 @@ def split_args(name, args):
 class OpDef:
     """One registry op.  ``run`` is the only entry point the Tensor layer uses."""
 
-    __slots__ = ("name", "meta", "impls", "nout", "dynamic", "view", "doc", "overlap")
+    __slots__ = ("name", "meta", "impls", "nout", "dynamic", "view", "doc", "overlap", "partial")
 
     def __init__(self, name, meta, nout=1, dynamic=False, view=False, doc=None):
         self.name = name
@@ -162,6 +233,9 @@ class OpDef:
         self.doc = doc or meta.__doc__
         # How the in-place / out= paths treat an internally overlapping destination.
         self.overlap = _SKIP if name in _NO_OVERLAP_CHECK else _WARN if name in _OVERLAP_WARN else _CHECK
+        # Whether inputs partially overlapping the written tensor are refused (internal ops such as
+        # the fused optimizer steps write state they also read and are exempt).
+        self.partial = name not in _NO_PARTIAL_CHECK and not name.startswith("_")
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -175,7 +249,10 @@ class OpDef:
         fn = self.impls.get(dev.type) or impl_for(self, dev.type)
         wrap = _wrap
         if self.dynamic:
-            res = fn(*raw, **attrs)
+            try:
+                res = fn(*raw, **attrs)
+            except MemoryError as e:
+                raise _out_of_memory(self.name, e) from None
             if self.nout == 1:
                 return wrap(res, dev)
             return tuple(wrap(r, dev) for r in res)
@@ -184,10 +261,12 @@ class OpDef:
             outs = empty(spec[0], spec[1]) if self.nout == 1 else tuple(empty(s, d) for s, d in spec)
         except MemoryError as e:  # the cpu backend's: PyTorch's text, tritorch's error class
             raise OutOfMemoryError(str(e)) from None
-        if self.nout == 1:
+        try:
             fn(outs, *raw, **attrs)
+        except MemoryError as e:  # a temporary inside the impl
+            raise _out_of_memory(self.name, e) from None
+        if self.nout == 1:
             return wrap(outs, dev)
-        fn(outs, *raw, **attrs)
         return tuple(wrap(o, dev) for o in outs)
 
     def run_view(self, t, args, attrs):
@@ -227,6 +306,9 @@ class OpDef:
             for o in outs:
                 if has_internal_overlap(o._data):
                     self._overlapping(o)
+        if self.partial:
+            for o in outs:
+                check_partial_overlap(o, args)
         specs = spec if self.nout > 1 else (spec,)
         fn = self.impls.get(dev.type) or impl_for(self, dev.type)
         api = array_api(dev.type)
@@ -238,7 +320,10 @@ class OpDef:
             if tuple(o._data.shape) != tuple(shape):
                 o._set_raw(allocate(dev.type, shape, o.dtype))
             targets.append(o._data if o.dtype is dt else allocate(dev.type, shape, dt))
-        fn(targets[0] if self.nout == 1 else tuple(targets), *raw, **attrs)
+        try:
+            fn(targets[0] if self.nout == 1 else tuple(targets), *raw, **attrs)
+        except MemoryError as e:
+            raise _out_of_memory(self.name, e) from None
         for o, t in zip(outs, targets):
             if t is not o._data:
                 api.copy_into(o._data, t)
@@ -272,12 +357,17 @@ class OpDef:
         if dt is not sdt and not can_cast(dt, sdt):
             raise RuntimeError(f"{self.name}_: result type {TORCH_NAMES[dt]} can't be cast to the desired output "
                                f"type {TORCH_NAMES[sdt]}")
+        if self.partial:
+            check_partial_overlap(self_tensor, args)
         dev = self_tensor._storage.device
-        if aliased and dev.type != "cpu":
-            _run_aliased_on_host(self, self_tensor, raw, attrs)
-        else:
-            fn = self.impls.get(dev.type) or impl_for(self, dev.type)
-            fn(self_tensor._data, *raw, **attrs)
+        try:
+            if aliased and dev.type != "cpu":
+                _run_aliased_on_host(self, self_tensor, raw, attrs)
+            else:
+                fn = self.impls.get(dev.type) or impl_for(self, dev.type)
+                fn(self_tensor._data, *raw, **attrs)
+        except MemoryError as e:
+            raise _out_of_memory(self.name, e) from None
         self_tensor._storage.version += 1
         return self_tensor
 

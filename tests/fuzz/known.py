@@ -33,33 +33,15 @@ def _big(s):
     return isinstance(s, float) and (s != s or abs(s) >= 1e20)
 
 
-def _is_float(s):
-    return isinstance(s, float)
-
-
-def _idx_neg(call):
-    return any(t.dtype in ("int64", "int32") and (t.base < 0).any() for t in call.tensors()[1:])
-
-
-_OVERFLOW = ["Tensor.add_", "remainder", "bitwise_and", "Tensor.__setitem__", "sub", "F.leaky_relu", "F.elu"]
 # PyTorch skips its half-range check when full() makes a single element (inf), not for more.
 _HALF_FULL = ["full", "full_like"]
 
 KNOWN = [
-    # issue 12 item 5: Python numbers out of range for an operand's dtype still overflow inside some ops
-    *[Known(n, lambda c: c.has_scalar(_big), "#5 huge Python number: overflows inside (or alpha unchecked)")
-      for n in _OVERFLOW],
     *[Known(n, lambda c: c.has_scalar(_big), "single-element full() to a half type: torch gives inf, no error")
       for n in _HALF_FULL],
     # issue 12 item 12: accepted where torch rejects / rejected where torch accepts
     Known("F.hardtanh", lambda c: c.any_dtype("uint8", "bool"), "unsigned input with negative limits accepted"),
-    # roll lives in _ops/joining.py: its shifts/dims are iterated before any type check
-    Known("roll", lambda c: any(_is_float(a) for a in c.args[1:]) or _is_float(c.kw("dims")),
-          "float shift/dim: 'float' object is not iterable"),
     # issue 12 item 10: exception types that differ because checks run in a different order
-    *[Known(n, _idx_neg, "negative index out of range: IndexError (torch RuntimeError)")
-      for n in ("gather", "take_along_dim", "scatter")],
-    Known("scatter", lambda c: c.has_0d(), "0-d index out of range: IndexError (torch RuntimeError)"),
     Known("narrow", lambda c: c.has_0d(), "0-d input: dim range checked before the length sign"),
     Known("take_along_dim", lambda c: c.args[1].dtype == "int32", "int32 indices rejected (torch accepts)"),
     Known("Tensor.__setitem__", lambda c: hasattr(c.args[2], "dtype") and c.args[2].dtype != c.args[0].dtype,

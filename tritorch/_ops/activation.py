@@ -236,6 +236,29 @@ def _act_maybe_inplace(input, kind, p0, p1, inplace, negative=False):
     return _act_(input, kind, p0, p1, negative) if inplace else _act(input, kind, p0, p1)
 
 
+def _number(v, x, compute=True):
+    """``float(v)`` for a Python-number parameter of activation input ``x``, with PyTorch's checks:
+    OverflowError for ints beyond 64 bits, then the value must fit what the kernel converts it to:
+    for a floating ``x`` its compute type (``compute``: float32 for half types) or its own dtype
+    (hardtanh, threshold); for an integer ``x`` (``compute=False`` ops only) int64, then its dtype."""
+    _dtype.check_wrapped_int(v)
+    dt = x.dtype
+    if dt.is_floating_point:
+        _dtype.check_scalar(v, _dtype.opmath(dt) if compute else dt)
+    elif not compute and dt is not _dtype.bool:
+        _dtype.check_scalar(v, _dtype.int64)
+        _dtype.check_scalar(v, dt)
+    return float(v)
+
+
+def _limits(x, min_val, max_val):
+    """hardtanh's checked limits: PyTorch's Python-level order check comes before the numbers'."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    _dtype.check_wrapped_int(max_val)  # both arguments are unpacked before either is converted
+    return _number(min_val, x, False), _number(max_val, x, False)
+
+
 # --- public API -------------------------------------------------------------------------------
 
 @method()
@@ -260,8 +283,8 @@ def functional_relu(input, inplace=False):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """clamp(x, min_val, max_val); gradient 1 strictly inside, 0 at and beyond the bounds."""
     check_tensor(input, "hardtanh")
-    lo, hi = float(min_val), float(max_val)
-    if lo != lo or hi != hi:  # a NaN bound makes every element NaN, as PyTorch's clamp does
+    lo, hi = _limits(input, min_val, max_val)
+    if (lo != lo or hi != hi) and input.dtype is not _dtype.bool:  # a NaN bound: all NaN, as PyTorch's clamp
         from .pointwise_ternary import clamp, clamp_
         return (clamp_ if inplace else clamp)(input, lo, hi)
     return _act_maybe_inplace(input, "hardtanh", lo, hi, inplace)
@@ -269,7 +292,8 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
     """In-place ``hardtanh``."""
-    return _act_(input, "hardtanh", float(min_val), float(max_val))
+    check_tensor(input, "hardtanh_")
+    return _act_(input, "hardtanh", *_limits(input, min_val, max_val))
 
 
 def relu6(input, inplace=False):
@@ -281,26 +305,28 @@ def relu6(input, inplace=False):
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x if x > 0 else negative_slope * x (gradient at 0: negative_slope)."""
     check_tensor(input, "leaky_relu")
-    s = float(negative_slope)
+    s = _number(negative_slope, input)
     return _act_maybe_inplace(input, "leaky_relu", s, 0.0, inplace, s < 0)
 
 
 def leaky_relu_(input, negative_slope=0.01):
     """In-place ``leaky_relu`` (under autograd a negative slope raises in backward, as PyTorch)."""
-    s = float(negative_slope)
+    check_tensor(input, "leaky_relu_")
+    s = _number(negative_slope, input)
     return _act_(input, "leaky_relu", s, 0.0, s < 0)
 
 
 def elu(input, alpha=1.0, inplace=False):
     """x if x > 0 else alpha * (exp(x) - 1)."""
     check_tensor(input, "elu")
-    a = float(alpha)
+    a = _number(alpha, input)
     return _act_maybe_inplace(input, "elu", a, 0.0, inplace, a < 0)
 
 
 def elu_(input, alpha=1.0):
     """In-place ``elu`` (under autograd a negative alpha raises in backward, as PyTorch)."""
-    a = float(alpha)
+    check_tensor(input, "elu_")
+    a = _number(alpha, input)
     return _act_(input, "elu", a, 0.0, a < 0)
 
 
@@ -330,7 +356,7 @@ def mish(input, inplace=False):
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta x)) / beta, or x where beta * x > threshold."""
     check_tensor(input, "softplus")
-    return _act(input, "softplus", float(beta), float(threshold))
+    return _act(input, "softplus", _number(beta, input), _number(threshold, input))
 
 
 def softsign(input):
@@ -367,8 +393,8 @@ def selu_(input):
     return _act_(input, "selu")
 
 
-def _celu_params(alpha):
-    a = float(alpha)
+def _celu_params(alpha, x):
+    a = _number(alpha, x)
     if a == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     return a, 1.0 / a
@@ -377,14 +403,14 @@ def _celu_params(alpha):
 def celu(input, alpha=1.0, inplace=False):
     """x if x > 0 else alpha * (exp(x / alpha) - 1)."""
     check_tensor(input, "celu")
-    a, inv = _celu_params(alpha)
+    a, inv = _celu_params(alpha, input)
     return _act_maybe_inplace(input, "celu", a, inv, inplace, a < 0)
 
 
 def celu_(input, alpha=1.0):
     """In-place ``celu`` (under autograd a negative alpha raises in backward, as PyTorch)."""
     check_tensor(input, "celu_")
-    a, inv = _celu_params(alpha)
+    a, inv = _celu_params(alpha, input)
     return _act_(input, "celu", a, inv, a < 0)
 
 
@@ -427,12 +453,14 @@ def hardshrink(input, lambd=0.5):
 def threshold(input, threshold, value, inplace=False):
     """value where x <= threshold, else x; integer tensors allowed (float threshold / value truncate)."""
     check_tensor(input, "threshold")
-    return _act_maybe_inplace(input, "threshold", float(threshold), float(value), inplace)
+    return _act_maybe_inplace(input, "threshold", _number(threshold, input, False), _number(value, input, False),
+                              inplace)
 
 
 def threshold_(input, threshold, value):
     """In-place ``threshold``."""
-    return _act_(input, "threshold", float(threshold), float(value))
+    check_tensor(input, "threshold_")
+    return _act_(input, "threshold", _number(threshold, input, False), _number(value, input, False))
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):

@@ -150,7 +150,7 @@ def _meta_masked_fill(x, mask, value):
     if mask.dtype is not _dtype.bool:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype.name}")
     _check_value("masked_fill_", value)
-    _dtype.check_scalar(value.item() if isinstance(value, Tensor) else value, x.dtype)
+    _dtype.check_scalar(value.item() if isinstance(value, Tensor) else _dtype.check_wrapped_int(value), x.dtype)
     return broadcast_shapes(x._data.shape, mask._data.shape, op="masked_fill"), x.dtype
 
 
@@ -391,9 +391,18 @@ def index_fill_(self, dim, index, value):
     return r if r is not None else _INDEX_FILL.run_inplace(self, (self, d, index, value), _E)
 
 
+def _u64_value(x, value):
+    """A Python int in [2**63, 2**64) (a uint64 Scalar, which only a bool tensor holds) as True for
+    a bool ``x``; anything else unchanged (meta checks it)."""
+    if value.__class__ is int and 1 << 63 <= value < 1 << 64 and isinstance(x, Tensor) and x.dtype is _dtype.bool:
+        return True
+    return value
+
+
 @method()
 def masked_fill(input, mask, value):
     """``input`` with ``value`` (number or 0-d tensor) where ``mask`` (bool, broadcast) holds."""
+    value = _u64_value(input, value)
     r = _MASKED_FILL.run((input, mask, value), _E)
     vt = isinstance(value, Tensor) and value._requires_grad
     if STATE.enabled and (input._requires_grad or vt) and r.dtype.is_floating_point:
@@ -407,7 +416,7 @@ def masked_fill(input, mask, value):
 @method()
 def masked_fill_(self, mask, value):
     r = _inplace(self, masked_fill, mask, value)
-    return r if r is not None else _MASKED_FILL.run_inplace(self, (self, mask, value), _E)
+    return r if r is not None else _MASKED_FILL.run_inplace(self, (self, mask, _u64_value(self, value)), _E)
 
 
 @method()
@@ -431,7 +440,8 @@ def take_along_dim(input, indices, dim=None, *, out=None):
     ``dim=None`` over the flattened input."""
     check_tensor(indices, "take_along_dim", "indices")
     if indices.dtype is not _dtype.int64:
-        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be int64 but got {indices.dtype.name}")
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{_dtype.TORCH_NAMES[indices.dtype]}")
     if dim is None:
         r = gather(input.reshape(-1), 0, indices.reshape(-1))
     else:
@@ -447,6 +457,8 @@ def take_along_dim(input, indices, dim=None, *, out=None):
         b = list(broadcast_shapes(tuple(xs), tuple(ixs), op="take_along_dim"))
         ib = indices.expand(tuple(b))
         b[d] = input._data.shape[d]
+        if b[d]:  # PyTorch 2.13 wraps indices along dim modulo its size (-1 is the last, 3 of 3 the first)
+            ib = ib.remainder(b[d])
         r = gather(input.expand(tuple(b)), d, ib)
     return write_out(out, r) if out is not None else r
 

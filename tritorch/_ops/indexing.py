@@ -442,6 +442,18 @@ def _strip_ones(shape):
     return shape[i:]
 
 
+def _number_value(value, self):
+    """A Python number assigned into ``self`` as a 0-d tensor of self's dtype, with PyTorch's
+    checks: ints beyond int64 fail while unpacking (ValueError); integer and float32/64 targets
+    must hold the value; half types take it rounded (inf when out of range), as PyTorch copies it."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -(1 << 63) <= value < (1 << 63):
+        raise ValueError("Overflow when unpacking long long")
+    dt = self.dtype
+    if dt.is_floating_point and dt.itemsize == 2:
+        return full((), value, dtype=_dtype.float64, device=self.device).to(dt)
+    return full((), value, dtype=dt, device=self.device)
+
+
 def setitem(self, key, value):
     """``self[key] = value``: value (Tensor or number) broadcast into the indexed slots, cast to
     self's dtype; bumps the version counter.  With autograd the history is rebased (CopySlices)."""
@@ -451,7 +463,7 @@ def setitem(self, key, value):
         if value.dtype is not self.dtype:
             value = value.to(self.dtype)
     elif isinstance(value, (numbers.Number, np.bool_)):
-        value = full((), value, dtype=self.dtype, device=self.device)
+        value = _number_value(value, self)
     else:
         raise TypeError(f"can't assign a {type(value).__name__} to a {self.type()}")
     grad = STATE.enabled and (self._requires_grad or value._requires_grad)

@@ -12,7 +12,7 @@ import numbers
 
 from .. import _dtype
 from ._common import (Tensor, def_op, Node, record, STATE, method, shape_str, wrap_dim, promote, check_tensor,
-                      normalize_shape, check_unique_dims)
+                      normalize_shape, check_unique_dims, int_list)
 from .pointwise import _inplace
 from .creation import full
 from .shape import atleast_1d, atleast_2d, atleast_3d
@@ -342,13 +342,13 @@ def flipud(input):
 def roll(input, shifts, dims=None):
     """Circular shift by ``shifts`` along ``dims`` (int or tuples of equal length); with
     ``dims=None`` the flattened tensor is rolled and reshaped back."""
-    sh = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(int(s) for s in shifts)
+    sh = tuple(int_list(shifts, "roll", "shifts"))
     if dims is None:
         if len(sh) != 1:
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(sh)}, dims:0")
         args, d = (input, int(sh[0]), None), None
     else:
-        d = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+        d = tuple(int_list(dims, "roll", "dims"))
         if len(sh) != len(d):
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(sh)}, dims:{len(d)}")
         d = tuple(wrap_dim(x, input._data.ndim, "roll", wrap_scalar=False) for x in d)

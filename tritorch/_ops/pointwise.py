@@ -114,9 +114,23 @@ PowBackward0 = _node("PowBackward0", _grad_pow)
 
 # ---- the generic binary op ----------------------------------------------------------------------
 _NUMBER = (Tensor, numbers.Number)
+_U64_LO, _U64_HI = 1 << 63, 1 << 64
 
 
-def _binary_call(op, node_cls, a, b, out, extra=()):
+def _u64(x, other):
+    """``x`` as PyTorch reads a Python int in [2**63, 2**64) operating with tensor ``other`` (a
+    uint64 Scalar: its int64 bits for integer tensors, see ``_dtype.wrap_uint64``); anything else
+    unchanged (larger ints fail in meta with PyTorch's OverflowError)."""
+    if x.__class__ is int and _U64_LO <= x < _U64_HI and isinstance(other, Tensor):
+        return _dtype.wrap_uint64(x, other.dtype)
+    return x
+
+
+def _binary_call(op, node_cls, a, b, out, extra=(), wrap=True):
+    if wrap:
+        a = _u64(a, b)
+        if wrap is True:
+            b = _u64(b, a)
     if out is not None:
         return op.run_out((a, b) + extra, _E, out)
     r = op.run((a, b) + extra, _E)
@@ -131,12 +145,14 @@ def _binary_call(op, node_cls, a, b, out, extra=()):
     return r
 
 
-def _make_binary(name, meta, node_cls=None, methods=(), rname=None, iname=None, doc=None):
-    """Registry op ``name`` + public function + Tensor methods (reflected ``rname``, in-place ``iname``)."""
+def _make_binary(name, meta, node_cls=None, methods=(), rname=None, iname=None, doc=None, wrap=True):
+    """Registry op ``name`` + public function + Tensor methods (reflected ``rname``, in-place ``iname``).
+    ``wrap``: Python ints in [2**63, 2**64) operate as PyTorch's uint64 Scalar (`_u64`); "input": only
+    as the first operand (pow's meta checks an exponent's range)."""
     op = def_op(name, meta)
 
     def fn(input, other, *, out=None):
-        return _binary_call(op, node_cls, input, other, out)
+        return _binary_call(op, node_cls, input, other, out, (), wrap)
     fn.__name__ = name
     fn.__doc__ = doc or (f"Elementwise ``{name}(input, other)`` with broadcasting and PyTorch type promotion.\n\n"
                          "Shapes: input and other broadcast to the output shape.")
@@ -146,7 +162,8 @@ def _make_binary(name, meta, node_cls=None, methods=(), rname=None, iname=None, 
     if iname:
         def fn_(self, other):
             r = _inplace(self, fn, other)
-            return r if r is not None else op.run_inplace(self, (self, other), _E)
+            return r if r is not None else op.run_inplace(self, (self, _u64(other, self) if wrap is True else other),
+                                                          _E)
         fn_.__name__ = iname
         setattr(Tensor, iname, fn_)
     return op, fn
@@ -176,6 +193,11 @@ _SUB = def_op("sub", add_meta("sub"))
 
 
 def _add_like(op, node_cls, input, other, alpha, out):
+    t = input if isinstance(input, Tensor) else other
+    if op is _ADD or not (isinstance(t, Tensor) and t.dtype is _dtype.bool):  # (sub of bool: meta's error first)
+        input, other = _u64(input, other), _u64(other, input)
+        if op is _SUB:  # sub adds -alpha: PyTorch negates a uint64 alpha to its int64 bits (add checks it as is)
+            alpha = _u64(alpha, t)
     if out is not None:
         return op.run_out((input, other, alpha), _E, out)
     r = op.run((input, other, alpha), _E)
@@ -213,13 +235,13 @@ def rsub(input, other, *, alpha=1):
 @method("add_", "__iadd__")
 def add_(self, other, *, alpha=1):
     r = _inplace(self, add, other, alpha=alpha)
-    return r if r is not None else _ADD.run_inplace(self, (self, other, alpha), _E)
+    return r if r is not None else _ADD.run_inplace(self, (self, _u64(other, self), alpha), _E)
 
 
 @method("sub_", "subtract_", "__isub__")
 def sub_(self, other, *, alpha=1):
     r = _inplace(self, sub, other, alpha=alpha)
-    return r if r is not None else _SUB.run_inplace(self, (self, other, alpha), _E)
+    return r if r is not None else _SUB.run_inplace(self, (self, _u64(other, self), _u64(alpha, self)), _E)
 
 
 __all__ += ["add", "sub", "subtract", "rsub"]
@@ -238,8 +260,9 @@ def div(input, other, *, rounding_mode=None, out=None):
     """``input / other``: ``rounding_mode`` None (true division; integers give the default float
     dtype), 'trunc' (round toward zero) or 'floor' (Python's ``//``).  Integer division by zero
     is a RuntimeError."""
-    if rounding_mode is None:
-        return _binary_call(_DIV, DivBackward0, input, other, out, (None,))
+    if rounding_mode is None:  # true division computes in float: a uint64-range int keeps its value
+        return _binary_call(_DIV, DivBackward0, input, other, out, (None,), wrap=False)
+    input, other = _u64(input, other), _u64(other, input)
     if out is not None:
         return _DIV.run_out((input, other, rounding_mode), _E, out)
     r = _DIV.run((input, other, rounding_mode), _E)
@@ -264,6 +287,8 @@ def floor_divide(input, other, *, out=None):
 @method("div_", "divide_", "true_divide_", "__itruediv__")
 def div_(self, other, *, rounding_mode=None):
     r = _inplace(self, div, other, rounding_mode=rounding_mode)
+    if r is None and rounding_mode is not None:
+        other = _u64(other, self)
     return r if r is not None else _DIV.run_inplace(self, (self, other, rounding_mode), _E)
 
 
@@ -276,7 +301,7 @@ Tensor.__rtruediv__ = lambda self, other: div(other, self)
 Tensor.__rfloordiv__ = lambda self, other: div(other, self, rounding_mode="floor")
 __all__ += ["div", "divide", "true_divide", "floor_divide", "multiply"]
 
-_POW, pow = _make_binary("pow", pow_meta, PowBackward0, methods=("__pow__",), rname="__rpow__", iname="pow_",
+_POW, pow = _make_binary("pow", pow_meta, PowBackward0, methods=("__pow__",), rname="__rpow__", iname="pow_", wrap="input",
                          doc="``input ** exponent``; either may be a Python number.  An integer tensor to a "
                              "negative integer scalar power is an error; element-wise negative integer "
                              "exponents give PyTorch's results (0 unless the base is +-1).")

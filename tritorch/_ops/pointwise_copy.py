@@ -149,9 +149,12 @@ def fill_(self, value):
         if value._data.ndim != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value._data.ndim} dimensions.")
+        if value._storage is self._storage:  # read once before writing: PyTorch allows x.fill_(x[0])
+            value = value.clone()
         return copy_(self, value.expand(self.shape) if value._requires_grad else value)
     if not isinstance(value, numbers.Number) or isinstance(value, complex):
         raise TypeError(f"fill_(): argument 'value' (position 1) must be Number, not {type(value).__name__}")
+    _dtype.check_wrapped_int(value)
     grad = STATE.enabled and self._requires_grad
     if grad and self.grad_fn is None:
         raise RuntimeError(_LEAF_MSG)

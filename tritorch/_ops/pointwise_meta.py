@@ -90,18 +90,29 @@ def _is_bool(x):
     return x.dtype is _dtype.bool if isinstance(x, Tensor) else isinstance(x, bool)
 
 
+_I64_OVER = 1 << 63
+
+
 def add_meta(op):
     """Meta of ``add``/``sub`` (input, other, alpha): promotion plus PyTorch's alpha checks."""
     base = binary_meta(op, bool_msg=SUB_BOOL_MSG if op == "sub" else None)
 
     def meta(a, b, alpha=1):
-        shape, dt = base(a, b)
         _dtype.check_wrapped_int(alpha)
+        shape, dt = base(a, b)
         if alpha != 1:
             if isinstance(alpha, bool) and dt is not _dtype.bool:
                 raise RuntimeError("Boolean alpha only supported for Boolean results.")
             if isinstance(alpha, float) and not dt.is_floating_point:
                 raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+            # PyTorch converts alpha to the result type; sub adds -alpha, negated as an int64 Scalar
+            # (-(-2**63) wraps to itself).
+            v = alpha
+            if op == "sub" and not isinstance(alpha, bool):
+                v = -alpha
+                if v == _I64_OVER:
+                    v = -v
+            _dtype.check_scalar(v, dt)
         return shape, dt
     meta.__doc__ = f"{op}(input, other, alpha): input {'+-'[op == 'sub']} alpha * other, broadcast and promoted."
     return meta
@@ -128,6 +139,10 @@ def pow_meta(a, b):
     if isinstance(b, bool) and isinstance(a, Tensor) and a.dtype is _dtype.bool:
         return a._data.shape, _dtype.bool
     shape, dt = _POW_BASE(a, b)
+    if isinstance(b, numbers.Number) and isinstance(a, Tensor) and (not dt.is_floating_point or dt.itemsize == 2):
+        if isinstance(b, int) and not isinstance(b, bool):  # an int exponent is an int64 Scalar first
+            _dtype.check_scalar(b, _dtype.int64)
+        _dtype.check_scalar(b, dt)
     if not dt.is_floating_point and isinstance(b, numbers.Number) and not isinstance(a, numbers.Number) and b < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     return shape, dt
@@ -188,7 +203,13 @@ def where_meta(cond, a, b):
     _check_arg(b, "where", "other", 3, True)
     shape = broadcast_shapes(cond._data.shape, shape_of(a), op="where")
     shape = broadcast_shapes(shape, shape_of(b), op="where")
-    return shape, promote(a, b)
+    dt = promote(a, b)
+    for v, t in ((a, b), (b, a)):
+        if isinstance(v, int) and v >= _I64_OVER and isinstance(t, Tensor):
+            _dtype.wrap_uint64(v, t.dtype)  # a uint64 Scalar: PyTorch's promotion error with a bool tensor
+        if not isinstance(v, Tensor) and (dt.itemsize != 2 or not dt.is_floating_point):
+            _dtype.check_scalar(v, dt)  # (numbers go into half types rounded, unchecked)
+    return shape, dt
 
 
 def lerp_meta(a, b, w):
@@ -205,6 +226,8 @@ def lerp_meta(a, b, w):
         raise not_impl("lerp_kernel_scalar" if not isinstance(w, Tensor) else "lerp_kernel_tensor", dt)
     shape = broadcast_shapes(a._data.shape, b._data.shape, op="lerp")
     shape = broadcast_shapes(shape, shape_of(w), op="lerp")
+    if not isinstance(w, Tensor):
+        _dtype.check_scalar(w, _dtype.opmath(dt))
     return shape, dt
 
 

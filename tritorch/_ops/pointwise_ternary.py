@@ -3,7 +3,7 @@ compositions of registry ops).  All operands broadcast to the output shape."""
 import warnings
 
 from .. import _dtype
-from ._common import Tensor, def_op, Node, record, STATE, method
+from ._common import Tensor, def_op, Node, record, STATE, method, promote
 from .pointwise_meta import where_meta, lerp_meta, clamp_meta, shape_of
 from .pointwise_copy import sum_to, _inplace, _E
 
@@ -172,9 +172,22 @@ def clamp_max_(self, max):
 
 
 # ---- addcmul / addcdiv ----------------------------------------------------------------------------
+def _check_value(op, input, tensor1, tensor2, value):
+    """PyTorch's checks of ``value``: the result type must not be bool, and the number must fit it
+    (floating results: their compute type, float32 for half types)."""
+    _dtype.check_wrapped_int(value)
+    if value == 1 or not isinstance(input, Tensor):
+        return
+    dt = promote(input, tensor1, tensor2)
+    if dt is _dtype.bool:
+        raise NotImplementedError(f"\"{op}_cpu_out\" not implemented for 'Bool'")
+    _dtype.check_number(value, _dtype.opmath(dt))
+
+
 @method()
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     """``input + value * tensor1 * tensor2`` (all three broadcast)."""
+    _check_value("addcmul", input, tensor1, tensor2, value)
     prod = tensor1 * tensor2
     return input.add(prod if value == 1 else prod * value, out=out)
 
@@ -182,21 +195,25 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
 @method()
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     """``input + value * tensor1 / tensor2``; integer tensor1/tensor2 are an error, as in PyTorch."""
+    _dtype.check_wrapped_int(value)  # unpacking the argument comes first
     if not tensor1.dtype.is_floating_point and not tensor2.dtype.is_floating_point:
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release "
                            "addcdiv will perform a true division of tensor1 and tensor2. Use "
                            "torch.addcmul(input, tensor1, torch.true_divide(tensor2, tensor1)) instead.")
+    _check_value("addcdiv", input, tensor1, tensor2, value)
     q = tensor1 / tensor2
     return input.add(q if value == 1 else q * value, out=out)
 
 
 @method()
 def addcmul_(self, tensor1, tensor2, *, value=1):
+    _check_value("addcmul", self, tensor1, tensor2, value)
     prod = tensor1 * tensor2
     return self.add_(prod if value == 1 else prod * value)
 
 
 @method()
 def addcdiv_(self, tensor1, tensor2, *, value=1):
+    _check_value("addcdiv", self, tensor1, tensor2, value)
     q = tensor1 / tensor2
     return self.add_(q if value == 1 else q * value)
