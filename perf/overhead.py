@@ -74,11 +74,11 @@ def _module_cases(tt, torch):
     ]
 
 
-def time_pair_us(f_a, f_b, min_time=0.05, repeat=15):
+def time_pair_us(f_a, f_b, min_time=0.05, repeat=15, warmup=100):
     """Median per-call times (microseconds) of two callables, measured in alternating rounds
     so that both see the same machine load (these machines are shared and noisy)."""
     for f in (f_a, f_b):
-        for _ in range(100):
+        for _ in range(warmup):
             f()
     ns = []
     for f in (f_a, f_b):

@@ -201,7 +201,7 @@ def run_overhead(device, torch, quick):
         rows = []
         for name, f_tt, f_torch in perf_overhead.cases(tt, torch):
             a, b = perf_overhead.time_pair_us(f_tt, f_torch, min_time=0.005 if quick else 0.05,
-                                              repeat=3 if quick else 15)
+                                              repeat=3 if quick else 15, warmup=2 if quick else 100)
             rows.append({"name": name, "tritorch us": a, "torch us": b})
         return rows
     finally:
