@@ -1,11 +1,9 @@
 """Adadelta (PyTorch's ``torch.optim.Adadelta``); the update runs as the fused
 ``_fused_adadelta_`` op per (device, dtype) group."""
-from .._tensor import Tensor
-from ..autograd.grad_mode import enable_grad, no_grad
-from .._ops.creation import zeros_like, zeros
+from ..autograd.grad_mode import no_grad
 from .._ops.optim import fused_adadelta_
-from .optimizer import Optimizer, _get_value, _to_scalar, _get_scalar_dtype, _group_by_device_and_dtype, \
-    _increment_steps
+from .optimizer import (Optimizer, _get_value, _to_scalar, _check_hyperparameters, _closure_loss,
+                        _group_by_device_and_dtype, _increment_steps)
 
 __all__ = ["Adadelta", "adadelta"]
 
@@ -25,51 +23,21 @@ class Adadelta(Optimizer):
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
                  maximize=False, differentiable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= rho <= 1.0:
-            raise ValueError(f"Invalid rho value: {rho}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_hyperparameters(lr, rho=rho, eps=eps, weight_decay=weight_decay)
         defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay, "maximize": maximize,
                     "capturable": capturable, "foreach": foreach, "differentiable": differentiable}
         super().__init__(params, defaults)
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-            self._steps_from_state(group)
+        self._set_group_defaults(foreach=None, maximize=False, differentiable=False, capturable=False)
 
     def _init_group(self, group, params, grads, square_avgs, acc_deltas, state_steps):
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            params.append(p)
-            grads.append(p.grad)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = zeros((), dtype=_get_scalar_dtype(),
-                                      device=p.device if group["capturable"] else "cpu")
-                state["square_avg"] = zeros_like(p)
-                state["acc_delta"] = zeros_like(p)
-            square_avgs.append(state["square_avg"])
-            acc_deltas.append(state["acc_delta"])
-            state_steps.append(state["step"])
+        self._init_group_states(group, params, grads, state_steps, square_avg=square_avgs, acc_delta=acc_deltas)
 
     def step(self, closure=None):
         """Perform a single optimization step; returns ``closure()``'s loss when given."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
+        loss = _closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
                 params, grads, square_avgs, acc_deltas, state_steps = [], [], [], [], []

@@ -1,12 +1,11 @@
 """Adagrad (PyTorch's ``torch.optim.Adagrad``): ``lr_decay``, ``initial_accumulator_value``;
 the update runs as the fused ``_fused_adagrad_`` op per (device, dtype) group.  As in PyTorch,
 the state (step and ``sum``) is created for every parameter when the optimizer is built."""
-from .._tensor import Tensor
-from ..autograd.grad_mode import enable_grad, no_grad
+from ..autograd.grad_mode import no_grad
 from .._ops.creation import full_like
 from .._ops.optim import fused_adagrad_
-from .optimizer import (Optimizer, _get_value, _to_scalar, _device_dtype_check_for_fused, _group_by_device_and_dtype,
-                        _increment_steps)
+from .optimizer import (Optimizer, _get_value, _to_scalar, _check_fused, _check_hyperparameters, _closure_loss,
+                        _device_dtype_check_for_fused, _group_by_device_and_dtype, _increment_steps)
 
 __all__ = ["Adagrad", "adagrad"]
 
@@ -27,27 +26,14 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_hyperparameters(lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                               initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
                     "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable, "fused": fused}
         super().__init__(params, defaults)
+        _check_fused(fused, foreach, differentiable)
         if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
             self._need_device_dtype_check_for_fused = True
         for group in self.param_groups:
             for p in group["params"]:
@@ -57,12 +43,7 @@ class Adagrad(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
-            self._steps_from_state(group)
+        self._set_group_defaults(foreach=None, maximize=False, differentiable=False, fused=None)
 
     def share_memory(self):
         """Calls ``share_memory_()`` on the state sum tensors."""
@@ -88,10 +69,7 @@ class Adagrad(Optimizer):
 
     def step(self, closure=None):
         """Perform a single optimization step; returns ``closure()``'s loss when given."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
+        loss = _closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
                 params, grads, state_sums, state_steps = [], [], [], []

@@ -1,10 +1,9 @@
 """Adamax (PyTorch's ``torch.optim.Adamax``): Adam with an infinity-norm second moment; the
 update runs as the fused ``_fused_adamax_`` op per (device, dtype) group."""
-from .._tensor import Tensor
-from ..autograd.grad_mode import enable_grad, no_grad
-from .._ops.creation import zeros_like
+from ..autograd.grad_mode import no_grad
 from .._ops.optim import fused_adamax_
-from .optimizer import Optimizer, _get_value, _to_scalar, _group_by_device_and_dtype, _increment_steps
+from .optimizer import (Optimizer, _get_value, _to_scalar, _check_hyperparameters, _closure_loss,
+                        _group_by_device_and_dtype, _increment_steps)
 
 __all__ = ["Adamax", "adamax"]
 
@@ -24,52 +23,21 @@ class Adamax(Optimizer):
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False, differentiable=False, capturable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_hyperparameters(lr, eps=eps, betas=betas, weight_decay=weight_decay)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable, "capturable": capturable}
         super().__init__(params, defaults)
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-            self._steps_from_state(group)
+        self._set_group_defaults(foreach=None, maximize=False, differentiable=False, capturable=False)
 
     def _init_group(self, group, params, grads, exp_avgs, exp_infs, state_steps):
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            params.append(p)
-            grads.append(p.grad)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = self._new_step(group, p)
-                state["exp_avg"] = zeros_like(p)
-                state["exp_inf"] = zeros_like(p)
-            exp_avgs.append(state["exp_avg"])
-            exp_infs.append(state["exp_inf"])
-            state_steps.append(state["step"])
+        self._init_group_states(group, params, grads, state_steps, exp_avg=exp_avgs, exp_inf=exp_infs)
 
     def step(self, closure=None):
         """Perform a single optimization step; returns ``closure()``'s loss when given."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
+        loss = _closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
                 params, grads, exp_avgs, exp_infs, state_steps = [], [], [], [], []

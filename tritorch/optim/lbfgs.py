@@ -3,11 +3,10 @@ recursion over ``history_size`` (y, s) pairs on the flattened gradient, an optio
 line search (cubic interpolation, as PyTorch's ``_strong_wolfe``), and the same stopping rules
 (``tolerance_grad``, ``tolerance_change``, ``max_iter``, ``max_eval``).  Plain tensor ops: the
 work per iteration is a few dot products over one flat vector, nothing to fuse."""
-from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
 from .._ops.creation import zeros
 from .._ops.joining import cat
-from .optimizer import Optimizer, _to_scalar
+from .optimizer import Optimizer, _check_hyperparameters, _to_scalar
 
 __all__ = ["LBFGS"]
 
@@ -126,10 +125,7 @@ class LBFGS(Optimizer):
 
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_hyperparameters(lr)
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         defaults = {"lr": lr, "max_iter": max_iter, "max_eval": max_eval, "tolerance_grad": tolerance_grad,

@@ -3,13 +3,18 @@ schedule (``momentum_decay``); L2 or decoupled weight decay.  The per-parameter 
 state is a 0-d tensor updated in Python as PyTorch does (its rounding is part of the
 trajectory); the elementwise update runs as the fused ``_fused_nadam_`` op."""
 from .._tensor import Tensor
-from ..autograd.grad_mode import enable_grad, no_grad
+from ..autograd.grad_mode import no_grad
 from .._ops.creation import zeros_like, tensor
 from .._ops.optim import fused_nadam_
-from .optimizer import (Optimizer, _get_value, _to_scalar, _get_scalar_dtype, _group_by_device_and_dtype,
-                        _increment_steps)
+from .optimizer import (Optimizer, _get_value, _to_scalar, _get_scalar_dtype, _check_hyperparameters, _closure_loss,
+                        _group_by_device_and_dtype, _increment_steps)
 
 __all__ = ["NAdam", "nadam"]
+
+
+def _mu_product(value, group, p):
+    """The ``mu_product`` state tensor: on the param's device for capturable groups, else on the cpu."""
+    return tensor(value, dtype=_get_scalar_dtype(), device=p.device if group["capturable"] else "cpu")
 
 
 class NAdam(Optimizer):
@@ -29,20 +34,7 @@ class NAdam(Optimizer):
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False, differentiable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= momentum_decay:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        _check_hyperparameters(lr, eps=eps, betas=betas, weight_decay=weight_decay, momentum_decay=momentum_decay)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "momentum_decay": momentum_decay, "decoupled_weight_decay": decoupled_weight_decay,
                     "maximize": maximize, "foreach": foreach, "capturable": capturable,
@@ -51,18 +43,13 @@ class NAdam(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
+        self._set_group_defaults(maximize=False, foreach=None, capturable=False, differentiable=False,
+                                 decoupled_weight_decay=False)
         for group in self.param_groups:
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            self._steps_from_state(group)
             for p in group["params"]:
                 p_state = self.state.get(p, [])
                 if len(p_state) != 0 and not isinstance(p_state["mu_product"], Tensor):
-                    p_state["mu_product"] = tensor(p_state["mu_product"], dtype=_get_scalar_dtype(),
-                                                   device=p.device if group["capturable"] else "cpu")
+                    p_state["mu_product"] = _mu_product(p_state["mu_product"], group, p)
 
     def _init_group(self, group, params, grads, exp_avgs, exp_avg_sqs, mu_products, state_steps):
         for p in group["params"]:
@@ -73,8 +60,7 @@ class NAdam(Optimizer):
             state = self.state[p]
             if len(state) == 0:
                 state["step"] = self._new_step(group, p)
-                state["mu_product"] = tensor(1.0, dtype=_get_scalar_dtype(),
-                                             device=p.device if group["capturable"] else "cpu")
+                state["mu_product"] = _mu_product(1.0, group, p)
                 state["exp_avg"] = zeros_like(p)
                 state["exp_avg_sq"] = zeros_like(p)
             exp_avgs.append(state["exp_avg"])
@@ -84,10 +70,7 @@ class NAdam(Optimizer):
 
     def step(self, closure=None):
         """Perform a single optimization step; returns ``closure()``'s loss when given."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
+        loss = _closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
                 params, grads, exp_avgs, exp_avg_sqs, mu_products, state_steps = [], [], [], [], [], []

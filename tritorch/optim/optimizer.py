@@ -23,9 +23,10 @@ from itertools import chain
 
 from .. import _dtype
 from .._tensor import Tensor
+from ..autograd.grad_mode import enable_grad
 from ..autograd.graph import RemovableHandle
 from .._ops.optim import foreach_add_
-from .._ops.creation import tensor, zeros
+from .._ops.creation import tensor, zeros, zeros_like
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook", "required"]
 
@@ -69,6 +70,49 @@ def _get_scalar_dtype(is_fused=None):
     if is_fused:
         return _dtype.float32
     return _dtype.float64 if _dtype.get_default_dtype() is _dtype.float64 else _dtype.float32
+
+
+def _check_hyperparameters(lr, *, foreach=None, capturable=False, nan_ok=False, **options):
+    """PyTorch's constructor checks, in PyTorch's order and with its messages: ``lr`` (a Tensor lr
+    must have one element, and Adam, which passes ``foreach`` / ``capturable``, refuses one with
+    ``foreach=True, capturable=False``), then each of ``options`` in the order given: ``betas``
+    each in [0, 1), ``rho`` in [0, 1], every other one >= 0.  ``nan_ok``: SGD's form of the
+    checks (``x < 0``), which lets NaN through."""
+    if isinstance(lr, Tensor):
+        if foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+        if lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+    for name, value in {"lr": lr, **options}.items():
+        if name == "betas":
+            for i in (0, 1):
+                if not 0.0 <= value[i] < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {value[i]}")
+            continue
+        if nan_ok:
+            valid = not value < 0.0
+        else:
+            valid = 0.0 <= value <= 1.0 if name == "rho" else 0.0 <= value
+        if not valid:
+            label = {"lr": "learning rate", "eps": "epsilon value"}.get(name, f"{name} value")
+            raise ValueError(f"Invalid {label}: {value}")
+
+
+def _check_fused(fused, foreach, differentiable):
+    """PyTorch's checks of ``fused=True`` against the other implementation options."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
+def _closure_loss(closure):
+    """The loss a ``step`` returns: ``closure()`` run with grad enabled, or None without a closure."""
+    if closure is None:
+        return None
+    with enable_grad():
+        return closure()
 
 
 def _device_dtype_check_for_fused(p):
@@ -427,6 +471,35 @@ class Optimizer:
         if group.get("capturable") or group.get("fused"):
             return zeros((), dtype=_get_scalar_dtype(is_fused=group.get("fused")), device=p.device)
         return tensor(0.0, dtype=_get_scalar_dtype())
+
+    def _init_group_states(self, group, params, grads, state_steps, **buffers):
+        """PyTorch's ``_init_group`` for an optimizer whose state is a step and zero buffers of each
+        param's shape: every param with a grad goes to ``params``, its grad to ``grads``, its step to
+        ``state_steps`` and its buffer ``name`` to the list ``buffers[name]``; the state is created
+        (step first, then the buffers in the given order) at the param's first step."""
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            params.append(p)
+            grads.append(p.grad)
+            state = self.state[p]
+            if len(state) == 0:
+                state["step"] = self._new_step(group, p)
+                for name in buffers:
+                    state[name] = zeros_like(p)
+            for name, values in buffers.items():
+                values.append(state[name])
+            state_steps.append(state["step"])
+
+    def _set_group_defaults(self, tensor_steps=True, **defaults):
+        """The body of PyTorch's optimizer ``__setstate__``: each group gets ``defaults`` for the
+        options older checkpoints lack and, with ``tensor_steps``, saved Python-number steps
+        become tensors."""
+        for group in self.param_groups:
+            for name, value in defaults.items():
+                group.setdefault(name, value)
+            if tensor_steps:
+                self._steps_from_state(group)
 
     def _check_tensor_lr(self, group):
         if group.get("foreach") and isinstance(group["lr"], Tensor) and not group.get("capturable"):

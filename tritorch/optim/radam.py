@@ -1,11 +1,10 @@
 """RAdam (PyTorch's ``torch.optim.RAdam``): Adam with the variance rectification term; L2 or
 decoupled weight decay.  The rectification (``rho_t``, ``r_t``) is a per-parameter scalar
 computed in Python; the update runs as the fused ``_fused_radam_`` op."""
-from .._tensor import Tensor
-from ..autograd.grad_mode import enable_grad, no_grad
-from .._ops.creation import zeros_like
+from ..autograd.grad_mode import no_grad
 from .._ops.optim import fused_radam_
-from .optimizer import Optimizer, _get_value, _to_scalar, _group_by_device_and_dtype, _increment_steps
+from .optimizer import (Optimizer, _get_value, _to_scalar, _check_hyperparameters, _closure_loss,
+                        _group_by_device_and_dtype, _increment_steps)
 
 __all__ = ["RAdam", "radam"]
 
@@ -26,18 +25,7 @@ class RAdam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
                  *, foreach=None, maximize=False, capturable=False, differentiable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_hyperparameters(lr, eps=eps, betas=betas, weight_decay=weight_decay)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "maximize": maximize,
                     "foreach": foreach, "capturable": capturable, "decoupled_weight_decay": decoupled_weight_decay,
                     "differentiable": differentiable}
@@ -45,35 +33,15 @@ class RAdam(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("capturable", False)
-            self._steps_from_state(group)
+        self._set_group_defaults(foreach=None, maximize=False, differentiable=False, decoupled_weight_decay=False,
+                                 capturable=False)
 
     def _init_group(self, group, params, grads, exp_avgs, exp_avg_sqs, state_steps):
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            params.append(p)
-            grads.append(p.grad)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = self._new_step(group, p)
-                state["exp_avg"] = zeros_like(p)
-                state["exp_avg_sq"] = zeros_like(p)
-            exp_avgs.append(state["exp_avg"])
-            exp_avg_sqs.append(state["exp_avg_sq"])
-            state_steps.append(state["step"])
+        self._init_group_states(group, params, grads, state_steps, exp_avg=exp_avgs, exp_avg_sq=exp_avg_sqs)
 
     def step(self, closure=None):
         """Perform a single optimization step; returns ``closure()``'s loss when given."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
+        loss = _closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
                 params, grads, exp_avgs, exp_avg_sqs, state_steps = [], [], [], [], []

@@ -1,11 +1,10 @@
 """RMSprop (PyTorch's ``torch.optim.RMSprop``): centered and/or with momentum; the update runs
 as the fused ``_fused_rmsprop_`` op per (device, dtype) group."""
-from .._tensor import Tensor
-from ..autograd.grad_mode import enable_grad, no_grad
-from .._ops.creation import zeros_like, zeros
+from ..autograd.grad_mode import no_grad
+from .._ops.creation import zeros_like
 from .._ops.optim import fused_rmsprop_
-from .optimizer import Optimizer, _get_value, _to_scalar, _get_scalar_dtype, _group_by_device_and_dtype, \
-    _increment_steps
+from .optimizer import (Optimizer, _get_value, _to_scalar, _check_hyperparameters, _closure_loss,
+                        _group_by_device_and_dtype, _increment_steps)
 
 __all__ = ["RMSprop", "rmsprop"]
 
@@ -27,18 +26,7 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        _check_hyperparameters(lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps, "centered": centered,
                     "weight_decay": weight_decay, "capturable": capturable, "foreach": foreach, "maximize": maximize,
                     "differentiable": differentiable}
@@ -46,14 +34,8 @@ class RMSprop(Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-            self._steps_from_state(group)
+        self._set_group_defaults(momentum=0, centered=False, foreach=None, maximize=False, differentiable=False,
+                                 capturable=False)
 
     def _init_group(self, group, params, grads, square_avgs, momentum_buffer_list, grad_avgs, state_steps):
         for p in group["params"]:
@@ -63,8 +45,7 @@ class RMSprop(Optimizer):
             grads.append(p.grad)
             state = self.state[p]
             if len(state) == 0:
-                state["step"] = zeros((), dtype=_get_scalar_dtype(),
-                                      device=p.device if group["capturable"] else "cpu")
+                state["step"] = self._new_step(group, p)
                 state["square_avg"] = zeros_like(p)
                 if group["momentum"] > 0:
                     state["momentum_buffer"] = zeros_like(p)
@@ -79,10 +60,7 @@ class RMSprop(Optimizer):
 
     def step(self, closure=None):
         """Perform a single optimization step; returns ``closure()``'s loss when given."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
+        loss = _closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
                 params, grads, square_avgs, grad_avgs, bufs, state_steps = [], [], [], [], [], []

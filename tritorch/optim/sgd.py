@@ -1,10 +1,10 @@
 """Stochastic gradient descent (PyTorch's ``torch.optim.SGD``): momentum, dampening, Nesterov,
 weight decay, maximize; the update runs as the fused ``_fused_sgd_`` op per (device, dtype) group."""
-from .._tensor import Tensor
-from ..autograd.grad_mode import enable_grad, no_grad
+from ..autograd.grad_mode import no_grad
 from .._ops.creation import zeros_like
 from .._ops.optim import fused_sgd_
-from .optimizer import Optimizer, _get_value, _to_scalar, _device_dtype_check_for_fused, _group_by_device_and_dtype
+from .optimizer import (Optimizer, _get_value, _to_scalar, _check_fused, _check_hyperparameters, _closure_loss,
+                        _device_dtype_check_for_fused, _group_by_device_and_dtype)
 
 __all__ = ["SGD", "sgd"]
 
@@ -27,35 +27,21 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False,
                  foreach=None, differentiable=False, fused=None):
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_hyperparameters(lr, nan_ok=True, momentum=momentum, weight_decay=weight_decay)
         defaults = {"lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay,
                     "nesterov": nesterov, "maximize": maximize, "foreach": foreach, "differentiable": differentiable,
                     "fused": fused}
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
+        _check_fused(fused, foreach, differentiable)
         if fused:
             self._need_device_dtype_check_for_fused = True
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
+        self._set_group_defaults(tensor_steps=False, nesterov=False, maximize=False, foreach=None,
+                                 differentiable=False, fused=False)
 
     def _init_group(self, group, params, grads, momentum_buffer_list, is_first):
         for p in group["params"]:
@@ -75,10 +61,7 @@ class SGD(Optimizer):
 
     def step(self, closure=None):
         """Perform a single optimization step; returns ``closure()``'s loss when given."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
+        loss = _closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
                 params, grads, bufs, is_first = [], [], [], []

@@ -17,7 +17,9 @@ from .._ops.creation import tensor
 from ..autograd import no_grad
 from ..nn.modules.batchnorm import _BatchNorm
 from ..nn.modules.module import Module
-from .lr_scheduler import LRScheduler, _format_param
+from ._scheduler_base import _format_param
+from .lr_scheduler import LRScheduler
+from .optimizer import _group_by_device_and_dtype
 
 __all__ = ["AveragedModel", "update_bn", "SWALR", "get_ema_multi_avg_fn", "get_swa_multi_avg_fn", "get_ema_avg_fn",
            "get_swa_avg_fn"]
@@ -87,16 +89,6 @@ def get_swa_avg_fn():
         return averaged_param + (current_param - averaged_param) / (num_averaged + 1)
 
     return swa_update
-
-
-def _group_by_device_and_dtype(self_params, model_params):
-    """{(device, dtype): ([averaged...], [model...])}, in first-seen order."""
-    groups = {}
-    for p_avg, p_model in zip(self_params, model_params, strict=True):
-        avg_list, model_list = groups.setdefault((p_avg.device, p_avg.dtype), ([], []))
-        avg_list.append(p_avg)
-        model_list.append(p_model)
-    return groups
 
 
 class AveragedModel(Module):

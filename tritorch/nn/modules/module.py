@@ -10,8 +10,7 @@ Differences from PyTorch, on purpose:
 """
 import functools
 import itertools
-import weakref
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 from collections.abc import Mapping
 
 from ..._tensor import Tensor
@@ -19,8 +18,10 @@ from ..._device import as_device
 from ..._dtype import dtype as _dtype_cls
 from ...autograd.grad_mode import no_grad
 from ...autograd.graph import RemovableHandle
-from ...autograd.function import Function
 from ..parameter import Parameter
+from ._hooks import (_BackwardHookState, _global_backward_hooks, _global_backward_pre_hooks,
+                     register_module_full_backward_hook, register_module_full_backward_pre_hook)
+from ._state_dict import _IncompatibleKeys, _defer_copies, _load_or_defer, _run_copies, _size_repr
 
 __all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook",
            "register_module_full_backward_hook", "register_module_full_backward_pre_hook"]
@@ -28,8 +29,6 @@ __all__ = ["Module", "register_module_forward_pre_hook", "register_module_forwar
 _global_forward_pre_hooks = OrderedDict()
 _global_forward_hooks = OrderedDict()
 _global_forward_hooks_always_called = OrderedDict()
-_global_backward_hooks = OrderedDict()
-_global_backward_pre_hooks = OrderedDict()
 
 
 def register_module_forward_pre_hook(hook):
@@ -48,27 +47,6 @@ def register_module_forward_hook(hook, *, always_call=False):
     return h
 
 
-def register_module_full_backward_pre_hook(hook):
-    h = RemovableHandle(_global_backward_pre_hooks)
-    _global_backward_pre_hooks[h.id] = hook
-    return h
-
-
-def register_module_full_backward_hook(hook):
-    h = RemovableHandle(_global_backward_hooks)
-    _global_backward_hooks[h.id] = hook
-    return h
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
-
-
 def _addindent(s, n):
     lines = s.split("\n")
     if len(lines) == 1:
@@ -81,16 +59,6 @@ def _type_name(v):
     if isinstance(v, Tensor):
         return f"torch.{v.type().split('.')[-1]}"
     return type(v).__name__
-
-
-class _PendingLoad:
-    """Copies recorded by `_load_from_state_dict` while a `load_state_dict` checks the whole tree."""
-
-    def __init__(self):
-        self.copies = []
-
-
-_LOADING = []  # stack of _PendingLoad for the load_state_dict in progress
 
 
 class Module:
@@ -735,7 +703,6 @@ class Module:
         local_state = {k: v for k, v in itertools.chain(self._parameters.items(), persistent.items())
                        if v is not None}
         assign = local_metadata.get("assign_to_params_buffers", False)
-        pending = _LOADING[-1] if _LOADING else None
         for name, param in local_state.items():
             key = prefix + name
             if key not in state_dict:
@@ -754,13 +721,7 @@ class Module:
                                   f"{_size_repr(input_param.shape)} from checkpoint, the shape in current model "
                                   f"is {_size_repr(param.shape)}.")
                 continue
-            op = (self, name, param, input_param, assign, key)
-            if pending is not None:
-                pending.copies.append(op)
-            else:
-                err = _apply_load(op)
-                if err:
-                    error_msgs.append(err)
+            _load_or_defer((self, name, param, input_param, assign, key), error_msgs)
         extra_key = prefix + "_extra_state"
         if type(self).set_extra_state is not Module.set_extra_state:
             if extra_key in state_dict:
@@ -800,12 +761,8 @@ class Module:
                     child_state = {k: v for k, v in local_state_dict.items() if k.startswith(child_prefix)}
                     load(child, child_state, child_prefix)
 
-        pending = _PendingLoad()
-        _LOADING.append(pending)
-        try:
+        with _defer_copies() as copies:
             load(self, state_dict)
-        finally:
-            _LOADING.pop()
         if strict:
             if unexpected_keys:
                 error_msgs.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
@@ -814,7 +771,7 @@ class Module:
                 error_msgs.insert(0, "Missing key(s) in state_dict: {}. ".format(
                     ", ".join(f'"{k}"' for k in missing_keys)))
         if not error_msgs:
-            error_msgs = _run_copies(pending.copies)
+            error_msgs = _run_copies(copies)
         if error_msgs:
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 self._get_name(), "\n\t".join(error_msgs)))
@@ -825,154 +782,3 @@ class Module:
                 if r is not None:
                     raise RuntimeError("load_state_dict post hook must return None")
         return result
-
-
-def _size_repr(shape):
-    return "torch.Size([" + ", ".join(str(int(s)) for s in shape) + "])"
-
-
-def _run_copies(copies):
-    """Runs recorded loads; a copy that fails (e.g. a value that cannot be converted) is reported and the
-    ones before it are rolled back, so the module is left as it was."""
-    done = []
-    for op in copies:
-        module, name, param, input_param, assign, key = op
-        before = (module, name, param, param.detach().clone() if not assign else None)
-        err = _apply_load(op)
-        if err:
-            for m, n, p, saved in reversed(done):
-                with no_grad():
-                    if saved is None:
-                        (m._parameters if n in m._parameters else m._buffers)[n] = p
-                    else:
-                        p.copy_(saved)
-            return [err]
-        done.append(before)
-    return []
-
-
-def _apply_load(op):
-    module, name, param, input_param, assign, key = op
-    try:
-        with no_grad():
-            if assign:
-                if isinstance(param, Parameter):
-                    if not isinstance(input_param, Parameter):
-                        input_param = Parameter(input_param, requires_grad=param.requires_grad)
-                    else:
-                        input_param.requires_grad_(param.requires_grad)
-                    module._parameters[name] = input_param
-                else:
-                    module._buffers[name] = input_param
-            else:
-                param.copy_(input_param)
-    except Exception as ex:
-        return (f'While copying the parameter named "{key}", whose dimensions in the model are '
-                f"{_size_repr(param.shape)} and whose dimensions in the checkpoint are "
-                f"{_size_repr(input_param.shape)}, an exception occurred : {ex.args}.")
-    return None
-
-
-class _BackwardHookFunction(Function):
-    """Identity on a group of tensors; its backward node is where a module's backward hooks run."""
-
-    @staticmethod
-    def forward(ctx, *tensors):
-        ctx.set_materialize_grads(False)
-        return tensors
-
-    @staticmethod
-    def backward(ctx, *grads):
-        return ctx.hook(grads)
-
-
-class _BackwardHookState:
-    """Wires a module call's inputs and outputs through identity nodes so that the full backward
-    pre-hooks see ``grad_output`` and the full backward hooks see ``grad_input`` (PyTorch's
-    BackwardHook).  Both tuples are aligned with the positional args / outputs, None where a value is
-    not a tensor that requires grad."""
-
-    def __init__(self, module):
-        self.module = weakref.ref(module)
-        self.grad_outputs = None
-        self.n_inputs = 0
-        self.input_requires_grad = False
-
-    def _hooks(self, pre):
-        m = self.module()
-        if pre:
-            return list(_global_backward_pre_hooks.values()) + list(m._backward_pre_hooks.values())
-        return list(_global_backward_hooks.values()) + list(m._backward_hooks.values())
-
-    @staticmethod
-    def _wrap(values, on_grads):
-        """Routes the tensors in ``values`` that require grad through one identity node whose backward
-        calls ``on_grads(full_grads) -> full_grads`` (aligned with ``values``)."""
-        from ...autograd.grad_mode import is_grad_enabled
-        idx = [i for i, v in enumerate(values) if isinstance(v, Tensor) and v.requires_grad]
-        if not idx or not is_grad_enabled():
-            return values, False
-        n = len(values)
-
-        def hook(grads):
-            full = [None] * n
-            for i, g in zip(idx, grads):
-                full[i] = g
-            full = on_grads(tuple(full))
-            return tuple(full[i] for i in idx)
-
-        hooked = _BackwardHookFunction.apply(*[values[i] for i in idx])
-        hooked[0].grad_fn.hook = hook
-        out = list(values)
-        for i, t in zip(idx, hooked):
-            out[i] = t
-        return out, True
-
-    def setup_input(self, args):
-        self.n_inputs = len(args)
-
-        def on_input_grads(grads):
-            m = self.module()
-            grad_input = tuple(grads)
-            for hook in self._hooks(pre=False):
-                r = hook(m, grad_input, self.grad_outputs)
-                if r is not None:
-                    r = tuple(r) if isinstance(r, (tuple, list)) else (r,)
-                    if len(r) != len(grad_input):
-                        raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got "
-                                           f"{len(r)}, but expected {len(grad_input)}")
-                    grad_input = r
-            return grad_input
-
-        new, self.input_requires_grad = self._wrap(list(args), on_input_grads)
-        return tuple(new)
-
-    def setup_output(self, result):
-        single = isinstance(result, Tensor)
-        values = [result] if single else (list(result) if isinstance(result, (tuple, list)) else None)
-        if values is None:
-            return result
-
-        def on_output_grads(grads):
-            m = self.module()
-            grad_output = tuple(grads)
-            for hook in self._hooks(pre=True):
-                r = hook(m, grad_output)
-                if r is not None:
-                    r = tuple(r) if isinstance(r, (tuple, list)) else (r,)
-                    if len(r) != len(grad_output):
-                        raise RuntimeError(f"Backward pre hook returned an invalid number of grad_output, got "
-                                           f"{len(r)}, but expected {len(grad_output)}")
-                    grad_output = r
-            self.grad_outputs = grad_output
-            if not self.input_requires_grad:
-                # No input needs a gradient: the full hooks run now, with grad_input all None.
-                for hook in self._hooks(pre=False):
-                    hook(m, (None,) * max(self.n_inputs, 1), grad_output)
-            return grad_output
-
-        new, _ = self._wrap(values, on_output_grads)
-        if single:
-            return new[0]
-        return type(result)(new) if isinstance(result, tuple) and type(result) is not tuple else \
-            (tuple(new) if isinstance(result, tuple) else new)

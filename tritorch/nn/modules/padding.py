@@ -14,6 +14,7 @@ __all__ = ["CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", "
 
 _quadruple = _ntuple(4, "_quadruple")
 _sextuple = _ntuple(6, "_sextuple")
+_PARSE = {1: _pair, 2: _quadruple, 3: _sextuple}  # by the number of padded dims
 
 _SHAPES_1D = "Input: (C, W_in) or (N, C, W_in). Output: (C, W_out) or (N, C, W_out), W_out = W_in + left + right."
 _SHAPES_2D = ("Input: (N, C, H_in, W_in) or (C, H_in, W_in). Output: (N, C, H_out, W_out) or (C, H_out, W_out), "
@@ -23,15 +24,16 @@ _SHAPES_3D = ("Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in). Output:
 
 
 class _PadNd(Module):
-    """``padding`` parsed by the subclass's ``_parse``; ``forward`` is ``F.pad`` in ``_mode``."""
+    """What the padding bases share: ``padding`` parsed to ``2 * _dims`` ints (an int pads every
+    side); ``forward`` is ``F.pad`` in the subclass's ``_mode``."""
 
     __constants__ = ["padding"]
-    _parse = None
+    _dims = 0
     _mode = None
 
     def __init__(self, padding):
         super().__init__()
-        self.padding = self._parse(padding)
+        self.padding = _PARSE[self._dims](padding)
 
     def forward(self, input):
         return F.pad(input, self.padding, self._mode)
@@ -42,7 +44,6 @@ class _PadNd(Module):
 
 class _CircularPadNd(_PadNd):
     _mode = "circular"
-    _dims = 0
 
     def _check_input_dim(self, input):
         n = self._dims
@@ -57,19 +58,16 @@ class _CircularPadNd(_PadNd):
 class CircularPad1d(_CircularPadNd):
     __doc__ = f"""Pads the last dim by wrapping around (circular). Shape: {_SHAPES_1D}"""
     _dims = 1
-    _parse = staticmethod(_pair)
 
 
 class CircularPad2d(_CircularPadNd):
     __doc__ = f"""Pads the last two dims by wrapping around (circular). Shape: {_SHAPES_2D}"""
     _dims = 2
-    _parse = staticmethod(_quadruple)
 
 
 class CircularPad3d(_CircularPadNd):
     __doc__ = f"""Pads the last three dims by wrapping around (circular). Shape: {_SHAPES_3D}"""
     _dims = 3
-    _parse = staticmethod(_sextuple)
 
 
 class _ConstantPadNd(_PadNd):
@@ -89,80 +87,74 @@ class _ConstantPadNd(_PadNd):
 
 class ConstantPad1d(_ConstantPadNd):
     __doc__ = f"""Pads the last dim with ``value``. Shape: {_SHAPES_1D}"""
-    _parse = staticmethod(_pair)
+    _dims = 1
 
 
 class ConstantPad2d(_ConstantPadNd):
     __doc__ = f"""Pads the last two dims with ``value``. Shape: {_SHAPES_2D}"""
-    _parse = staticmethod(_quadruple)
+    _dims = 2
 
 
 class ConstantPad3d(_ConstantPadNd):
     __doc__ = f"""Pads the last three dims with ``value``. Shape: {_SHAPES_3D}"""
-    _parse = staticmethod(_sextuple)
+    _dims = 3
 
 
-class ZeroPad1d(ConstantPad1d):
+class _ZeroPadNd(_ConstantPadNd):
+    """Constant padding with 0.0 (``ZeroPadNd`` also derives from ``ConstantPadNd``, as in PyTorch)."""
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class ZeroPad1d(_ZeroPadNd, ConstantPad1d):
     __doc__ = f"""Pads the last dim with zeros. Shape: {_SHAPES_1D}"""
 
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
 
-    def extra_repr(self):
-        return f"{self.padding}"
-
-
-class ZeroPad2d(ConstantPad2d):
+class ZeroPad2d(_ZeroPadNd, ConstantPad2d):
     __doc__ = f"""Pads the last two dims with zeros. Shape: {_SHAPES_2D}"""
 
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
 
-    def extra_repr(self):
-        return f"{self.padding}"
-
-
-class ZeroPad3d(ConstantPad3d):
+class ZeroPad3d(_ZeroPadNd, ConstantPad3d):
     __doc__ = f"""Pads the last three dims with zeros. Shape: {_SHAPES_3D}"""
 
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
 
-    def extra_repr(self):
-        return f"{self.padding}"
+class _ReflectionPadNd(_PadNd):
+    _mode = "reflect"
 
 
-class ReflectionPad1d(_PadNd):
+class ReflectionPad1d(_ReflectionPadNd):
     __doc__ = f"""Pads the last dim with its reflection (edge not repeated). Shape: {_SHAPES_1D}"""
-    _mode = "reflect"
-    _parse = staticmethod(_pair)
+    _dims = 1
 
 
-class ReflectionPad2d(_PadNd):
+class ReflectionPad2d(_ReflectionPadNd):
     __doc__ = f"""Pads the last two dims with their reflection (edge not repeated). Shape: {_SHAPES_2D}"""
-    _mode = "reflect"
-    _parse = staticmethod(_quadruple)
+    _dims = 2
 
 
-class ReflectionPad3d(_PadNd):
+class ReflectionPad3d(_ReflectionPadNd):
     __doc__ = f"""Pads the last three dims with their reflection (edge not repeated). Shape: {_SHAPES_3D}"""
-    _mode = "reflect"
-    _parse = staticmethod(_sextuple)
+    _dims = 3
 
 
-class ReplicationPad1d(_PadNd):
+class _ReplicationPadNd(_PadNd):
+    _mode = "replicate"
+
+
+class ReplicationPad1d(_ReplicationPadNd):
     __doc__ = f"""Pads the last dim by repeating its edge value. Shape: {_SHAPES_1D}"""
-    _mode = "replicate"
-    _parse = staticmethod(_pair)
+    _dims = 1
 
 
-class ReplicationPad2d(_PadNd):
+class ReplicationPad2d(_ReplicationPadNd):
     __doc__ = f"""Pads the last two dims by repeating their edge values. Shape: {_SHAPES_2D}"""
-    _mode = "replicate"
-    _parse = staticmethod(_quadruple)
+    _dims = 2
 
 
-class ReplicationPad3d(_PadNd):
+class ReplicationPad3d(_ReplicationPadNd):
     __doc__ = f"""Pads the last three dims by repeating their edge values. Shape: {_SHAPES_3D}"""
-    _mode = "replicate"
-    _parse = staticmethod(_sextuple)
+    _dims = 3

@@ -3,12 +3,17 @@ and adaptive pooling in 1, 2 and 3 spatial dims."""
 import math
 
 from .. import functional as F
-from .conv import _ntuple, _pair, _single, _triple
+from .conv import _ntuple, _single
 from .module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "AvgPool1d",
            "AvgPool2d", "AvgPool3d", "LPPool1d", "LPPool2d", "LPPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
            "AdaptiveMaxPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d"]
+
+# The Shape lines of the 2d and 3d docstrings (the 1d ones also give the output-size formula).
+_SHAPES_2D = "Shape: Input: (N, C, H_in, W_in) or (C, H_in, W_in). Output: (N, C, H_out, W_out) or (C, H_out, W_out)."
+_SHAPES_3D = ("Shape: Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in). Output: (N, C, D_out, H_out, W_out)\n"
+              "    or (C, D_out, H_out, W_out).")
 
 
 class _MaxPoolNd(Module):
@@ -45,32 +50,35 @@ class MaxPool1d(_MaxPoolNd):
 
 
 class MaxPool2d(_MaxPoolNd):
-    """Max over sliding windows of (N, C, H, W) images; arguments as `MaxPool1d` (ints or pairs).
+    __doc__ = f"""Max over sliding windows of (N, C, H, W) images; arguments as `MaxPool1d` (ints or pairs).
 
-    Shape: Input: (N, C, H_in, W_in) or (C, H_in, W_in). Output: (N, C, H_out, W_out) or (C, H_out, W_out).
+    {_SHAPES_2D}
     """
 
     _functional = staticmethod(F.max_pool2d)
 
 
 class MaxPool3d(_MaxPoolNd):
-    """Max over sliding windows of (N, C, D, H, W) volumes; arguments as `MaxPool1d` (ints or triples).
+    __doc__ = f"""Max over sliding windows of (N, C, D, H, W) volumes; arguments as `MaxPool1d` (ints or triples).
 
-    Shape: Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in). Output: (N, C, D_out, H_out, W_out)
-    or (C, D_out, H_out, W_out).
+    {_SHAPES_3D}
     """
 
     _functional = staticmethod(F.max_pool3d)
 
 
 class _MaxUnpoolNd(Module):
-    _parse = None
+    _dims = 0
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size = self._parse(kernel_size)
-        self.stride = self._parse(stride if stride is not None else kernel_size)
-        self.padding = self._parse(padding)
+        parse = _ntuple(self._dims)
+        self.kernel_size = parse(kernel_size)
+        self.stride = parse(stride if stride is not None else kernel_size)
+        self.padding = parse(padding)
+
+    def forward(self, input, indices, output_size=None):
+        return self._functional(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -90,26 +98,20 @@ def _max_unpool_doc(n, dims):
 
 class MaxUnpool1d(_MaxUnpoolNd):
     __doc__ = _max_unpool_doc(1, "L")
-    _parse = staticmethod(_single)
-
-    def forward(self, input, indices, output_size=None):
-        return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+    _dims = 1
+    _functional = staticmethod(F.max_unpool1d)
 
 
 class MaxUnpool2d(_MaxUnpoolNd):
     __doc__ = _max_unpool_doc(2, "H, W")
-    _parse = staticmethod(_pair)
-
-    def forward(self, input, indices, output_size=None):
-        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+    _dims = 2
+    _functional = staticmethod(F.max_unpool2d)
 
 
 class MaxUnpool3d(_MaxUnpoolNd):
     __doc__ = _max_unpool_doc(3, "D, H, W")
-    _parse = staticmethod(_triple)
-
-    def forward(self, input, indices, output_size=None):
-        return F.max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+    _dims = 3
+    _functional = staticmethod(F.max_unpool3d)
 
 
 class _AvgPoolNd(Module):
@@ -160,20 +162,19 @@ class _AvgPoolNdOverride(_AvgPoolNd):
 
 
 class AvgPool2d(_AvgPoolNdOverride):
-    """Mean over sliding windows of (N, C, H, W) images; arguments as `AvgPool1d` (ints or pairs) plus
+    __doc__ = f"""Mean over sliding windows of (N, C, H, W) images; arguments as `AvgPool1d` (ints or pairs) plus
     divisor_override (a fixed divisor instead of the window size).
 
-    Shape: Input: (N, C, H_in, W_in) or (C, H_in, W_in). Output: (N, C, H_out, W_out) or (C, H_out, W_out).
+    {_SHAPES_2D}
     """
 
     _functional = staticmethod(F.avg_pool2d)
 
 
 class AvgPool3d(_AvgPoolNdOverride):
-    """Mean over sliding windows of (N, C, D, H, W) volumes; arguments as `AvgPool2d` (ints or triples).
+    __doc__ = f"""Mean over sliding windows of (N, C, D, H, W) volumes; arguments as `AvgPool2d` (ints or triples).
 
-    Shape: Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in). Output: (N, C, D_out, H_out, W_out)
-    or (C, D_out, H_out, W_out).
+    {_SHAPES_3D}
     """
 
     _functional = staticmethod(F.avg_pool3d)
@@ -223,9 +224,9 @@ class LPPool1d(_LPPoolNd):
 
 
 class LPPool2d(_LPPoolNd):
-    """Power-average pooling over (N, C, H, W) images; arguments as `LPPool1d` (ints or pairs).
+    __doc__ = f"""Power-average pooling over (N, C, H, W) images; arguments as `LPPool1d` (ints or pairs).
 
-    Shape: Input: (N, C, H_in, W_in) or (C, H_in, W_in). Output: (N, C, H_out, W_out) or (C, H_out, W_out).
+    {_SHAPES_2D}
     """
 
     _dims = 2
@@ -234,10 +235,9 @@ class LPPool2d(_LPPoolNd):
 
 
 class LPPool3d(_LPPoolNd):
-    """Power-average pooling over (N, C, D, H, W) volumes; arguments as `LPPool1d` (ints or triples).
+    __doc__ = f"""Power-average pooling over (N, C, D, H, W) volumes; arguments as `LPPool1d` (ints or triples).
 
-    Shape: Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in). Output: (N, C, D_out, H_out, W_out)
-    or (C, D_out, H_out, W_out).
+    {_SHAPES_3D}
     """
 
     _dims = 3
@@ -271,19 +271,19 @@ class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
-    """Max pooling to a fixed (H_out, W_out); output_size an int, a pair, or a pair with None (keep that size).
+    __doc__ = f"""Max pooling to a fixed (H_out, W_out); output_size an int, a pair, or a pair with None
+    (keep that size).
 
-    Shape: Input: (N, C, H_in, W_in) or (C, H_in, W_in). Output: (N, C, H_out, W_out) or (C, H_out, W_out).
+    {_SHAPES_2D}
     """
 
     _functional = staticmethod(F.adaptive_max_pool2d)
 
 
 class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
-    """Max pooling to a fixed (D_out, H_out, W_out); output_size an int or a triple (None keeps a size).
+    __doc__ = f"""Max pooling to a fixed (D_out, H_out, W_out); output_size an int or a triple (None keeps a size).
 
-    Shape: Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in). Output: (N, C, D_out, H_out, W_out)
-    or (C, D_out, H_out, W_out).
+    {_SHAPES_3D}
     """
 
     _functional = staticmethod(F.adaptive_max_pool3d)
@@ -313,19 +313,18 @@ class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
 
 
 class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
-    """Average pooling to a fixed (H_out, W_out); output_size an int or a pair (None keeps a size).
+    __doc__ = f"""Average pooling to a fixed (H_out, W_out); output_size an int or a pair (None keeps a size).
 
-    Shape: Input: (N, C, H_in, W_in) or (C, H_in, W_in). Output: (N, C, H_out, W_out) or (C, H_out, W_out).
+    {_SHAPES_2D}
     """
 
     _functional = staticmethod(F.adaptive_avg_pool2d)
 
 
 class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
-    """Average pooling to a fixed (D_out, H_out, W_out); output_size an int or a triple (None keeps a size).
+    __doc__ = f"""Average pooling to a fixed (D_out, H_out, W_out); output_size an int or a triple (None keeps a size).
 
-    Shape: Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in). Output: (N, C, D_out, H_out, W_out)
-    or (C, D_out, H_out, W_out).
+    {_SHAPES_3D}
     """
 
     _functional = staticmethod(F.adaptive_avg_pool3d)

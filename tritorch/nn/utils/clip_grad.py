@@ -1,10 +1,12 @@
 """Gradient clipping (PyTorch's `torch.nn.utils.clip_grad`): `clip_grad_norm_`, `clip_grad_value_`,
 `get_total_norm`, `clip_grads_with_norm_`.
 
-The total norm is computed per device in one reduction over that device's per-tensor norms and
-combined on the first device; no host synchronisation unless ``error_if_nonfinite``.
+As PyTorch does, the gradients are grouped by (device, dtype): the per-tensor norms, group by
+group, are stacked on the first device and reduced once (so the total rounds as PyTorch's does),
+and the clip coefficient is converted once per group.  tritorch has no multi-tensor
+``_foreach_norm`` / ``_foreach_mul_`` ops, so inside a group each tensor is one call (``foreach``
+is accepted for PyTorch compatibility).  No host synchronisation unless ``error_if_nonfinite``.
 """
-from collections import defaultdict
 
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
@@ -22,6 +24,14 @@ def _grads(parameters):
     return [p.grad for p in _tensor_list(parameters) if p.grad is not None]
 
 
+def _by_device_and_dtype(tensors):
+    """``{(device, dtype): [tensors]}`` in first-seen order (PyTorch's grouping for its foreach ops)."""
+    groups = {}
+    for t in tensors:
+        groups.setdefault((t.device, t.dtype), []).append(t)
+    return groups
+
+
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """The ``norm_type``-norm of all ``tensors`` together, as if concatenated (a 0-d tensor)."""
     from ... import stack, tensor as _tensor
@@ -30,14 +40,8 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     if not tensors:
         return _tensor(0.0)
     first = tensors[0].device
-    by_device = defaultdict(list)
-    for t in tensors:
-        by_device[t.device].append(t)
-    per_device = []
-    for dev, ts in by_device.items():
-        norms = stack([t.norm(norm_type) for t in ts])
-        per_device.append(norms.norm(norm_type).to(first))
-    total = per_device[0] if len(per_device) == 1 else stack(per_device).norm(norm_type)
+    norms = [t.norm(norm_type) for group in _by_device_and_dtype(tensors).values() for t in group]
+    total = stack([n.to(first) for n in norms]).norm(norm_type)
     if error_if_nonfinite and bool(total.isnan() | total.isinf()):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot be "
@@ -54,8 +58,10 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     clip_coef = float(max_norm) / (total_norm + 1e-6)
     clip_coef_clamped = clip_coef.clamp(max=1.0)
     with no_grad():
-        for g in grads:
-            g.mul_(clip_coef_clamped.to(g.device, g.dtype))
+        for (device, dtype), group in _by_device_and_dtype(grads).items():
+            coef = clip_coef_clamped.to(device, dtype)
+            for g in group:
+                g.mul_(coef)
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
