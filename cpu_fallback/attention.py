@@ -45,7 +45,8 @@ def _dropout(shape, p, seed, offset, ct):
     return keep.astype(ct) * ct.type(1.0 / (1.0 - p) if p < 1 else 0.0)
 
 
-def scaled_dot_product_attention(out, q, k, v, attn_mask, dropout_p, is_causal, scale, seed, offset):
+def scaled_dot_product_attention(out, q, k, v, attn_mask, dropout_p, is_causal, scale, seed, offset, tf32=False):
+    """``tf32`` (the cuda launcher's TF32 choice) is accepted and ignored: the cpu computes IEEE fp32."""
     o, lse = out
     if o.size == 0:
         return
@@ -70,7 +71,8 @@ def scaled_dot_product_attention(out, q, k, v, attn_mask, dropout_p, is_causal, 
 
 
 def scaled_dot_product_attention_backward(out, grad_out, q, k, v, o, lse, attn_mask, dropout_p, is_causal, scale,
-                                          seed, offset):
+                                          seed, offset, tf32=False):
+    """``tf32`` ignored, as in the forward."""
     dq, dk, dv = out
     ct = np.dtype(compute_dtype(q.dtype))
     if dq.size + dk.size + dv.size == 0:

@@ -10,7 +10,9 @@ import numpy as np
 from .pointwise import compute_dtype, _up
 
 
-def matmul(out, a, b):
+def matmul(out, a, b, tf32=False):
+    """``out[...] = a @ b``; ``tf32`` (the cuda kernels' TF32 choice) is accepted and ignored: the
+    cpu computes IEEE fp32."""
     ct = compute_dtype(out.dtype)
     if ct == out.dtype and a.dtype == out.dtype and b.dtype == out.dtype and a.ndim > 1 and b.ndim > 1:
         np.matmul(a, b, out=out)  # straight into the registry's buffer

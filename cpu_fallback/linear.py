@@ -106,7 +106,6 @@ def _silu_grad(x):
 
 
 _GRAD = {
-    "relu": lambda x: (~(x <= 0)).astype(x.dtype),  # NaN passes, as torch's threshold_backward
     "gelu": lambda x: 0.5 * _erfc(-_SQRT1_2 * x) + x * np.exp(-0.5 * x * x) * _INV_SQRT_2PI,
     "gelu_tanh": _gelu_tanh_grad,
     "silu": _silu_grad,
@@ -136,11 +135,13 @@ def _run(out, zout, a, b, bias, residual, activation, bias_dim):
     np.copyto(out, y, casting="unsafe")
 
 
-def fused_matmul(out, a, b, bias, residual, activation=None, bias_dim=-1):
+def fused_matmul(out, a, b, bias, residual, activation=None, bias_dim=-1, tf32=False):
+    """``tf32`` (the cuda launcher's TF32 choice) is accepted and ignored: the cpu computes IEEE fp32."""
     _run(out, None, a, b, bias, residual, activation, bias_dim)
 
 
-def fused_matmul_z(outs, a, b, bias, residual, activation=None, bias_dim=-1):
+def fused_matmul_z(outs, a, b, bias, residual, activation=None, bias_dim=-1, tf32=False):
+    """``fused_matmul`` that also stores the pre-activation; ``tf32`` ignored as there."""
     _run(outs[0], outs[1], a, b, bias, residual, activation, bias_dim)
 
 
@@ -153,7 +154,12 @@ def fused_matmul_dz(out, g, z, activation=None):
         np.copyto(out, gg, casting="unsafe")
         return
     with np.errstate(all="ignore"):
-        r = gg * _GRAD[activation](_up(z, ct))
+        if activation == "relu":
+            # torch's threshold_backward selects rather than multiplies: an inf/NaN gradient where
+            # z <= 0 gives +0 (not NaN), and a NaN z lets the gradient through.
+            r = np.where(_up(z, ct) <= 0, ct.type(0), gg)
+        else:
+            r = gg * _GRAD[activation](_up(z, ct))
     np.copyto(out, r, casting="unsafe")
 
 

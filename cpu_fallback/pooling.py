@@ -246,6 +246,8 @@ def _as_regular(sp_in, sp_out):
 
 
 def max_pool(out, x, kernel, stride, padding, dilation, ceil_mode):
+    """``ceil_mode`` is spent by the meta on the output length (``out``'s shape); a last window that
+    overhangs the input + padding only has more masked (-inf) taps, so it is not read here."""
     _regular_max(out, x, kernel, stride, padding, dilation)
 
 
@@ -254,6 +256,9 @@ def max_pool_backward(out, grad, indices, input_shape, kernel, stride, padding, 
 
 
 def avg_pool(out, x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """``ceil_mode`` is spent by the meta on the output length (``out``'s shape).  Where it matters,
+    the divisor of ceil_mode's overhanging last window, torch clips the window to ``input +
+    padding`` (``count_include_pad``) or to the input, and so do the divisors here: it is not read."""
     D = len(kernel)
     wins = _regular(x.shape[-D:], out.shape[-D:], kernel, stride, padding, (1,) * D)
     _regular_avg(out, x, kernel, stride, padding, _divisors(wins, kernel, padding, count_include_pad, divisor_override))
@@ -261,6 +266,7 @@ def avg_pool(out, x, kernel, stride, padding, ceil_mode, count_include_pad, divi
 
 def avg_pool_backward(out, grad, input_shape, kernel, stride, padding, ceil_mode, count_include_pad,
                       divisor_override):
+    """``ceil_mode``: as in `avg_pool`, carried by ``grad``'s shape (checked by the meta); not read."""
     D = len(kernel)
     wins = _regular(tuple(input_shape)[-D:], grad.shape[-D:], kernel, stride, padding, (1,) * D)
     _regular_avg_backward(out, grad, kernel, stride, padding,

@@ -2,6 +2,10 @@
 
 ``dims`` arrive as a normalised tuple; a 0-d input reduces over nothing (numpy has no axis 0
 there), which is what PyTorch does for dim 0 / -1 of a scalar.
+
+``dtype``: the registry passes every reduction's args tuple ``(x, dims, keepdim, dtype)``
+positionally (None for amax/amin/all/any), so the impls keep the parameter; the result dtype it
+asks for is already ``out``'s dtype (meta allocated ``out`` with it), which is all they read.
 """
 import numpy as np
 

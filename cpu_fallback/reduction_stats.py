@@ -1,5 +1,10 @@
 """numpy impls of var/std, the vector norm, cumsum/cumprod and isclose.  Half types compute
-in float32 and round once into ``out``."""
+in float32 and round once into ``out``.
+
+``dtype`` (norm, cumsum, cumprod): passed positionally by the registry (the op's args tuple
+carries it), so the impls keep the parameter; the dtype it asks for is already ``out``'s, which
+is all they read.
+"""
 import numpy as np
 
 from .pointwise import compute_dtype, _up

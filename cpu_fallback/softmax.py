@@ -52,10 +52,13 @@ def _forward(out, x, dim, log):
 
 
 def softmax(out, x, dim, dtype=None):
+    """``dtype``: always passed by the registry; ``out``'s dtype already carries it (the input is
+    cast to out's dtype first), so it is not read here."""
     _forward(out, x, dim, False)
 
 
 def log_softmax(out, x, dim, dtype=None):
+    """``dtype``: carried by ``out``'s dtype, as in `softmax`."""
     _forward(out, x, dim, True)
 
 

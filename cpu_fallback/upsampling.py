@@ -105,11 +105,12 @@ def upsample(out, x, size, mode, align_corners, scales):
     np.copyto(out, a, casting="unsafe")
 
 
-def windows(i0, i1, n_in):
-    """Per input index the first output whose taps reach it, and the widest such window."""
+def windows(taps, n_in):
+    """Per input index the first output whose taps reach it, and the widest such window.  ``taps``:
+    the per-output source index rows of one dim (``(i0, i1)``, or cubic's four), each non-decreasing."""
     i = np.arange(n_in)
-    start = np.minimum(np.searchsorted(i0, i, "left"), np.searchsorted(i1, i, "left"))
-    end = np.maximum(np.searchsorted(i0, i, "right"), np.searchsorted(i1, i, "right"))
+    start = np.min([np.searchsorted(t, i, "left") for t in taps], axis=0)
+    end = np.max([np.searchsorted(t, i, "right") for t in taps], axis=0)
     return start, int(max((end - start).max(initial=0), 0))
 
 
@@ -134,7 +135,7 @@ def _fold(a, ax, n_in, mode, align_corners, scale, ct):
         np.add.at(m, (o, i1), l1)
         return a @ m
     res = np.zeros(a.shape[:ax] + (n_in,) + a.shape[ax + 1:], ct)
-    start, width = windows(i0, i1, n_in)
+    start, width = windows((i0, i1), n_in)
     i = np.arange(n_in)
     bs = _bshape(a.ndim, ax, n_in)
     for w in range(width):

@@ -11,7 +11,8 @@ import triton.language as tl
 
 from ._launch import INTERPRETED
 
-__all__ = ["as_f64", "convert", "INTERP", "flat_index", "strided_offset", "unravel3"]
+__all__ = ["as_f64", "convert", "INTERP", "flat_index", "row_block", "strided_offset", "unravel3",
+           "unravel_ncs3"]
 
 INTERP = tl.constexpr(INTERPRETED)
 
@@ -57,6 +58,33 @@ def flat_index(BLOCK: tl.constexpr, I64: tl.constexpr):
     else:
         i = pid * BLOCK + tl.arange(0, BLOCK)
     return i
+
+
+@triton.jit
+def row_block(I64: tl.constexpr, BM: tl.constexpr, BL: tl.constexpr):
+    """(rows, cols): this program's ``BM`` row indices and the ``BL`` column indices of a row
+    tile, int64 when ``I64`` (row-wise kernels: softmax, losses, norms)."""
+    pid = tl.program_id(0)
+    if I64:
+        m = pid.to(tl.int64) * BM + tl.arange(0, BM).to(tl.int64)
+        cols = tl.arange(0, BL).to(tl.int64)
+    else:
+        m = pid * BM + tl.arange(0, BM)
+        cols = tl.arange(0, BL)
+    return m, cols
+
+
+@triton.jit
+def unravel_ncs3(i, C, S1, S2, S3):
+    """(n, c, s1, s2, s3) of row-major flat index ``i`` over (N, C, S1, S2, S3): the output
+    position of the spatial families (pooling, upsampling), 1d/2d inputs padded with size-1 dims."""
+    s3 = i % S3
+    r = i // S3
+    s2 = r % S2
+    r = r // S2
+    s1 = r % S1
+    r = r // S1
+    return r // C, r % C, s1, s2, s3
 
 
 @triton.jit

@@ -24,7 +24,8 @@ import triton.language as tl
 from tritorch.cuda import _runtime
 from tritorch.cuda.array import CudaArray, HostArg
 
-__all__ = ["launch", "INTERPRETED", "SIZE_FOR_INTERPRETER", "cdiv", "block_for"]
+__all__ = ["launch", "INTERPRETED", "SIZE_FOR_INTERPRETER", "cdiv", "block_for", "span", "needs_i64", "select",
+           "pad"]
 
 INTERPRETED = _runtime.interpreted()
 _RECORD_PATH = os.environ.get("TRITORCH_RECORD_LAUNCHES") or None
@@ -42,6 +43,51 @@ def block_for(n, gpu_block, cap=1 << 16):
     if not SIZE_FOR_INTERPRETER:
         return gpu_block
     return max(gpu_block, min(cap, triton.next_power_of_2(max(n, 1))))
+
+
+# --- launch geometry: the one home of the int32/int64 offset choice and of view helpers -------
+
+_I32_LIMIT = 2**31
+
+
+def span(view):
+    """The largest element offset ``view`` reaches from its data pointer: ``sum((n-1)*|stride|)``.
+
+    ``view`` is an array (``.shape``, ``.strides``) or a ``(shape, strides)`` pair.  An empty view
+    reaches nothing (0), so a zero-size dim never turns a negative term into a false "fits".
+    The pointer a kernel receives already includes the view's own offset (``data_ptr()``).
+    """
+    shape, strides = (view.shape, view.strides) if hasattr(view, "strides") else view
+    if any(n == 0 for n in shape):
+        return 0
+    return sum((n - 1) * abs(s) for n, s in zip(shape, strides))
+
+
+def needs_i64(*views, counts=()):
+    """Whether a kernel must compute offsets in int64: any loop extent in ``counts`` (element
+    counts, index ranges, row counts -- with the last block's overshoot added by the caller) or
+    any view's `span` reaches 2**31.  ``views``: arrays or ``(shape, strides)`` pairs; None is
+    skipped (an absent optional operand)."""
+    for c in counts:
+        if c >= _I32_LIMIT:
+            return True
+    for v in views:
+        if v is not None and span(v) >= _I32_LIMIT:
+            return True
+    return False
+
+
+def select(a, dim, i):
+    """The view ``a[..., i, ...]`` (index ``i`` of dim ``dim``), sharing ``a``'s memory."""
+    return a.view_as(a.shape[:dim] + a.shape[dim + 1:], a.strides[:dim] + a.strides[dim + 1:],
+                     a.offset + i * a.strides[dim])
+
+
+def pad(seq, n, fill=0):
+    """``seq`` as a list of exactly ``n`` items: cut, or padded with ``fill`` (the fixed-arity
+    size/stride argument groups of kernels that take up to ``n`` dims)."""
+    seq = list(seq)[:n]
+    return seq + [fill] * (n - len(seq))
 
 
 def _host(a):

@@ -48,7 +48,7 @@ from tritorch.cuda.array import CudaArray, contiguous_strides
 from ._dtypes import TL, compute_tl
 from ._elementwise import assign, collapse
 from ._jit import convert, unravel3
-from ._launch import SIZE_FOR_INTERPRETER, launch, cdiv
+from ._launch import SIZE_FOR_INTERPRETER, launch, cdiv, needs_i64, pad
 
 __all__ = ["Reducer", "reduce", "partials", "lowest", "highest", "split_count", "acc_ct", "value_ct",
            "count", "div", "sqrt", "TILE", "MAX_DIMS", "map_id", "comb_add", "red_add", "comb_mul", "red_mul",
@@ -188,21 +188,21 @@ def sqrt(a):
 # Interpreted, every call of a nested jit function re-patches triton.language (~1 ms, more than ten
 # tl ops), so the template inlines its index arithmetic and conversions instead of calling helpers.
 @triton.jit
-def _tile(x, kx, r, r_hi, mmask, RS1, RS2, RS3, RX0, RX1, RX2, RX3, p0, p1,
+def _tile(x, kx, r, r_hi, mmask, size_r1, size_r2, size_r3, stride_xr0, stride_xr1, stride_xr2, stride_xr3, p0, p1,
           MAP: tl.constexpr, CT: tl.constexpr, IDENT: tl.constexpr, RD: tl.constexpr):
     """MAP of the [BM, BR] tile of x at kept offsets ``kx`` and reduced flat indices ``r``."""
     if RD == 1:
-        rx = r * RX0
+        rx = r * stride_xr0
     else:
         q = r
         rx = r * 0
         if RD >= 4:
-            rx += (q % RS3) * RX3
-            q = q // RS3
+            rx += (q % size_r3) * stride_xr3
+            q = q // size_r3
         if RD >= 3:
-            rx += (q % RS2) * RX2
-            q = q // RS2
-        rx += (q % RS1) * RX1 + (q // RS1) * RX0
+            rx += (q % size_r2) * stride_xr2
+            q = q // size_r2
+        rx += (q % size_r1) * stride_xr1 + (q // size_r1) * stride_xr0
     mask = mmask[:, None] & (r < r_hi)[None, :]
     v = tl.load(x + (kx[:, None] + rx[None, :]), mask=mask)
     if x.dtype.element_ty == tl.bfloat16:
@@ -259,16 +259,26 @@ def _tree(st, COMBINE: tl.constexpr, NS: tl.constexpr, BM: tl.constexpr, BR: tl.
 
 @triton.jit
 def _reduce_kernel(x, out, out2, w0, w1, w2, M, R, RCH,
-                   KS1, KS2, KS3, KX0, KX1, KX2, KX3, KO0, KO1, KO2, KO3, KI0, KI1, KI2, KI3,
-                   RS1, RS2, RS3, RX0, RX1, RX2, RX3,
+                   size_k1, size_k2, size_k3, stride_xk0, stride_xk1, stride_xk2, stride_xk3,
+                   stride_ok0, stride_ok1, stride_ok2, stride_ok3, stride_ik0, stride_ik1, stride_ik2, stride_ik3,
+                   size_r1, size_r2, size_r3, stride_xr0, stride_xr1, stride_xr2, stride_xr3,
                    n: tl.float64, p0: tl.float64, p1: tl.float64,
                    MAP: tl.constexpr, COMBINE: tl.constexpr, REDUCE: tl.constexpr, FINAL: tl.constexpr,
                    NS: tl.constexpr, CT: tl.constexpr, IDENT: tl.constexpr, STAGE: tl.constexpr, TREE: tl.constexpr,
                    KD: tl.constexpr, RD: tl.constexpr, I64: tl.constexpr, BM: tl.constexpr, BR: tl.constexpr,
                    W0: tl.constexpr, W1: tl.constexpr):
-    # STAGE 0: whole reduction; 1: partial states of split program_id(1) into w*; 2: combine the
-    # R partials per output from w* and finish.  TREE: cross-lane reduction by `_tree` (the
-    # interpreter runs tl.reduce with a custom combine per element in Python) instead of REDUCE.
+    """Reduce each of ``M`` outputs over ``R`` elements.  Grid: (cdiv(M, BM), S) (S splits in stage 1).
+    STAGE 0: the whole reduction; 1: split program_id(1)'s partial states over its ``RCH`` elements
+    into w*; 2: combine the ``R`` (= S) partials per output from w* and finish.
+    Pointers: x input, out / out2 the two results (values, indices), w0..w2 (S, M) partial-state
+    workspaces.  Sizes: M outputs, R reduced elements per output, RCH per split; size_k1..3 inner
+    kept dims, size_r1..3 inner reduced dims.  Strides (elements): stride_xk* / stride_ok* /
+    stride_ik* of x, out, out2 along the kept dims, stride_xr* of x along the reduced dims.
+    Scalars: n (the count FINAL divides by), p0, p1 (MAP/FINAL parameters).  Constexprs: the
+    Reducer's MAP / COMBINE / REDUCE / FINAL and NS state components, CT compute dtype, IDENT
+    masked lanes' value, TREE (`_tree` instead of REDUCE: the interpreter runs tl.reduce with a
+    custom combine per element in Python), KD / RD kept / reduced dims, I64 int64 offsets, BM
+    outputs and BR reduced elements per tile, W0 / W1 store out / out2."""
     pid = tl.program_id(0)
     split = tl.program_id(1)
     if I64:
@@ -283,17 +293,20 @@ def _reduce_kernel(x, out, out2, w0, w1, w2, M, R, RCH,
     # as_f64, inlined
     q0 = p0 + tl.zeros([1], tl.float64)
     q1 = p1 + tl.zeros([1], tl.float64)
-    kx, oo, oi = unravel3(m, KS1, KS2, KS3, 1, KX0, KX1, KX2, KX3, 0, KO0, KO1, KO2, KO3, 0, KI0, KI1, KI2, KI3, 0, KD)
+    kx, oo, oi = unravel3(m, size_k1, size_k2, size_k3, 1, stride_xk0, stride_xk1, stride_xk2, stride_xk3, 0,
+                          stride_ok0, stride_ok1, stride_ok2, stride_ok3, 0, stride_ik0, stride_ik1, stride_ik2,
+                          stride_ik3, 0, KD)
     if STAGE == 2:
         acc = _partial(w0, w1, w2, m, rr, M, R, mmask, q0, q1, MAP, CT, IDENT, NS, BM, BR)
         for r0 in range(BR, R, BR):
             acc = COMBINE(*acc, *_partial(w0, w1, w2, m, r0 + rr, M, R, mmask, q0, q1, MAP, CT, IDENT, NS, BM, BR))
     else:
         r_hi = tl.minimum(r_lo + RCH, R)
-        acc = _tile(x, kx, r_lo + rr, r_hi, mmask, RS1, RS2, RS3, RX0, RX1, RX2, RX3, q0, q1, MAP, CT, IDENT, RD)
+        acc = _tile(x, kx, r_lo + rr, r_hi, mmask, size_r1, size_r2, size_r3, stride_xr0, stride_xr1, stride_xr2,
+                    stride_xr3, q0, q1, MAP, CT, IDENT, RD)
         for r0 in range(r_lo + BR, r_hi, BR):
-            acc = COMBINE(*acc, *_tile(x, kx, r0 + rr, r_hi, mmask, RS1, RS2, RS3, RX0, RX1, RX2, RX3, q0, q1,
-                                       MAP, CT, IDENT, RD))
+            acc = COMBINE(*acc, *_tile(x, kx, r0 + rr, r_hi, mmask, size_r1, size_r2, size_r3,
+                                       stride_xr0, stride_xr1, stride_xr2, stride_xr3, q0, q1, MAP, CT, IDENT, RD))
     if TREE:
         res = _tree(acc, COMBINE, NS, BM, BR)
     else:
@@ -322,14 +335,6 @@ def _tree_for(spec):
     # Interpreted, tl.sum runs as one numpy call but tl.reduce with another combine calls it per
     # element.  (A recording run for the kernel report keeps REDUCE: what a GPU compiles.)
     return SIZE_FOR_INTERPRETER and spec.reduce is not red_add
-
-
-def _pad(v, k, fill):
-    return (list(v) + [fill] * k)[:k]
-
-
-def _span(shape, strides):
-    return sum((n - 1) * abs(s) for n, s in zip(shape, strides))
 
 
 def dims_plan(x, dims, outs, ordered):
@@ -386,14 +391,16 @@ def _ws(spec, ct, S, M, like):
 
 
 def _args(kshape, kst, rshape, rst):
-    ks = _pad(kshape[1:], 3, 1)
-    rs = _pad(rshape[1:], 3, 1)
-    kx, ko, ki = (_pad(s, 4, 0) for s in kst)
-    return ks + kx + ko + ki + rs + _pad(rst, 4, 0)
+    ks = pad(kshape[1:], 3, 1)
+    rs = pad(rshape[1:], 3, 1)
+    kx, ko, ki = (pad(s, 4) for s in kst)
+    return ks + kx + ko + ki + rs + pad(rst, 4)
 
 
-def _needs_i64(arrays_spans, *counts):
-    return any(c >= 2**31 for c in counts) or any(s + a.offset >= 2**31 for a, s in arrays_spans)
+def _i64(x_view, out_views, M, S, BM, R, RCH, BR):
+    """The int64 switch of `_reduce_kernel`: the operands' spans, the (S, M) workspace, and the
+    output and reduced indices with the last tile's overshoot."""
+    return needs_i64(x_view, *out_views, counts=(M * S, M + BM, R + RCH, R + BR))
 
 
 def reduce(spec, x, dims, out, ct, ident, out2=None, write=(True, False), n=0.0, p0=0.0, p1=0.0):
@@ -423,8 +430,9 @@ def reduce(spec, x, dims, out, ct, ident, out2=None, write=(True, False), n=0.0,
     S = cdiv(R, RCH) if R else 1
     if SIZE_FOR_INTERPRETER and S > 1:
         BM, BR = _blocks(M, RCH, inner_kept, sb)
-    i64 = _needs_i64([(x, _span(kshape, kst[0]) + _span(rshape, rst)), (out, _span(kshape, kst[1])),
-                      (out2, _span(kshape, kst[2]))], M * S, R + RCH)
+    BM2, BR2 = _blocks(M, S, False, sb) if S > 1 else (BM, BR)  # stage 2's tile
+    i64 = _i64((kshape + rshape, kst[0] + rst), [(kshape, kst[1]), (kshape, kst[2])], M, S, max(BM, BM2), R,
+               RCH, BR)
     common = dict(MAP=spec.map, COMBINE=spec.combine, REDUCE=spec.reduce, FINAL=spec.final, NS=len(spec.states),
                   CT=ct, IDENT=ident, TREE=_tree_for(spec), KD=len(kshape), RD=len(rshape), I64=i64,
                   W0=write[0], W1=write[1])
@@ -436,7 +444,6 @@ def reduce(spec, x, dims, out, ct, ident, out2=None, write=(True, False), n=0.0,
     ws = _ws(spec, ct, S, M, x) + [out] * (3 - len(spec.states))
     launch(_reduce_kernel, (n_tiles, S), x, out, out2, *ws, M, R, RCH, *args,
            float(n), float(p0), float(p1), STAGE=1, BM=BM, BR=BR, **common)
-    BM2, BR2 = _blocks(M, S, False, sb)
     launch(_reduce_kernel, (cdiv(M, BM2), 1), x, out, out2, *ws, M, S, S, *args,
            float(n), float(p0), float(p1), STAGE=2, BM=BM2, BR=BR2, **common)
 
@@ -452,7 +459,7 @@ def partials(spec, x, dim, ct, ident, S, RCH):
     assert len(kshape) <= MAX_DIMS, "partials: the caller bounds the other dims"
     ws = _ws(spec, ct, S, M, x)
     BM, BR = _blocks(M, RCH, False, _state_bytes(spec, ct))
-    i64 = _needs_i64([(x, _span(kshape, kst[0]) + (R - 1) * abs(x.strides[dim]))], M * S, R + RCH)
+    i64 = _i64((kshape + [R], kst[0] + [x.strides[dim]]), [], M, S, BM, R, RCH, BR)
     args = _args(kshape, kst * 3, [R], [x.strides[dim]])
     launch(_reduce_kernel, (cdiv(M, BM), S), x, ws[0], ws[0], *(ws + [ws[0]] * (3 - len(ws))), M, R, RCH,
            *args, 0.0, 0.0, 0.0, MAP=spec.map, COMBINE=spec.combine, REDUCE=spec.reduce, FINAL=spec.final,

@@ -6,10 +6,11 @@ and summed by the caller's reduction op).
 
 Both run on the shared elementwise generator (`_elementwise.pointwise`: 1024 elements per
 program on a GPU, strided / broadcast operands read in place, dims collapsed, one launch), one
-``@triton.jit`` scalar function per kind and direction, picked on the host by ``kind``.  The
-gelu / gelu-tanh / silu / hardsigmoid / hardswish forwards and derivatives, tanh and sigmoid are
-the shared device functions of `_activation.py` (the fused matmul's epilogue uses the same ones);
-the rest are here.  relu is written here too: it must keep integer dtypes exact and, in backward, pass the
+``@triton.jit`` scalar function per kind and direction, picked on the host by ``kind``.  relu, gelu,
+gelu-tanh, silu, mish, softplus, hardsigmoid and hardswish, their derivatives, tanh and sigmoid are
+the device math library's (`_activation.py`: the pointwise ``tt.sigmoid`` / ``tt.tanh`` and the fused
+matmul's epilogue use the same definitions, so they agree bit for bit); the piecewise and
+parametrised kinds are written here.  relu keeps integer dtypes exact and, in backward, passes the
 gradient through at NaN (PyTorch's ``threshold_backward`` tests ``x <= 0``).
 Values compute in float32 for half types (rounded once on store), in float64 for float64, in
 int64 for integer relu / hardtanh (float bounds truncate toward zero, as PyTorch's clamp).
@@ -24,25 +25,19 @@ memory bound, and the matmul epilogue fuses the common ones into the GEMM instea
 import triton
 import triton.language as tl
 
-from ._activation import (gelu, gelu_grad, gelu_tanh, gelu_tanh_grad, silu, silu_grad, tanh, sigmoid, hardsigmoid,
-                          hardsigmoid_grad, hardswish, hardswish_grad, SELU_ALPHA, SELU_SCALE)
+from ._activation import (expm1, log1p, relu, relu_backward, gelu, gelu_backward, gelu_tanh, gelu_tanh_backward,
+                          silu, silu_backward, mish, mish_backward, softplus, tanh, sigmoid, hardsigmoid,
+                          hardsigmoid_backward, hardswish, hardswish_backward, SELU_ALPHA, SELU_SCALE)
 from ._dtypes import compute_tl
 from ._elementwise import pointwise
-from .pointwise_unary import expm1, log1p
 
-__all__ = ["IMPLS"]
-
-
-@triton.jit
-def _softplus1(x):
-    # log1p(exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)).
-    return tl.maximum(x, 0.0) + log1p(tl.exp(-tl.abs(x)))
+__all__ = ["IMPLS", "BACKWARD"]
 
 
 # ---- forward: FN(x, _, _, p0, p1, _) ------------------------------------------------------------
 @triton.jit
 def _relu_f(x, y, z, p0, p1, p2):
-    return tl.where(x <= 0, 0, x)
+    return relu(x)
 
 
 @triton.jit
@@ -79,14 +74,14 @@ def _silu_f(x, y, z, p0, p1, p2):
 
 @triton.jit
 def _mish_f(x, y, z, p0, p1, p2):
-    return x * tanh(_softplus1(x))
+    return mish(x)
 
 
 @triton.jit
 def _softplus_f(x, y, z, p0, p1, p2):
     beta = p0.to(x.dtype)
     bx = x * beta
-    return tl.where(bx > p1.to(x.dtype), x, _softplus1(bx) / beta)
+    return tl.where(bx > p1.to(x.dtype), x, softplus(bx) / beta)
 
 
 @triton.jit
@@ -97,7 +92,7 @@ def _softsign_f(x, y, z, p0, p1, p2):
 # ---- backward: FN(grad_output, x, _, p0, p1, _) = grad_output * f'(x) ---------------------------
 @triton.jit
 def _relu_b(g, x, z, p0, p1, p2):
-    return tl.where(x <= 0, 0.0, g)
+    return relu_backward(g, x)
 
 
 @triton.jit
@@ -117,23 +112,22 @@ def _elu_b(g, x, z, p0, p1, p2):
 
 @triton.jit
 def _gelu_b(g, x, z, p0, p1, p2):
-    return g * gelu_grad(x)
+    return gelu_backward(g, x)
 
 
 @triton.jit
 def _gelu_tanh_b(g, x, z, p0, p1, p2):
-    return g * gelu_tanh_grad(x)
+    return gelu_tanh_backward(g, x)
 
 
 @triton.jit
 def _silu_b(g, x, z, p0, p1, p2):
-    return g * silu_grad(x)
+    return silu_backward(g, x)
 
 
 @triton.jit
 def _mish_b(g, x, z, p0, p1, p2):
-    t = tanh(_softplus1(x))
-    return g * (t + x * sigmoid(x) * (1.0 - t * t))
+    return mish_backward(g, x)
 
 
 @triton.jit
@@ -178,7 +172,7 @@ def _hardsigmoid_f(x, y, z, p0, p1, p2):
 
 @triton.jit
 def _hardsigmoid_b(g, x, z, p0, p1, p2):
-    return g * hardsigmoid_grad(x)
+    return hardsigmoid_backward(g, x)
 
 
 @triton.jit
@@ -188,7 +182,7 @@ def _hardswish_f(x, y, z, p0, p1, p2):
 
 @triton.jit
 def _hardswish_b(g, x, z, p0, p1, p2):
-    return g * hardswish_grad(x)
+    return hardswish_backward(g, x)
 
 
 @triton.jit
@@ -272,6 +266,11 @@ _KINDS = {
     "softshrink": (_softshrink_f, _shrink_b, 1), "hardshrink": (_hardshrink_f, _shrink_b, 1),
     "threshold": (_threshold_f, _threshold_b, 2),
 }
+
+
+# kind -> its backward scalar function FN(grad_output, x, _, p0, p1, _) (the fused matmul's backward
+# step uses these for the kinds its epilogue fuses).
+BACKWARD = {kind: bwd for kind, (_, bwd, _) in _KINDS.items()}
 
 
 def activation(out, x, kind, p0=0.0, p1=0.0):

@@ -37,7 +37,8 @@ offset low/high) keyed by the generator's 64-bit seed (the random kernels' schem
 scaled by 1 / (1 - p); the backward kernels regenerate it: nothing is stored.
 Dots: fp16/bf16 operands on the tensor cores (mma.sync on sm_80, wgmma on sm_90) with fp32
 accumulation; P and dS are rounded to the input dtype before their dots (as flash-attention does);
-fp32 inputs use IEEE fp32 dots unless the tf32 switch is on; float64 (no tensor-core path) uses a
+fp32 inputs use IEEE fp32 dots unless the launcher's ``tf32`` argument is set (the op attr the frontend
+fills from PyTorch's tf32 switch; this file reads no frontend state); float64 (no tensor-core path) uses a
 broadcast multiply-and-sum on the CUDA cores with float64 statistics.  The interpreter multiplies
 bf16 bit patterns in tl.dot, so there bf16 tiles are widened to fp32 before the dots (`_types`).
 """
@@ -48,12 +49,11 @@ import numpy as np
 import triton
 import triton.language as tl
 
-from tritorch.backends import _precision
 from tritorch.cuda.array import CudaArray
 from ._dtypes import TL, BF16, F32, F64
 from ._elementwise import collapse
 from ._jit import as_f64, convert
-from ._launch import SIZE_FOR_INTERPRETER, INTERPRETED, launch, cdiv
+from ._launch import SIZE_FOR_INTERPRETER, INTERPRETED, launch, cdiv, needs_i64
 
 __all__ = ["IMPLS"]
 
@@ -91,19 +91,32 @@ def _dot(a, b, acc, DOT: tl.constexpr, TF32: tl.constexpr):
 
 
 @triton.jit
-def _scores(s, Msk, ri, ci, rok, cok, smm, smn, mscale, MASK: tl.constexpr, CAUSAL: tl.constexpr):
+def _scores(s, Msk, ri, ci, rok, cok, stride_mm, stride_mn, mscale, MASK: tl.constexpr, CAUSAL: tl.constexpr):
     """Masked base-2 scores: ``ri``/``ci`` query/key indices and ``rok``/``cok`` their range checks,
     broadcastable to ``s`` (either orientation).  MASK: 0 none, 1 bool (False -> -inf), 2 added."""
     s = tl.where(cok, s, float("-inf"))
     if CAUSAL:
         s = tl.where(ci <= ri, s, float("-inf"))
     if MASK == 1:
-        mk = tl.load(Msk + ri * smm + ci * smn, mask=rok & cok, other=0)
+        mk = tl.load(Msk + ri * stride_mm + ci * stride_mn, mask=rok & cok, other=0)
         s = tl.where(mk != 0, s, float("-inf"))
     if MASK == 2:
-        mk = tl.load(Msk + ri * smm + ci * smn, mask=rok & cok, other=0.0)
+        mk = tl.load(Msk + ri * stride_mm + ci * stride_mn, mask=rok & cok, other=0.0)
         s = s + convert(mk, s.dtype) * mscale
     return s
+
+
+@triton.jit
+def _programs(H):
+    """(tile index, flat (z, h) index, z, h) of this program: grid axis 0 walks tiles, axis 1 the heads."""
+    pid_b = tl.program_id(1)
+    return tl.program_id(0), pid_b, (pid_b // H).to(tl.int64), (pid_b % H).to(tl.int64)
+
+
+@triton.jit
+def _scalars(scale2, mscale, pdrop, dscale, CT: tl.constexpr):
+    """The float64 scalar arguments in their compute dtypes: (score scale, mask scale, p, 1 / (1 - p))."""
+    return as_f64(scale2).to(CT), as_f64(mscale).to(CT), as_f64(pdrop).to(tl.float32), as_f64(dscale).to(CT)
 
 
 @triton.jit
@@ -119,7 +132,8 @@ def _keep(seed_lo, seed_hi, off_lo, off_hi, b, ri, ci, L, S, p):
 
 
 @triton.jit
-def _fwd_keys(acc, m_i, l_i, q, K, V, Msk, rows, rok, lo, hi, skn, skd, svn, svd, smm, smn, L, S, E, EV, b,
+def _fwd_keys(acc, m_i, l_i, q, K, V, Msk, rows, rok, lo, hi, stride_kn, stride_kd, stride_vn, stride_vd, stride_mm,
+              stride_mn, L, S, E, EV, b,
               sc, ms, pd, dsc, seed_lo, seed_hi, off_lo, off_hi, MASK: tl.constexpr, DIAG: tl.constexpr,
               DROPOUT: tl.constexpr, DOT: tl.constexpr, TF32: tl.constexpr, ET: tl.constexpr, CT: tl.constexpr,
               BM: tl.constexpr, BN: tl.constexpr, BD: tl.constexpr, BDV: tl.constexpr, I64: tl.constexpr):
@@ -129,9 +143,10 @@ def _fwd_keys(acc, m_i, l_i, q, K, V, Msk, rows, rok, lo, hi, skn, skd, svn, svd
     for n0 in range(lo, hi, BN):
         cols = _idx(n0, BN, I64)
         cok = cols < S
-        kt = _ld(K + cols[None, :] * skn + d[:, None] * skd, (d < E)[:, None] & cok[None, :], ET)
+        kt = _ld(K + cols[None, :] * stride_kn + d[:, None] * stride_kd, (d < E)[:, None] & cok[None, :], ET)
         s = _dot(q, kt, tl.zeros([BM, BN], CT), DOT, TF32) * sc
-        s = _scores(s, Msk, rows[:, None], cols[None, :], rok[:, None], cok[None, :], smm, smn, ms, MASK, DIAG)
+        s = _scores(s, Msk, rows[:, None], cols[None, :], rok[:, None], cok[None, :], stride_mm, stride_mn, ms, MASK,
+                    DIAG)
         m_new = tl.maximum(m_i, tl.max(s, 1))
         # A running max still at -inf (every key so far masked) shifts by 0, so exp2 never sees -inf - -inf.
         m_s = tl.where(m_new == float("-inf"), 0.0, m_new).to(CT)
@@ -141,36 +156,44 @@ def _fwd_keys(acc, m_i, l_i, q, K, V, Msk, rows, rok, lo, hi, skn, skd, svn, svd
         if DROPOUT:
             p = tl.where(_keep(seed_lo, seed_hi, off_lo, off_hi, b, rows[:, None], cols[None, :], L, S, pd),
                          p * dsc, 0.0)
-        vv = _ld(V + cols[:, None] * svn + dv[None, :] * svd, cok[:, None] & (dv < EV)[None, :], ET)
+        vv = _ld(V + cols[:, None] * stride_vn + dv[None, :] * stride_vd, cok[:, None] & (dv < EV)[None, :], ET)
         acc = _dot(p.to(ET), vv, acc * alpha[:, None], DOT, TF32)
         m_i = m_new
     return acc, m_i, l_i
 
 
 @triton.jit
-def _fwd_kernel(Q, K, V, Msk, O, LSE, sqz, sqh, sqm, sqd, skz, skh, skn, skd, svz, svh, svn, svd,
-                smz, smh, smm, smn, soz, soh, som, sod, slz, slh, slm, H, L, S, E, EV, BBASE: tl.int64,
+def _fwd_kernel(Q, K, V, Msk, O, LSE,
+                stride_qz, stride_qh, stride_qm, stride_qd, stride_kz, stride_kh, stride_kn, stride_kd,
+                stride_vz, stride_vh, stride_vn, stride_vd, stride_mz, stride_mh, stride_mm, stride_mn,
+                stride_oz, stride_oh, stride_om, stride_od, stride_lz, stride_lh, stride_lm,
+                H, L, S, E, EV, BBASE: tl.int64,
                 scale2: tl.float64, mscale: tl.float64, pdrop: tl.float64, dscale: tl.float64,
                 seed_lo, seed_hi, off_lo, off_hi, MASK: tl.constexpr, CAUSAL: tl.constexpr, DROPOUT: tl.constexpr,
                 DOT: tl.constexpr, TF32: tl.constexpr, ET: tl.constexpr, CT: tl.constexpr, BM: tl.constexpr,
                 BN: tl.constexpr, BD: tl.constexpr, BDV: tl.constexpr, I64: tl.constexpr):
-    pid_m = tl.program_id(0)
-    pid_b = tl.program_id(1)
-    z = (pid_b // H).to(tl.int64)
-    h = (pid_b % H).to(tl.int64)
-    Q += z * sqz + h * sqh
-    K += z * skz + h * skh
-    V += z * svz + h * svh
-    Msk += z * smz + h * smh
+    """Flash-attention forward: one BM-row query tile of one (z, h) per program.  Grid: (cdiv(L, BM), Z * H).
+    Pointers: Q (Z, H, L, E), K (Z, H, S, E), V (Z, H, S, Ev), Msk (Z, H, L, S) mask (bool or added; Q when
+    absent, never read), O (Z, H, L, Ev) output, LSE (Z, H, L) fp32 log-sum-exp output.
+    Strides (elements): stride_<x><dim> of each operand x over (z, h, rows, cols): z and h the two
+    collapsed batch dims, then m (query rows) / n (key rows), d (head columns).
+    Sizes: H heads (the grid's second axis is z * H + h), L queries, S keys, E and EV (Ev) head dims, BBASE
+    flat batch index of (0, 0) (dropout counters).  Scalars: scale2 = scale * log2(e), mscale = log2(e) (mask
+    scale), pdrop dropout probability, dscale = 1 / (1 - p); seed_lo/hi, off_lo/hi the Philox key and offset.
+    Constexprs: MASK (0 none, 1 bool, 2 added), CAUSAL, DROPOUT, DOT (tl.dot, else a CUDA-core loop), TF32,
+    ET dot operand dtype, CT statistics dtype, BM x BN query x key tile, BD / BDV padded head dims, I64 int64
+    in-head offsets."""
+    pid_m, pid_b, z, h = _programs(H)
+    Q += z * stride_qz + h * stride_qh
+    K += z * stride_kz + h * stride_kh
+    V += z * stride_vz + h * stride_vh
+    Msk += z * stride_mz + h * stride_mh
     rows = _idx(pid_m * BM, BM, I64)
     d = tl.arange(0, BD)
     dv = tl.arange(0, BDV)
     rok = rows < L
-    q = _ld(Q + rows[:, None] * sqm + d[None, :] * sqd, rok[:, None] & (d < E)[None, :], ET)
-    sc = as_f64(scale2).to(CT)
-    ms = as_f64(mscale).to(CT)
-    pd = as_f64(pdrop).to(tl.float32)
-    dsc = as_f64(dscale).to(CT)
+    q = _ld(Q + rows[:, None] * stride_qm + d[None, :] * stride_qd, rok[:, None] & (d < E)[None, :], ET)
+    sc, ms, pd, dsc = _scalars(scale2, mscale, pdrop, dscale, CT)
     b = pid_b.to(tl.int64) + BBASE
     m_i = tl.full([BM], float("-inf"), CT)
     l_i = tl.zeros([BM], CT)
@@ -179,44 +202,51 @@ def _fwd_kernel(Q, K, V, Msk, O, LSE, sqz, sqh, sqm, sqd, skz, skh, skn, skd, sv
         # Key blocks wholly left of the tile's first row need no causal test; the blocks from there to
         # the tile's last row get it; keys past the last row are never visited.
         split = tl.minimum(S, (pid_m * BM // BN) * BN)
-        acc, m_i, l_i = _fwd_keys(acc, m_i, l_i, q, K, V, Msk, rows, rok, 0, split, skn, skd, svn, svd, smm, smn,
+        acc, m_i, l_i = _fwd_keys(acc, m_i, l_i, q, K, V, Msk, rows, rok, 0, split, stride_kn, stride_kd, stride_vn,
+                                  stride_vd, stride_mm, stride_mn,
                                   L, S, E, EV, b, sc, ms, pd, dsc, seed_lo, seed_hi, off_lo, off_hi, MASK, False,
                                   DROPOUT, DOT, TF32, ET, CT, BM, BN, BD, BDV, I64)
         acc, m_i, l_i = _fwd_keys(acc, m_i, l_i, q, K, V, Msk, rows, rok, split, tl.minimum(S, (pid_m + 1) * BM),
-                                  skn, skd, svn, svd, smm, smn, L, S, E, EV, b, sc, ms, pd, dsc, seed_lo, seed_hi,
+                                  stride_kn, stride_kd, stride_vn, stride_vd, stride_mm, stride_mn, L, S, E, EV, b, sc,
+                                  ms, pd, dsc, seed_lo, seed_hi,
                                   off_lo, off_hi, MASK, True, DROPOUT, DOT, TF32, ET, CT, BM, BN, BD, BDV, I64)
     else:
-        acc, m_i, l_i = _fwd_keys(acc, m_i, l_i, q, K, V, Msk, rows, rok, 0, S, skn, skd, svn, svd, smm, smn,
+        acc, m_i, l_i = _fwd_keys(acc, m_i, l_i, q, K, V, Msk, rows, rok, 0, S, stride_kn, stride_kd, stride_vn,
+                                  stride_vd, stride_mm, stride_mn,
                                   L, S, E, EV, b, sc, ms, pd, dsc, seed_lo, seed_hi, off_lo, off_hi, MASK, False,
                                   DROPOUT, DOT, TF32, ET, CT, BM, BN, BD, BDV, I64)
     live = l_i > 0
     out = acc / tl.where(live, l_i, 1.0)[:, None]
-    O += z * soz + h * soh
-    tl.store(O + rows[:, None] * som + dv[None, :] * sod, convert(out, O.dtype.element_ty),
+    O += z * stride_oz + h * stride_oh
+    tl.store(O + rows[:, None] * stride_om + dv[None, :] * stride_od, convert(out, O.dtype.element_ty),
              mask=rok[:, None] & (dv < EV)[None, :])
     m_s = tl.where(m_i == float("-inf"), 0.0, m_i)
     lse = tl.where(live, (m_s + tl.log2(tl.where(live, l_i, 1.0))) * 0.6931471805599453, float("inf"))
-    LSE += z * slz + h * slh
-    tl.store(LSE + rows * slm, lse.to(LSE.dtype.element_ty), mask=rok)
+    LSE += z * stride_lz + h * stride_lh
+    tl.store(LSE + rows * stride_lm, lse.to(LSE.dtype.element_ty), mask=rok)
 
 
 @triton.jit
-def _delta_kernel(O, DO, DL, soz, soh, som, sod, sgz, sgh, sgm, sgd, H, L, EV, CT: tl.constexpr,
-                  BM: tl.constexpr, BDV: tl.constexpr, I64: tl.constexpr):
-    pid_m = tl.program_id(0)
-    pid_b = tl.program_id(1)
-    z = (pid_b // H).to(tl.int64)
-    h = (pid_b % H).to(tl.int64)
+def _delta_kernel(O, DO, DL, stride_oz, stride_oh, stride_om, stride_od, stride_gz, stride_gh, stride_gm, stride_gd,
+                  H, L, EV, CT: tl.constexpr, BM: tl.constexpr, BDV: tl.constexpr, I64: tl.constexpr):
+    """delta = rowsum(dO * O) of BM query rows of one (z, h).  Grid: (cdiv(L, BM), Z * H).
+    Pointers: O (Z, H, L, Ev) forward output, DO (Z, H, L, Ev) its gradient, DL (Z * H * L,) output.
+    Strides (elements): stride_<x><dim> of each operand x over (z, h, rows, cols): z and h the two
+    collapsed batch dims, then m (query rows) / n (key rows), d (head columns).
+    Sizes: H heads, L queries, EV head dim.  Constexprs: CT accumulation dtype, BM rows per program, BDV
+    padded head dim, I64 int64 in-head offsets."""
+    pid_m, pid_b, z, h = _programs(H)
     rows = _idx(pid_m * BM, BM, I64)
     dv = tl.arange(0, BDV)
     msk = (rows < L)[:, None] & (dv < EV)[None, :]
-    o = _ld(O + z * soz + h * soh + rows[:, None] * som + dv[None, :] * sod, msk, CT)
-    g = _ld(DO + z * sgz + h * sgh + rows[:, None] * sgm + dv[None, :] * sgd, msk, CT)
+    o = _ld(O + z * stride_oz + h * stride_oh + rows[:, None] * stride_om + dv[None, :] * stride_od, msk, CT)
+    g = _ld(DO + z * stride_gz + h * stride_gh + rows[:, None] * stride_gm + dv[None, :] * stride_gd, msk, CT)
     tl.store(DL + pid_b.to(tl.int64) * L + rows, tl.sum(o * g, 1), mask=rows < L)
 
 
 @triton.jit
-def _dkdv_queries(dk, dvacc, k, v, Q, DO, LSE, DL, Msk, cols, cok, lo, hi, sqm, sqd, sgm, sgd, slm, smm, smn,
+def _dkdv_queries(dk, dvacc, k, v, Q, DO, LSE, DL, Msk, cols, cok, lo, hi, stride_qm, stride_qd, stride_gm, stride_gd,
+                  stride_lm, stride_mm, stride_mn,
                   L, S, E, EV, b, sc, ms, pd, dsc, seed_lo, seed_hi, off_lo, off_hi, MASK: tl.constexpr,
                   DIAG: tl.constexpr, DROPOUT: tl.constexpr, DOT: tl.constexpr, TF32: tl.constexpr,
                   ET: tl.constexpr, CT: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr, BD: tl.constexpr,
@@ -227,13 +257,14 @@ def _dkdv_queries(dk, dvacc, k, v, Q, DO, LSE, DL, Msk, cols, cok, lo, hi, sqm, 
     for m0 in range(lo, hi, BM):
         rows = _idx(m0, BM, I64)
         rok = rows < L
-        q = _ld(Q + rows[:, None] * sqm + d[None, :] * sqd, rok[:, None] & (d < E)[None, :], ET)
-        do = _ld(DO + rows[:, None] * sgm + dv[None, :] * sgd, rok[:, None] & (dv < EV)[None, :], ET)
-        lse2 = tl.load(LSE + rows * slm, mask=rok, other=float("inf")).to(CT) * 1.4426950408889634
+        q = _ld(Q + rows[:, None] * stride_qm + d[None, :] * stride_qd, rok[:, None] & (d < E)[None, :], ET)
+        do = _ld(DO + rows[:, None] * stride_gm + dv[None, :] * stride_gd, rok[:, None] & (dv < EV)[None, :], ET)
+        lse2 = tl.load(LSE + rows * stride_lm, mask=rok, other=float("inf")).to(CT) * 1.4426950408889634
         delta = tl.load(DL + rows, mask=rok, other=0.0)
         # Transposed tiles (keys x queries), so P^T and dS^T feed their dots without a transpose.
         st = _dot(k, tl.trans(q), tl.zeros([BN, BM], CT), DOT, TF32) * sc
-        st = _scores(st, Msk, rows[None, :], cols[:, None], rok[None, :], cok[:, None], smm, smn, ms, MASK, DIAG)
+        st = _scores(st, Msk, rows[None, :], cols[:, None], rok[None, :], cok[:, None], stride_mm, stride_mn, ms, MASK,
+                     DIAG)
         pt = tl.exp2(st - lse2[None, :])
         dpt = _dot(v, tl.trans(do), tl.zeros([BN, BM], CT), DOT, TF32)
         if DROPOUT:
@@ -248,34 +279,36 @@ def _dkdv_queries(dk, dvacc, k, v, Q, DO, LSE, DL, Msk, cols, cok, lo, hi, sqm, 
 
 
 @triton.jit
-def _dkdv_kernel(Q, K, V, Msk, DO, LSE, DL, DK, DV, sqz, sqh, sqm, sqd, skz, skh, skn, skd, svz, svh, svn, svd,
-                 smz, smh, smm, smn, sgz, sgh, sgm, sgd, slz, slh, slm, sdkz, sdkh, sdkn, sdkd,
-                 sdvz, sdvh, sdvn, sdvd, H, L, S, E, EV, BBASE: tl.int64, scale: tl.float64, scale2: tl.float64,
+def _dkdv_kernel(Q, K, V, Msk, DO, LSE, DL, DK, DV,
+                 stride_qz, stride_qh, stride_qm, stride_qd, stride_kz, stride_kh, stride_kn, stride_kd,
+                 stride_vz, stride_vh, stride_vn, stride_vd, stride_mz, stride_mh, stride_mm, stride_mn,
+                 stride_gz, stride_gh, stride_gm, stride_gd, stride_lz, stride_lh, stride_lm,
+                 stride_dkz, stride_dkh, stride_dkn, stride_dkd, stride_dvz, stride_dvh, stride_dvn, stride_dvd,
+                 H, L, S, E, EV, BBASE: tl.int64, scale: tl.float64, scale2: tl.float64,
                  mscale: tl.float64, pdrop: tl.float64, dscale: tl.float64,
                  seed_lo, seed_hi, off_lo, off_hi, MASK: tl.constexpr, CAUSAL: tl.constexpr,
                  DROPOUT: tl.constexpr, DOT: tl.constexpr, TF32: tl.constexpr, ET: tl.constexpr, CT: tl.constexpr,
                  BM: tl.constexpr, BN: tl.constexpr, BD: tl.constexpr, BDV: tl.constexpr, I64: tl.constexpr):
-    pid_n = tl.program_id(0)
-    pid_b = tl.program_id(1)
-    z = (pid_b // H).to(tl.int64)
-    h = (pid_b % H).to(tl.int64)
-    Q += z * sqz + h * sqh
-    K += z * skz + h * skh
-    V += z * svz + h * svh
-    Msk += z * smz + h * smh
-    DO += z * sgz + h * sgh
-    LSE += z * slz + h * slh
+    """dK and dV of one BN-key tile of one (z, h) per program.  Grid: (cdiv(S, BN), Z * H).
+    Pointers: Q, K, V, Msk as `_fwd_kernel`'s, DO (Z, H, L, Ev) output gradient (stride_g*), LSE (Z, H, L)
+    forward log-sum-exp, DL (Z * H * L,) `_delta_kernel`'s delta, DK (Z, H, S, E) and DV (Z, H, S, Ev)
+    outputs.  Strides (elements): stride_<x><dim> as `_fwd_kernel`'s.
+    Sizes and scalars as `_fwd_kernel`'s, plus scale (dK's factor).  Constexprs as `_fwd_kernel`'s."""
+    pid_n, pid_b, z, h = _programs(H)
+    Q += z * stride_qz + h * stride_qh
+    K += z * stride_kz + h * stride_kh
+    V += z * stride_vz + h * stride_vh
+    Msk += z * stride_mz + h * stride_mh
+    DO += z * stride_gz + h * stride_gh
+    LSE += z * stride_lz + h * stride_lh
     DL += pid_b.to(tl.int64) * L
     cols = _idx(pid_n * BN, BN, I64)
     d = tl.arange(0, BD)
     dv = tl.arange(0, BDV)
     cok = cols < S
-    k = _ld(K + cols[:, None] * skn + d[None, :] * skd, cok[:, None] & (d < E)[None, :], ET)
-    v = _ld(V + cols[:, None] * svn + dv[None, :] * svd, cok[:, None] & (dv < EV)[None, :], ET)
-    sc = as_f64(scale2).to(CT)
-    ms = as_f64(mscale).to(CT)
-    pd = as_f64(pdrop).to(tl.float32)
-    dsc = as_f64(dscale).to(CT)
+    k = _ld(K + cols[:, None] * stride_kn + d[None, :] * stride_kd, cok[:, None] & (d < E)[None, :], ET)
+    v = _ld(V + cols[:, None] * stride_vn + dv[None, :] * stride_vd, cok[:, None] & (dv < EV)[None, :], ET)
+    sc, ms, pd, dsc = _scalars(scale2, mscale, pdrop, dscale, CT)
     b = pid_b.to(tl.int64) + BBASE
     dk = tl.zeros([BN, BD], CT)
     dvacc = tl.zeros([BN, BDV], CT)
@@ -284,27 +317,34 @@ def _dkdv_kernel(Q, K, V, Msk, DO, LSE, DL, DK, DV, sqz, sqh, sqm, sqd, skz, skh
         # causal test; from the first block wholly past the tile's last key on, no test.
         lo = (pid_n * BN // BM) * BM
         split = tl.minimum(L, ((pid_n + 1) * BN + BM - 1) // BM * BM)
-        dk, dvacc = _dkdv_queries(dk, dvacc, k, v, Q, DO, LSE, DL, Msk, cols, cok, lo, split, sqm, sqd, sgm, sgd,
-                                  slm, smm, smn, L, S, E, EV, b, sc, ms, pd, dsc, seed_lo, seed_hi, off_lo, off_hi,
+        dk, dvacc = _dkdv_queries(dk, dvacc, k, v, Q, DO, LSE, DL, Msk, cols, cok, lo, split, stride_qm, stride_qd,
+                                  stride_gm, stride_gd,
+                                  stride_lm, stride_mm, stride_mn, L, S, E, EV, b, sc, ms, pd, dsc, seed_lo, seed_hi,
+                                  off_lo, off_hi,
                                   MASK, True, DROPOUT, DOT, TF32, ET, CT, BM, BN, BD, BDV, I64)
-        dk, dvacc = _dkdv_queries(dk, dvacc, k, v, Q, DO, LSE, DL, Msk, cols, cok, split, L, sqm, sqd, sgm, sgd,
-                                  slm, smm, smn, L, S, E, EV, b, sc, ms, pd, dsc, seed_lo, seed_hi, off_lo, off_hi,
+        dk, dvacc = _dkdv_queries(dk, dvacc, k, v, Q, DO, LSE, DL, Msk, cols, cok, split, L, stride_qm, stride_qd,
+                                  stride_gm, stride_gd,
+                                  stride_lm, stride_mm, stride_mn, L, S, E, EV, b, sc, ms, pd, dsc, seed_lo, seed_hi,
+                                  off_lo, off_hi,
                                   MASK, False, DROPOUT, DOT, TF32, ET, CT, BM, BN, BD, BDV, I64)
     else:
-        dk, dvacc = _dkdv_queries(dk, dvacc, k, v, Q, DO, LSE, DL, Msk, cols, cok, 0, L, sqm, sqd, sgm, sgd,
-                                  slm, smm, smn, L, S, E, EV, b, sc, ms, pd, dsc, seed_lo, seed_hi, off_lo, off_hi,
+        dk, dvacc = _dkdv_queries(dk, dvacc, k, v, Q, DO, LSE, DL, Msk, cols, cok, 0, L, stride_qm, stride_qd,
+                                  stride_gm, stride_gd,
+                                  stride_lm, stride_mm, stride_mn, L, S, E, EV, b, sc, ms, pd, dsc, seed_lo, seed_hi,
+                                  off_lo, off_hi,
                                   MASK, False, DROPOUT, DOT, TF32, ET, CT, BM, BN, BD, BDV, I64)
     dk = dk * as_f64(scale).to(CT)
-    DK += z * sdkz + h * sdkh
-    DV += z * sdvz + h * sdvh
-    tl.store(DK + cols[:, None] * sdkn + d[None, :] * sdkd, convert(dk, DK.dtype.element_ty),
+    DK += z * stride_dkz + h * stride_dkh
+    DV += z * stride_dvz + h * stride_dvh
+    tl.store(DK + cols[:, None] * stride_dkn + d[None, :] * stride_dkd, convert(dk, DK.dtype.element_ty),
              mask=cok[:, None] & (d < E)[None, :])
-    tl.store(DV + cols[:, None] * sdvn + dv[None, :] * sdvd, convert(dvacc, DV.dtype.element_ty),
+    tl.store(DV + cols[:, None] * stride_dvn + dv[None, :] * stride_dvd, convert(dvacc, DV.dtype.element_ty),
              mask=cok[:, None] & (dv < EV)[None, :])
 
 
 @triton.jit
-def _dq_keys(dq, q, do, lse2, delta, K, V, Msk, rows, rok, lo, hi, skn, skd, svn, svd, smm, smn, L, S, E, EV, b,
+def _dq_keys(dq, q, do, lse2, delta, K, V, Msk, rows, rok, lo, hi, stride_kn, stride_kd, stride_vn, stride_vd,
+             stride_mm, stride_mn, L, S, E, EV, b,
              sc, ms, pd, dsc, seed_lo, seed_hi, off_lo, off_hi, MASK: tl.constexpr, DIAG: tl.constexpr,
              DROPOUT: tl.constexpr, DOT: tl.constexpr, TF32: tl.constexpr, ET: tl.constexpr, CT: tl.constexpr,
              BM: tl.constexpr, BN: tl.constexpr, BD: tl.constexpr, BDV: tl.constexpr, I64: tl.constexpr):
@@ -314,10 +354,11 @@ def _dq_keys(dq, q, do, lse2, delta, K, V, Msk, rows, rok, lo, hi, skn, skd, svn
     for n0 in range(lo, hi, BN):
         cols = _idx(n0, BN, I64)
         cok = cols < S
-        kt = _ld(K + cols[None, :] * skn + d[:, None] * skd, (d < E)[:, None] & cok[None, :], ET)
-        vt = _ld(V + cols[None, :] * svn + dv[:, None] * svd, (dv < EV)[:, None] & cok[None, :], ET)
+        kt = _ld(K + cols[None, :] * stride_kn + d[:, None] * stride_kd, (d < E)[:, None] & cok[None, :], ET)
+        vt = _ld(V + cols[None, :] * stride_vn + dv[:, None] * stride_vd, (dv < EV)[:, None] & cok[None, :], ET)
         s = _dot(q, kt, tl.zeros([BM, BN], CT), DOT, TF32) * sc
-        s = _scores(s, Msk, rows[:, None], cols[None, :], rok[:, None], cok[None, :], smm, smn, ms, MASK, DIAG)
+        s = _scores(s, Msk, rows[:, None], cols[None, :], rok[:, None], cok[None, :], stride_mm, stride_mn, ms, MASK,
+                    DIAG)
         p = tl.exp2(s - lse2[:, None])
         dp = _dot(do, vt, tl.zeros([BM, BN], CT), DOT, TF32)
         if DROPOUT:
@@ -329,53 +370,56 @@ def _dq_keys(dq, q, do, lse2, delta, K, V, Msk, rows, rok, lo, hi, skn, skd, svn
 
 
 @triton.jit
-def _dq_kernel(Q, K, V, Msk, DO, LSE, DL, DQ, sqz, sqh, sqm, sqd, skz, skh, skn, skd, svz, svh, svn, svd,
-               smz, smh, smm, smn, sgz, sgh, sgm, sgd, slz, slh, slm, sdqz, sdqh, sdqm, sdqd,
+def _dq_kernel(Q, K, V, Msk, DO, LSE, DL, DQ,
+               stride_qz, stride_qh, stride_qm, stride_qd, stride_kz, stride_kh, stride_kn, stride_kd,
+               stride_vz, stride_vh, stride_vn, stride_vd, stride_mz, stride_mh, stride_mm, stride_mn,
+               stride_gz, stride_gh, stride_gm, stride_gd, stride_lz, stride_lh, stride_lm,
+               stride_dqz, stride_dqh, stride_dqm, stride_dqd,
                H, L, S, E, EV, BBASE: tl.int64, scale: tl.float64, scale2: tl.float64, mscale: tl.float64,
                pdrop: tl.float64, dscale: tl.float64, seed_lo, seed_hi, off_lo, off_hi,
                MASK: tl.constexpr, CAUSAL: tl.constexpr, DROPOUT: tl.constexpr, DOT: tl.constexpr,
                TF32: tl.constexpr, ET: tl.constexpr, CT: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr,
                BD: tl.constexpr, BDV: tl.constexpr, I64: tl.constexpr):
-    pid_m = tl.program_id(0)
-    pid_b = tl.program_id(1)
-    z = (pid_b // H).to(tl.int64)
-    h = (pid_b % H).to(tl.int64)
-    Q += z * sqz + h * sqh
-    K += z * skz + h * skh
-    V += z * svz + h * svh
-    Msk += z * smz + h * smh
-    DO += z * sgz + h * sgh
-    LSE += z * slz + h * slh
+    """dQ of one BM-query tile of one (z, h) per program.  Grid: (cdiv(L, BM), Z * H).
+    Pointers: as `_dkdv_kernel`'s, with DQ (Z, H, L, E) the output.  Strides (elements): stride_<x><dim>
+    as `_fwd_kernel`'s.  Sizes, scalars and constexprs as `_dkdv_kernel`'s."""
+    pid_m, pid_b, z, h = _programs(H)
+    Q += z * stride_qz + h * stride_qh
+    K += z * stride_kz + h * stride_kh
+    V += z * stride_vz + h * stride_vh
+    Msk += z * stride_mz + h * stride_mh
+    DO += z * stride_gz + h * stride_gh
+    LSE += z * stride_lz + h * stride_lh
     rows = _idx(pid_m * BM, BM, I64)
     d = tl.arange(0, BD)
     dv = tl.arange(0, BDV)
     rok = rows < L
-    q = _ld(Q + rows[:, None] * sqm + d[None, :] * sqd, rok[:, None] & (d < E)[None, :], ET)
-    do = _ld(DO + rows[:, None] * sgm + dv[None, :] * sgd, rok[:, None] & (dv < EV)[None, :], ET)
-    lse2 = tl.load(LSE + rows * slm, mask=rok, other=float("inf")).to(CT) * 1.4426950408889634
+    q = _ld(Q + rows[:, None] * stride_qm + d[None, :] * stride_qd, rok[:, None] & (d < E)[None, :], ET)
+    do = _ld(DO + rows[:, None] * stride_gm + dv[None, :] * stride_gd, rok[:, None] & (dv < EV)[None, :], ET)
+    lse2 = tl.load(LSE + rows * stride_lm, mask=rok, other=float("inf")).to(CT) * 1.4426950408889634
     delta = tl.load(DL + pid_b.to(tl.int64) * L + rows, mask=rok, other=0.0)
-    sc = as_f64(scale2).to(CT)
-    ms = as_f64(mscale).to(CT)
-    pd = as_f64(pdrop).to(tl.float32)
-    dsc = as_f64(dscale).to(CT)
+    sc, ms, pd, dsc = _scalars(scale2, mscale, pdrop, dscale, CT)
     b = pid_b.to(tl.int64) + BBASE
     dq = tl.zeros([BM, BD], CT)
     if CAUSAL:
         # As the forward: no causal test left of the tile's first row, keys past its last row skipped.
         split = tl.minimum(S, (pid_m * BM // BN) * BN)
-        dq = _dq_keys(dq, q, do, lse2, delta, K, V, Msk, rows, rok, 0, split, skn, skd, svn, svd, smm, smn,
+        dq = _dq_keys(dq, q, do, lse2, delta, K, V, Msk, rows, rok, 0, split, stride_kn, stride_kd, stride_vn,
+                      stride_vd, stride_mm, stride_mn,
                       L, S, E, EV, b, sc, ms, pd, dsc, seed_lo, seed_hi, off_lo, off_hi, MASK, False, DROPOUT,
                       DOT, TF32, ET, CT, BM, BN, BD, BDV, I64)
         dq = _dq_keys(dq, q, do, lse2, delta, K, V, Msk, rows, rok, split, tl.minimum(S, (pid_m + 1) * BM),
-                      skn, skd, svn, svd, smm, smn, L, S, E, EV, b, sc, ms, pd, dsc, seed_lo, seed_hi, off_lo,
+                      stride_kn, stride_kd, stride_vn, stride_vd, stride_mm, stride_mn, L, S, E, EV, b, sc, ms, pd,
+                      dsc, seed_lo, seed_hi, off_lo,
                       off_hi, MASK, True, DROPOUT, DOT, TF32, ET, CT, BM, BN, BD, BDV, I64)
     else:
-        dq = _dq_keys(dq, q, do, lse2, delta, K, V, Msk, rows, rok, 0, S, skn, skd, svn, svd, smm, smn,
+        dq = _dq_keys(dq, q, do, lse2, delta, K, V, Msk, rows, rok, 0, S, stride_kn, stride_kd, stride_vn, stride_vd,
+                      stride_mm, stride_mn,
                       L, S, E, EV, b, sc, ms, pd, dsc, seed_lo, seed_hi, off_lo, off_hi, MASK, False, DROPOUT,
                       DOT, TF32, ET, CT, BM, BN, BD, BDV, I64)
     dq = dq * as_f64(scale).to(CT)
-    DQ += z * sdqz + h * sdqh
-    tl.store(DQ + rows[:, None] * sdqm + d[None, :] * sdqd, convert(dq, DQ.dtype.element_ty),
+    DQ += z * stride_dqz + h * stride_dqh
+    tl.store(DQ + rows[:, None] * stride_dqm + d[None, :] * stride_dqd, convert(dq, DQ.dtype.element_ty),
              mask=rok[:, None] & (d < E)[None, :])
 
 
@@ -384,12 +428,13 @@ def _p2(n):
     return max(16, triton.next_power_of_2(max(int(n), 1)))
 
 
-def _types(dt):
-    """(ET, CT, DOT, TF32): dot operand dtype, statistics/accumulator dtype, tensor-core dots, tf32."""
+def _types(dt, tf32):
+    """(ET, CT, DOT, TF32): dot operand dtype, statistics/accumulator dtype, tensor-core dots, tf32
+    (asked for by the caller, for fp32 inputs only)."""
     if dt == F64:
         return tl.float64, tl.float64, False, False
     et = tl.float32 if (dt == BF16 and INTERPRETED) or dt == F32 else TL[dt]
-    return et, tl.float32, True, bool(_precision.TF32) and dt == F32
+    return et, tl.float32, True, bool(tf32) and dt == F32
 
 
 def _blocks(kind, dt, L, S, bd):
@@ -433,9 +478,9 @@ def _batches(batch, arrs, shapes):
         yield views, strides, kshape[-1], kshape[-2], n * inner
 
 
-def _common(q, k, v, mask, dropout_p, is_causal, scale, seed, offset):
+def _common(q, k, v, mask, dropout_p, is_causal, scale, seed, offset, tf32):
     L, S, E, EV = q.shape[-2], k.shape[-2], q.shape[-1], v.shape[-1]
-    et, ct, dot, tf32 = _types(q.dtype)
+    et, ct, dot, tf32 = _types(q.dtype, tf32)
     kind = 0 if mask is None else (1 if mask.dtype == np.bool_ else 2)
     scalars = [scale * _LOG2E, _LOG2E, float(dropout_p), 1.0 / (1.0 - dropout_p) if dropout_p < 1 else 0.0,
                seed & 0xFFFFFFFF, seed >> 32, offset & 0xFFFFFFFF, (offset >> 32) & 0xFFFFFFFF]
@@ -444,17 +489,24 @@ def _common(q, k, v, mask, dropout_p, is_causal, scale, seed, offset):
     return L, S, E, EV, scalars, meta
 
 
+# Row / column index overshoot past a head's last row or column: the biggest block (BM, BN <= 128,
+# the delta kernel's 128) with room to spare.
+_OVERSHOOT = 256
+
+
 def _i64(arrs):
-    """Whether in-head offsets (rows/cols times their strides, block overshoot included) can pass 2**31."""
-    return any(2 * sum((n - 1 + 256) * abs(st) for n, st in zip(a.shape[-2:], a.strides[-2:])) >= 2**31
-               for a in arrs if a is not None)
+    """Whether in-head offsets (rows/cols times their strides, block overshoot included) can pass 2**31;
+    batch offsets are int64 in the kernels anyway."""
+    return needs_i64(*[([n + _OVERSHOOT for n in a.shape[-2:]], a.strides[-2:]) for a in arrs if a is not None])
 
 
-def scaled_dot_product_attention(out, q, k, v, attn_mask, dropout_p, is_causal, scale, seed, offset):
+def scaled_dot_product_attention(out, q, k, v, attn_mask, dropout_p, is_causal, scale, seed, offset, tf32=False):
+    """(out, lse) of attention; ``tf32``: fp32 dots on TF32 tensor cores (the op attr the frontend sets
+    from PyTorch's tf32 switch)."""
     o, lse = out
     if o.size == 0:
         return
-    L, S, E, EV, scalars, meta = _common(q, k, v, attn_mask, dropout_p, is_causal, scale, seed, offset)
+    L, S, E, EV, scalars, meta = _common(q, k, v, attn_mask, dropout_p, is_causal, scale, seed, offset, tf32)
     batch = o.shape[:-2]
     meta["I64"] = _i64([q, k, v, attn_mask, o])
     # Without a mask the kernel never reads ``Msk``: q stands in for the pointer.
@@ -470,11 +522,12 @@ def scaled_dot_product_attention(out, q, k, v, attn_mask, dropout_p, is_causal, 
 
 
 def scaled_dot_product_attention_backward(out, grad_out, q, k, v, o, lse, attn_mask, dropout_p, is_causal, scale,
-                                          seed, offset):
+                                          seed, offset, tf32=False):
+    """(dq, dk, dv) of attention; ``tf32`` as the forward's."""
     dq, dk, dvv = out
     if dq.size + dk.size + dvv.size == 0:
         return
-    L, S, E, EV, scalars, meta = _common(q, k, v, attn_mask, dropout_p, is_causal, scale, seed, offset)
+    L, S, E, EV, scalars, meta = _common(q, k, v, attn_mask, dropout_p, is_causal, scale, seed, offset, tf32)
     batch = dq.shape[:-2]
     meta["I64"] = _i64([q, k, v, attn_mask, o, grad_out, dq, dk, dvv])
     nbatch = math.prod(batch)

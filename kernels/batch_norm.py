@@ -53,6 +53,13 @@ _INTERP_TILE = 1 << 16
 @triton.jit
 def _row_partial(X, DY, SHIFT, P1, P2, R2, O, S, ochunk, SPLIT, xb1, xb2, xo, xs, gb1, gb2, go, gs, m1, mdiv,
                  GRAD: tl.constexpr, CT: tl.constexpr, BO: tl.constexpr, BS: tl.constexpr):
+    """First stage of every reduction: program (r, split) sums its chunk of statistics row r.
+    Grid: (R, SPLIT).  Pointers: X input, DY grad (GRAD; else a placeholder), SHIFT per-row shift (forward:
+    written, K = the row's first element) or saved mean (GRAD), P1, P2 (R, SPLIT) partials.  Sizes:
+    R2 (row r's base is (r // R2) * b1 + (r % R2) * b2), O outer and S spatial extent of a row,
+    ochunk outer indices per split, SPLIT, m1 / mdiv (row r's mean at (r // R2) * m1 + (r % R2) //
+    mdiv).  Strides (elements): xb1, xb2 row base, xo outer, xs spatial of X; gb1, gb2, go, gs of DY.
+    Constexprs: GRAD, CT compute type, BO outer x BS spatial tile.  Offsets are int64."""
     r = tl.program_id(0)
     sp = tl.program_id(1)
     rq = (r // R2).to(tl.int64)
@@ -97,6 +104,11 @@ def _row_partial(X, DY, SHIFT, P1, P2, R2, O, S, ochunk, SPLIT, xb1, xb2, xo, xs
 @triton.jit
 def _finalize(P1, P2, SHIFT, MEAN, INV, RM, RV, R, SPLIT, L, srm, srv, eps: tl.float64, momentum: tl.float64,
               HAS_RUN: tl.constexpr, EVAL: tl.constexpr, CT: tl.constexpr, BR: tl.constexpr):
+    """Second stage of the forward statistics: mean, invstd per row, running-stat update fused
+    (EVAL: read the running stats instead).  Grid: (cdiv(R, BR),).  Pointers: P1, P2 (R, SPLIT)
+    partials, SHIFT (R,), MEAN, INV (R,) outputs, RM, RV running stats (placeholders unless used).
+    Sizes: R rows, SPLIT, L elements per row, eps, momentum.  Strides: srm, srv (running stats,
+    elements).  Constexprs: HAS_RUN, EVAL, CT compute type, BR rows per program."""
     rows = tl.program_id(0) * BR + tl.arange(0, BR)
     m = rows < R
     e = as_f64(eps).to(CT)
@@ -126,12 +138,19 @@ def _finalize(P1, P2, SHIFT, MEAN, INV, RM, RV, R, SPLIT, L, srm, srv, eps: tl.f
 
 @triton.jit
 def _plane_offsets(p, C, sn, sc):
+    """int64 element offset of (n, c) plane ``p`` (``p = n * C + c``) with strides ``sn``, ``sc``."""
     return (p // C).to(tl.int64) * sn + (p % C).to(tl.int64) * sc
 
 
 @triton.jit
 def _apply(X, Y, MEAN, INV, W, B, P, C, S, xn, xc, xs, yn, yc, ys, sw, sb, m1, mdiv,
            HAS_W: tl.constexpr, HAS_B: tl.constexpr, CT: tl.constexpr, BP: tl.constexpr, BS: tl.constexpr):
+    """y = (x - mean) * invstd * w + b over [BP, BS] tiles of (n, c) planes x spatial.
+    Grid: (cdiv(P, BP), cdiv(S, BS)).  Pointers: X, Y (N, C, S), MEAN, INV statistics, W, B (C,)
+    (placeholders unless HAS_W / HAS_B).  Sizes: P = N * C planes, C, S, m1 / mdiv (plane (n, c)
+    uses statistics row n * m1 + c // mdiv).  Strides (elements): xn, xc, xs (X), yn, yc, ys (Y),
+    sw, sb.  Constexprs: HAS_W, HAS_B, CT compute type, BP planes x BS spatial tile.  Plane and
+    spatial offsets are int64."""
     p = tl.program_id(0) * BP + tl.arange(0, BP)
     s = tl.program_id(1) * BS + tl.arange(0, BS)
     pm = p < P
@@ -155,6 +174,12 @@ def _apply(X, Y, MEAN, INV, W, B, P, C, S, xn, xc, xs, yn, yc, ys, sw, sb, m1, m
 @triton.jit
 def _dx(DY, X, MEAN, INV, W, CA, CB, DX, P, C, S, gn, gc, gs, xn, xc, xs, dn, dc, ds, sw, m1, mdiv,
         HAS_W: tl.constexpr, HAS_COEF: tl.constexpr, CT: tl.constexpr, BP: tl.constexpr, BS: tl.constexpr):
+    """dx = invstd (w dy - B - xhat A) over [BP, BS] tiles of planes x spatial (eval batch norm: no
+    A, B).  Grid: (cdiv(P, BP), cdiv(S, BS)).  Pointers: DY, X, DX (N, C, S), MEAN, INV statistics,
+    W (C,), CA, CB per-row coefficients A, B (placeholders unless HAS_W / HAS_COEF).  Sizes: P, C, S,
+    m1 / mdiv as in `_apply`.  Strides (elements): gn, gc, gs (DY), xn, xc, xs (X), dn, dc, ds (DX),
+    sw.  Constexprs: HAS_W, HAS_COEF, CT compute type, BP planes x BS spatial tile.  Plane and
+    spatial offsets are int64."""
     p = tl.program_id(0) * BP + tl.arange(0, BP)
     s = tl.program_id(1) * BS + tl.arange(0, BS)
     pm = p < P
@@ -182,6 +207,11 @@ def _dx(DY, X, MEAN, INV, W, CA, CB, DX, P, C, S, gn, gc, gs, xn, xc, xs, dn, dc
 @triton.jit
 def _bn_bwd_finalize(P1, P2, INV, W, DW, DB, CA, CB, R, SPLIT, L, sw, sdw, sdb,
                      HAS_W: tl.constexpr, TRAINING: tl.constexpr, CT: tl.constexpr, BR: tl.constexpr):
+    """Batch norm backward, second stage: dweight, dbias and the dx coefficients A, B per channel.
+    Grid: (cdiv(R, BR),).  Pointers: P1, P2 (R, SPLIT) partials of sum(dy), sum(dy (x - mean)), INV,
+    W (placeholder unless HAS_W), DW, DB outputs, CA, CB coefficients (TRAINING).  Sizes: R
+    channels, SPLIT, L elements per channel.  Strides: sw, sdw, sdb (elements).  Constexprs: HAS_W,
+    TRAINING, CT compute type, BR channels per program."""
     rows = tl.program_id(0) * BR + tl.arange(0, BR)
     m = rows < R
     sg = tl.zeros([BR], CT)
@@ -204,6 +234,11 @@ def _bn_bwd_finalize(P1, P2, INV, W, DW, DB, CA, CB, R, SPLIT, L, sw, sdw, sdb,
 @triton.jit
 def _gn_coef(P1, P2, INV, W, CA, CB, R, C, G, Cg, L, sw, HAS_W: tl.constexpr, CT: tl.constexpr,
              BR: tl.constexpr, BC: tl.constexpr):
+    """Group norm backward: the dx coefficients A, B per (sample, group) row from per-plane partials.
+    Grid: (cdiv(R, BR),).  Pointers: P1, P2 (N * C,) plane partials, INV (R,), W (C,) (placeholder
+    unless HAS_W), CA, CB (R,).  Sizes: R = N * G rows, C, G groups, Cg channels per group, L
+    elements per row.  Strides: sw (elements).  Constexprs: HAS_W, CT compute type, BR rows and BC
+    channels per tile."""
     rows = tl.program_id(0) * BR + tl.arange(0, BR)
     rm = rows < R
     base = (rows // G).to(tl.int64) * C + (rows % G) * Cg
@@ -227,6 +262,10 @@ def _gn_coef(P1, P2, INV, W, CA, CB, R, C, G, Cg, L, sw, HAS_W: tl.constexpr, CT
 @triton.jit
 def _gn_param_grads(P1, P2, INV, DW, DB, N, C, G, Cg, sdw, sdb, CT: tl.constexpr, BN: tl.constexpr,
                     BC: tl.constexpr):
+    """Group norm dweight, dbias: per channel, sums over the batch of the plane partials.
+    Grid: (cdiv(C, BC),).  Pointers: P1, P2 (N * C,) plane partials, INV (N * G,), DW, DB (C,).
+    Sizes: N, C, G, Cg.  Strides: sdw, sdb (elements).  Constexprs: CT compute type, BN samples and
+    BC channels per tile."""
     cols = tl.program_id(0) * BC + tl.arange(0, BC)
     cm = cols < C
     dw = tl.zeros([BN, BC], CT)
@@ -381,15 +420,23 @@ def batch_norm(out, x, weight, bias, running_mean, running_var, training, moment
         _launch_apply(x, gx, y, save_mean, save_invstd, weight, bias, 0, 1, ct)
 
 
-def batch_norm_backward(out, grad_out, x, weight, save_mean, save_invstd, training):
-    dx, dw, db = out
+def _backward_operands(dw, db, grad_out, x):
+    """(x, its (N, C, S) geometry, grad, its geometry), or None for an empty input (the parameter
+    gradients are then zero)."""
     if x.size == 0:
         if dw.size:
             assign(dw, 0.0)
             assign(db, 0.0)
+        return None
+    return _ncs_in(x) + _ncs_in(grad_out)
+
+
+def batch_norm_backward(out, grad_out, x, weight, save_mean, save_invstd, training):
+    dx, dw, db = out
+    ops = _backward_operands(dw, db, grad_out, x)
+    if ops is None:
         return
-    x, gx = _ncs_in(x)
-    g, gg = _ncs_in(grad_out)
+    x, gx, g, gg = ops
     n, c, S, xn, xc, xs = gx
     ct = compute_tl(x.dtype)
     p1, p2, split = _partials(x, gx, g, (0, gg[4], gg[3], gg[5]), (save_mean, (0, 1)), c, c, n, 0, xc, xn, ct)
@@ -428,13 +475,10 @@ def group_norm(out, x, weight, bias, num_groups, eps):
 
 def group_norm_backward(out, grad_out, x, mean, rstd, weight, num_groups):
     dx, dw, db = out
-    if x.size == 0:
-        if dw.size:
-            assign(dw, 0.0)
-            assign(db, 0.0)
+    ops = _backward_operands(dw, db, grad_out, x)
+    if ops is None:
         return
-    x, gx = _ncs_in(x)
-    g, gg = _ncs_in(grad_out)
+    x, gx, g, gg = ops
     n, c, S, xn, xc, xs = gx
     ct = compute_tl(x.dtype)
     G = int(num_groups)

@@ -102,13 +102,14 @@ def _rnd(x, HT: tl.constexpr):
 
 
 @triton.jit
-def _range_kernel(out, n, stride, start: tl.float64, end: tl.float64, step: tl.float64, last: tl.float64,
+def _range_kernel(out, n, stride_o, start: tl.float64, end: tl.float64, step: tl.float64, last: tl.float64,
                   half: tl.int64, istart: tl.int64, istep: tl.int64,
                   MODE: tl.constexpr, BLOCK: tl.constexpr):
-    """Pointers: out (1-d, ``stride`` elements apart); sizes: n; scalars: start/end/step/last
+    """Pointers: out (1-d, ``stride_o`` elements apart); sizes: n; scalars: start/end/step/last
     (float64), half, istart/istep (int64); MODE 0: integer arange, 1: float arange, 2: linspace
     in double (float64 and integer outputs), 3: linspace into float32, 4: linspace into a half
-    type (rounded per operation).  Grid: (cdiv(n, BLOCK),)."""
+    type (rounded per operation); BLOCK elements per program (int64 indices: no int32 switch).
+    Grid: (cdiv(n, BLOCK),)."""
     i = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
     mask = i < n
     DT: tl.constexpr = out.dtype.element_ty
@@ -133,7 +134,7 @@ def _range_kernel(out, n, stride, start: tl.float64, end: tl.float64, step: tl.f
         lo = _rnd(as_f64(start).to(tl.float32) + _rnd(_mul_rn(st, _rnd(i.to(tl.float32), DT)), DT), DT)
         hi = _rnd(as_f64(end).to(tl.float32) - _rnd(_mul_rn(st, _rnd(rest.to(tl.float32), DT)), DT), DT)
         v = tl.where(i < half, lo, hi)
-    tl.store(out + i * stride, convert(v, DT), mask=mask)
+    tl.store(out + i * stride_o, convert(v, DT), mask=mask)
 
 
 def _range(out, mode, start=0.0, end=0.0, step=0.0, last=0.0, half=0, istart=0, istep=0):

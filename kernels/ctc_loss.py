@@ -18,6 +18,7 @@ atomically subtracts g_b * occ(t, s) = g_b exp(alpha + beta + nll - lp[t, l'(s)]
 (several positions share a label: all blanks, repeated labels).  Bytes: one read of log_probs and one
 write of the gradient, plus (2 L + 1) alpha reads and atomics per frame.
 Fused: the label gather, the -inf masking of padding positions, the zero_infinity / nan rules.
+Every kernel indexes in int64 (batch and row indices are int64 from the start): no int32 switch.
 """
 import numpy as np
 import triton
@@ -33,6 +34,7 @@ __all__ = ["IMPLS"]
 
 @triton.jit
 def _lse3(a0, a1, a2):
+    """log(exp(a0) + exp(a1) + exp(a2)), -inf when all three are."""
     m = tl.maximum(tl.maximum(a0, a1), a2)
     ms = tl.where(m == float("-inf"), 0.0, m)
     return tl.log(tl.exp(a0 - ms) + tl.exp(a1 - ms) + tl.exp(a2 - ms)) + ms
@@ -97,8 +99,8 @@ def _ctc_alpha_kernel(lp, tgt, toff, ilen, tlen, nll, alpha, T, S, C, stride_lt,
 
 @triton.jit
 def _ctc_grad_init_kernel(lp, nll, g, ilen, out, N, C, stride_lt, stride_ln, stride_lc, stride_ot, stride_on,
-                          stride_oc, GS, ZERO_INF: tl.constexpr, BC: tl.constexpr):
-    """Pointers: lp (T, N, C), nll (N,), g per-sample gradients (stride GS: 0 when broadcast), ilen (N,)
+                          stride_oc, stride_gn, ZERO_INF: tl.constexpr, BC: tl.constexpr):
+    """Pointers: lp (T, N, C), nll (N,), g per-sample gradients (stride stride_gn: 0 when broadcast), ilen (N,)
     int64, out (T, N, C).  Sizes N, C; strides of lp and out.  Constexpr ZERO_INF, BC class tile.
     Grid: (T * N,), one (t, b) row each."""
     CT: tl.constexpr = out.dtype.element_ty
@@ -107,9 +109,9 @@ def _ctc_grad_init_kernel(lp, nll, g, ilen, out, N, C, stride_lt, stride_ln, str
     b = row % N
     live = t < tl.load(ilen + b)
     is_inf = tl.load(nll + b) == float("inf")
-    gb = tl.load(g + b * GS).to(CT)
+    gb = tl.load(g + b * stride_gn).to(CT)
     for c0 in range(0, C, BC):
-        c = c0 + tl.arange(0, BC)
+        c = c0 + tl.arange(0, BC).to(tl.int64)  # int64: c * stride_lc may pass 2**31
         cm = c < C
         v = tl.exp(tl.load(lp + t * stride_lt + b * stride_ln + c * stride_lc, mask=cm, other=0.0).to(CT)) * gb
         if ZERO_INF:
@@ -121,9 +123,9 @@ def _ctc_grad_init_kernel(lp, nll, g, ilen, out, N, C, stride_lt, stride_ln, str
 
 @triton.jit
 def _ctc_beta_kernel(lp, tgt, toff, ilen, tlen, nll, g, alpha, beta, out, T, S, C, stride_lt, stride_ln,
-                     stride_lc, stride_tg, stride_ot, stride_on, stride_oc, GS, blank, BS: tl.constexpr):
+                     stride_lc, stride_tg, stride_ot, stride_on, stride_oc, stride_gn, blank, BS: tl.constexpr):
     """Pointers: lp (T, N, C), tgt / toff / ilen / tlen as in the forward, nll (N,), g per-sample
-    gradients (stride GS), alpha (N, T, S) saved forward rows, beta (N, 2, S) workspace, out (T, N, C)
+    gradients (stride stride_gn), alpha (N, T, S) saved forward rows, beta (N, 2, S) workspace, out (T, N, C)
     (holding g exp(lp) from the init kernel).  Sizes T, S, C; strides of lp, targets and out.
     Constexpr BS lanes.  Grid: (N,)."""
     CT: tl.constexpr = alpha.dtype.element_ty
@@ -132,7 +134,7 @@ def _ctc_beta_kernel(lp, tgt, toff, ilen, tlen, nll, g, alpha, beta, out, T, S, 
     s, Lb, Sb, smask, lab, _, skip_out = _labels(tgt, toff, tlen, b, stride_tg, blank, C, BS)
     nl = tl.load(nll + b)
     Tb = tl.where(nl == float("inf"), 0, tl.load(ilen + b))   # infinite losses: the init kernel wrote it all
-    gb = tl.load(g + b * GS).to(CT)
+    gb = tl.load(g + b * stride_gn).to(CT)
     lpb = lp + b * stride_ln + lab * stride_lc
     brow = beta + b * 2 * S
     end = (s == Sb - 1) | (s == Sb - 2)   # Sb - 2 = -1 for an empty target

@@ -35,6 +35,10 @@ writes the selected elements (or their flat positions) at their global rank.  By
 predicate twice, the selected values once (+ 16 per program).  Operands with more than `MAXD`
 dims that do not collapse are first copied contiguous (the one place a copy is made).
 masked_fill is an elementwise `where` through the shared generator (no index data).
+
+Offsets are int32 unless a loop's element count (with the last block's overshoot), an operand's
+span or the indexed dim's reach (``(nd + 1) * |sd|``) needs int64 (`_launch.needs_i64`); loaded
+index values are int64 whatever the switch.
 """
 import math
 
@@ -48,11 +52,10 @@ from tritorch.cuda.array import CudaArray, contiguous_strides
 from ._dtypes import compute_tl, F16, BF16
 from ._elementwise import pointwise, assign, collapse, broadcast_strides, identity
 from ._jit import as_f64, convert, unravel3, flat_index
-from ._launch import launch, cdiv, block_for
+from ._launch import launch, cdiv, block_for, needs_i64, pad
 
 __all__ = ["IMPLS", "MAXD", "GATHER", "STORE", "ADD", "MUL", "Bounds", "check_one", "index_walk", "for_each_block",
-           "fill", "accumulate_into", "acc_dtype", "compact", "nd1", "span_i64", "pad_strides",
-           "inner_sizes", "dim_zeroed"]
+           "loop_i64", "loop_args", "fill", "accumulate_into", "acc_dtype", "compact", "nd1", "dim_zeroed"]
 
 MAXD = 5
 BLOCK = 1024
@@ -88,14 +91,26 @@ def _atomic_mul(ptr, v, mask, safe):
 
 
 @triton.jit
-def _index_kernel(X, I, Y, n, S1, S2, S3, S4,
-                  X0, X1, X2, X3, X4, I0, I1, I2, I3, I4, Y0, Y1, Y2, Y3, Y4,
+def _index_kernel(X, I, Y, n, size_1, size_2, size_3, size_4,
+                  stride_x0, stride_x1, stride_x2, stride_x3, stride_x4,
+                  stride_i0, stride_i1, stride_i2, stride_i3, stride_i4,
+                  stride_y0, stride_y1, stride_y2, stride_y3, stride_y4,
                   sd, nd, yf: tl.float64, yi: tl.int64, alf: tl.float64, ali: tl.int64,
                   MODE: tl.constexpr, SRC: tl.constexpr, WRAP: tl.constexpr, ALPHA: tl.constexpr,
                   NDIM: tl.constexpr, I64: tl.constexpr, BLOCK: tl.constexpr):
+    """The index walk: ``X[x_off + idx * sd]`` read into / written from ``Y`` over ``n`` loop
+    elements.  Grid: (cdiv(n, BLOCK),).
+    Pointers: X indexed array, I index (any int dtype), Y dense partner (X when a number source).
+    Sizes: n loop elements, size_1..size_4 inner loop dims, nd the indexed dim's size (WRAP).
+    Strides (elements): stride_x* / stride_i* / stride_y* per loop dim, sd along the indexed dim.
+    Scalars: yf / yi a number source, alf / ali index_add's alpha.  Constexprs: MODE (GATHER,
+    STORE, ADD, MUL), SRC source kind, WRAP negative indices, ALPHA, NDIM loop dims, I64 int64
+    offsets, BLOCK elements per program."""
     i = flat_index(BLOCK, I64)
     mask = i < n
-    ox, oi, oy = unravel3(i, S1, S2, S3, S4, X0, X1, X2, X3, X4, I0, I1, I2, I3, I4, Y0, Y1, Y2, Y3, Y4, NDIM)
+    ox, oi, oy = unravel3(i, size_1, size_2, size_3, size_4, stride_x0, stride_x1, stride_x2, stride_x3, stride_x4,
+                          stride_i0, stride_i1, stride_i2, stride_i3, stride_i4,
+                          stride_y0, stride_y1, stride_y2, stride_y3, stride_y4, NDIM)
     idx = tl.load(I + oi, mask=mask, other=0).to(tl.int64)
     if WRAP:
         idx = tl.where(idx < 0, idx + nd, idx)
@@ -131,20 +146,29 @@ def _index_kernel(X, I, Y, n, S1, S2, S3, S4,
 
 @triton.jit
 def _bounds_init_kernel(res, K2: tl.constexpr):
+    """Pointers: res (K2,) int64 (min, max) pairs, set to (int64 max, int64 min).  Grid: (1,)."""
     j = tl.arange(0, K2)
     big = tl.full([K2], 9223372036854775807, tl.int64)
     tl.store(res + j, tl.where(j % 2 == 0, big, -big - 1))
 
 
 @triton.jit
-def _bounds_kernel(I, res, OFF, n, S1, S2, S3, S4, I0, I1, I2, I3, I4, F0, F1, F2, F3, F4, nd, xs,
+def _bounds_kernel(I, res, OFF, n, size_1, size_2, size_3, size_4,
+                   stride_i0, stride_i1, stride_i2, stride_i3, stride_i4,
+                   stride_f0, stride_f1, stride_f2, stride_f3, stride_f4, nd, xs,
                    ACC: tl.constexpr, FIRST: tl.constexpr, NDIM: tl.constexpr, I64: tl.constexpr,
                    BLOCK: tl.constexpr):
-    # (min, max) of the index into res[0:2]; with ACC also OFF (+)= wrap(idx) * xs, the element
-    # offset an advanced index contributes along its dim.
+    """(min, max) of an index tensor into res[0:2] by atomics; with ACC also OFF (+)= wrap(idx) * xs,
+    the element offset an advanced index contributes along its dim.  Grid: (cdiv(n, BLOCK),).
+    Pointers: I index, res (2,) int64, OFF int64 offsets (res when not ACC).  Sizes: n loop
+    elements, size_1..size_4 inner loop dims, nd the indexed dim's size.  Strides (elements):
+    stride_i* of I, stride_f* of OFF per loop dim; xs the addressed array's stride along the dim.
+    Constexprs: ACC, FIRST (store, not add), NDIM loop dims, I64 int64 offsets, BLOCK."""
     i = flat_index(BLOCK, I64)
     mask = i < n
-    oi, of, _ = unravel3(i, S1, S2, S3, S4, I0, I1, I2, I3, I4, F0, F1, F2, F3, F4, F0, F1, F2, F3, F4, NDIM)
+    oi, of, _ = unravel3(i, size_1, size_2, size_3, size_4, stride_i0, stride_i1, stride_i2, stride_i3, stride_i4,
+                         stride_f0, stride_f1, stride_f2, stride_f3, stride_f4,
+                         stride_f0, stride_f1, stride_f2, stride_f3, stride_f4, NDIM)
     idx = tl.load(I + oi, mask=mask, other=0).to(tl.int64)
     big = tl.full([BLOCK], 9223372036854775807, tl.int64)
     tl.atomic_min(res, tl.min(tl.where(mask, idx, big), 0))
@@ -158,24 +182,31 @@ def _bounds_kernel(I, res, OFF, n, S1, S2, S3, S4, I0, I1, I2, I3, I4, F0, F1, F
 
 @triton.jit
 def _nonzero_pred(v):
+    """``v != 0`` (half types compared as float32)."""
     if v.dtype == tl.float16 or v.dtype == tl.bfloat16:
         v = convert(v, tl.float32)
     return v != 0
 
 
 @triton.jit
-def _count_kernel(P, cnt, n, S1, S2, S3, S4, P0, P1, P2, P3, P4,
+def _count_kernel(P, cnt, n, size_1, size_2, size_3, size_4, stride_p0, stride_p1, stride_p2, stride_p3, stride_p4,
                   NDIM: tl.constexpr, I64: tl.constexpr, BLOCK: tl.constexpr):
+    """Per-program count of ``P != 0``.  Grid: (cdiv(n, BLOCK),).
+    Pointers: P predicate, cnt (programs,) int64 counts.  Sizes: n elements, size_1..size_4 inner
+    dims.  Strides: stride_p* of P (elements).  Constexprs: NDIM dims, I64 int64 offsets, BLOCK."""
     i = flat_index(BLOCK, I64)
     mask = i < n
-    op, _, _ = unravel3(i, S1, S2, S3, S4, P0, P1, P2, P3, P4, P0, P1, P2, P3, P4, P0, P1, P2, P3, P4, NDIM)
+    op, _, _ = unravel3(i, size_1, size_2, size_3, size_4, stride_p0, stride_p1, stride_p2, stride_p3, stride_p4,
+                        stride_p0, stride_p1, stride_p2, stride_p3, stride_p4,
+                        stride_p0, stride_p1, stride_p2, stride_p3, stride_p4, NDIM)
     hit = _nonzero_pred(tl.load(P + op, mask=mask)) & mask
     tl.store(cnt + tl.program_id(0), tl.sum(hit.to(tl.int64), 0))
 
 
 @triton.jit
 def _scan_kernel(cnt, base, nb, CH: tl.constexpr):
-    # One program: exclusive prefix sums of the per-block counts, and the total at base[nb].
+    """Exclusive prefix sums of the per-block counts, and the total at base[nb].  Grid: (1,).
+    Pointers: cnt (nb,) and base (nb + 1,) int64.  Sizes: nb blocks.  Constexpr: CH counts per step."""
     run = tl.sum(tl.zeros([CH], tl.int64), 0)
     for s in range(0, nb, CH):
         o = s + tl.arange(0, CH)
@@ -186,11 +217,19 @@ def _scan_kernel(cnt, base, nb, CH: tl.constexpr):
 
 
 @triton.jit
-def _compact_kernel(P, X, out, base, n, ost, S1, S2, S3, S4, P0, P1, P2, P3, P4, X0, X1, X2, X3, X4,
+def _compact_kernel(P, X, out, base, n, ost, size_1, size_2, size_3, size_4,
+                    stride_p0, stride_p1, stride_p2, stride_p3, stride_p4,
+                    stride_x0, stride_x1, stride_x2, stride_x3, stride_x4,
                     VALUES: tl.constexpr, NDIM: tl.constexpr, I64: tl.constexpr, BLOCK: tl.constexpr):
+    """Write X's elements (VALUES) or the flat positions where ``P != 0`` at their global rank.
+    Grid: (cdiv(n, BLOCK),), as `_count_kernel`.  Pointers: P predicate, X values, out result
+    (``ost`` elements per rank), base per-program ranks.  Sizes: n elements, size_1..size_4 inner
+    dims.  Strides: stride_p* / stride_x* (elements).  Constexprs: VALUES, NDIM, I64, BLOCK."""
     i = flat_index(BLOCK, I64)
     mask = i < n
-    op, ox, _ = unravel3(i, S1, S2, S3, S4, P0, P1, P2, P3, P4, X0, X1, X2, X3, X4, X0, X1, X2, X3, X4, NDIM)
+    op, ox, _ = unravel3(i, size_1, size_2, size_3, size_4, stride_p0, stride_p1, stride_p2, stride_p3, stride_p4,
+                         stride_x0, stride_x1, stride_x2, stride_x3, stride_x4,
+                         stride_x0, stride_x1, stride_x2, stride_x3, stride_x4, NDIM)
     hit = _nonzero_pred(tl.load(P + op, mask=mask)) & mask
     h = hit.to(tl.int64)
     pos = tl.load(base + tl.program_id(0)) + tl.cumsum(h, 0) - h
@@ -202,17 +241,20 @@ def _compact_kernel(P, X, out, base, n, ost, S1, S2, S3, S4, P0, P1, P2, P3, P4,
 
 @triton.jit
 def _where_fn(m, v, x, p0, p1, p2):
+    """``v`` where ``m`` holds, else ``x``."""
     return tl.where(m != 0, v, x)
 
 
 # ---- host helpers ------------------------------------------------------------------------------------
-def _span(shape, strides):
-    return sum((n - 1) * abs(s) for n, s in zip(shape, strides))
+def loop_i64(shape, strides_list, block, extra=0):
+    """Whether a loop over ``shape`` in blocks of ``block`` elements, addressing operands with
+    ``strides_list``, needs int64 offsets; ``extra``: a further index range (the indexed dim's)."""
+    return needs_i64(*[(shape, s) for s in strides_list], counts=(math.prod(shape) + block, extra))
 
 
-def span_i64(n, shape, strides_list, extra=0):
-    """Whether a loop of ``n`` elements over ``shape`` needs int64 offsets."""
-    return n >= 2**31 or extra >= 2**31 or any(_span(shape, s) >= 2**31 for s in strides_list)
+def loop_args(cshape, strides_list):
+    """A collapsed loop's kernel arguments: the inner MAXD - 1 sizes, then MAXD strides per operand."""
+    return pad(cshape[1:], MAXD - 1, 1) + [t for s in strides_list for t in pad(s, MAXD)]
 
 
 def for_each_block(shape, arrays, strides, run):
@@ -225,16 +267,6 @@ def for_each_block(shape, arrays, strides, run):
     for j in range(cshape[0]):
         sub = [a.view_as(a.shape, a.strides, a.offset + j * s[0]) for a, s in zip(arrays, cstr)]
         for_each_block(cshape[1:], sub, [s[1:] for s in cstr], run)
-
-
-def pad_strides(strides):
-    """Strides as the MAXD kernel arguments."""
-    return (list(strides) + [0] * MAXD)[:MAXD]
-
-
-def inner_sizes(cshape):
-    """Sizes of the inner MAXD - 1 dims of a collapsed loop space, as kernel arguments."""
-    return (list(cshape[1:]) + [1] * MAXD)[:MAXD - 1]
 
 
 def index_walk(mode, X, I, Y, shape, x_st, i_st, y_st, sd=1, nd=0, wrap=False, alpha=None):
@@ -255,9 +287,8 @@ def index_walk(mode, X, I, Y, shape, x_st, i_st, y_st, sd=1, nd=0, wrap=False, a
     def run(arrays, cshape, cst):
         m = math.prod(cshape)
         blk = block_for(m, BLOCK)
-        i64 = span_i64(m, cshape, cst, (nd + 1) * abs(sd))
-        launch(_index_kernel, (cdiv(m, blk),), *arrays, m, *inner_sizes(cshape),
-               *pad_strides(cst[0]), *pad_strides(cst[1]), *pad_strides(cst[2]), sd, nd, yf, yi, af, ai,
+        i64 = loop_i64(cshape, cst, blk, (nd + 1) * abs(sd))
+        launch(_index_kernel, (cdiv(m, blk),), *arrays, m, *loop_args(cshape, cst), sd, nd, yf, yi, af, ai,
                MODE=mode, SRC=src, WRAP=wrap, ALPHA=alpha is not None, NDIM=len(cshape), I64=i64, BLOCK=blk)
 
     for_each_block(shape, [X, I, Y], [list(x_st), list(i_st), list(y_st)], run)
@@ -307,9 +338,9 @@ class Bounds:
             m = math.prod(cshape)
             blk = block_for(m, BLOCK)
             fst = cst[1] if acc else [0] * len(cshape)
-            launch(_bounds_kernel, (cdiv(m, blk),), arrays[0], res, arrays[1] if acc else res, m, *inner_sizes(cshape),
-                   *pad_strides(cst[0]), *pad_strides(fst), n, xs, ACC=acc, FIRST=first, NDIM=len(cshape),
-                   I64=span_i64(m, cshape, cst), BLOCK=blk)
+            launch(_bounds_kernel, (cdiv(m, blk),), arrays[0], res, arrays[1] if acc else res, m,
+                   *loop_args(cshape, [cst[0], fst]), n, xs, ACC=acc, FIRST=first, NDIM=len(cshape),
+                   I64=loop_i64(cshape, cst, blk), BLOCK=blk)
 
         for_each_block(shape, [index, target], strides + ([] if acc else [[0] * len(shape)]), run)
 
@@ -384,12 +415,11 @@ def compact(shape, P, p_st, X=None, x_st=None, make_out=None, ost=1):
     dev = P.block.device_index
     blk = block_for(n, BLOCK)
     nb = cdiv(n, blk) if n else 0
-    i64 = span_i64(n, cshape, cst)
+    i64 = loop_i64(cshape, cst, blk)
     base = CudaArray.empty((nb + 1,), _I64, dev)
     if nb:
         cnt = CudaArray.empty((nb,), _I64, dev)
-        launch(_count_kernel, (nb,), P, cnt, n, *inner_sizes(cshape), *pad_strides(cst[0]), NDIM=len(cshape), I64=i64,
-               BLOCK=blk)
+        launch(_count_kernel, (nb,), P, cnt, n, *loop_args(cshape, cst[:1]), NDIM=len(cshape), I64=i64, BLOCK=blk)
         launch(_scan_kernel, (1,), cnt, base, nb, CH=1024)
         total = np.empty(1, np.int64)
         memory.copy_to_host(total, base.block, (base.offset + nb) * 8)  # the op's one host sync
@@ -398,8 +428,8 @@ def compact(shape, P, p_st, X=None, x_st=None, make_out=None, ost=1):
         total = 0
     out = make_out(total)
     if total and out.size:
-        launch(_compact_kernel, (nb,), P, X, out, base, n, ost, *inner_sizes(cshape), *pad_strides(cst[0]),
-               *pad_strides(xs), VALUES=len(ops) > 1, NDIM=len(cshape), I64=i64, BLOCK=blk)
+        launch(_compact_kernel, (nb,), P, X, out, base, n, ost, *loop_args(cshape, [cst[0], xs]),
+               VALUES=len(ops) > 1, NDIM=len(cshape), I64=i64, BLOCK=blk)
     return out
 
 

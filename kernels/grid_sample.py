@@ -30,8 +30,8 @@ import triton.language as tl
 from tritorch.cuda.array import CudaArray
 from ._dtypes import compute_tl
 from ._elementwise import assign
-from ._jit import convert
-from ._launch import launch, block_for, cdiv
+from ._jit import convert, flat_index
+from ._launch import launch, block_for, cdiv, needs_i64
 
 __all__ = ["IMPLS"]
 
@@ -180,16 +180,16 @@ def _tap(ix, iy, H, W, j, T: tl.constexpr, MODE: tl.constexpr, PAD: tl.constexpr
 
 
 @triton.jit
-def _source(grid, p, ok, N_H, N_W, H, W, GN, GH, GW, G2, CT: tl.constexpr, MODE: tl.constexpr,
-            PAD: tl.constexpr, ALIGN: tl.constexpr):
-    """(n, ix, iy, chain factor x, chain factor y) of flat output points ``p``."""
+def _source(grid, p, ok, N_H, N_W, H, W, stride_pn, stride_ph, stride_pw, stride_pk, CT: tl.constexpr,
+            MODE: tl.constexpr, PAD: tl.constexpr, ALIGN: tl.constexpr):
+    """(n, ho, wo, ix, iy, chain factor x, chain factor y) of flat output points ``p``."""
     wo = p % N_W
     r = p // N_W
     ho = r % N_H
     n = r // N_H
-    g = grid + n * GN + ho * GH + wo * GW
+    g = grid + n * stride_pn + ho * stride_ph + wo * stride_pw
     ix, mx = _unnormalize(convert(tl.load(g, mask=ok, other=0), CT), W, ALIGN)
-    iy, my = _unnormalize(convert(tl.load(g + G2, mask=ok, other=0), CT), H, ALIGN)
+    iy, my = _unnormalize(convert(tl.load(g + stride_pk, mask=ok, other=0), CT), H, ALIGN)
     if MODE != 2:
         ix, gx = _pad(ix, W, PAD, ALIGN)
         iy, gy = _pad(iy, H, PAD, ALIGN)
@@ -199,77 +199,78 @@ def _source(grid, p, ok, N_H, N_W, H, W, GN, GH, GW, G2, CT: tl.constexpr, MODE:
 
 
 @triton.jit
-def _gs_fwd_kernel(x, grid, out, total, C, H, W, N_H, N_W, XN, XC, XH, XW, GN, GH, GW, G2, ON, OC, OH, OW,
+def _gs_fwd_kernel(x, grid, out, total, C, H, W, N_H, N_W, stride_xn, stride_xc, stride_xh, stride_xw,
+                   stride_pn, stride_ph, stride_pw, stride_pk, stride_on, stride_oc, stride_oh, stride_ow,
                    MODE: tl.constexpr, PAD: tl.constexpr, ALIGN: tl.constexpr, NR: tl.constexpr, NT: tl.constexpr,
                    CT: tl.constexpr, I64: tl.constexpr, BLOCK: tl.constexpr, BC: tl.constexpr):
-    """grid_sample forward.  Pointers: ``x`` (N, C, H, W), ``grid`` (N, N_H, N_W, 2), ``out`` (N, C,
-    N_H, N_W); sizes: ``total`` = N * N_H * N_W points, ``C``, ``H``, ``W``, ``N_H``, ``N_W``; element
-    strides of x (``XN, XC, XH, XW``), grid (``GN, GH, GW, G2``) and out (``ON, OC, OH, OW``);
-    constexprs: mode, padding, align_corners, tap rows (a runtime loop) and taps per row, compute type, 64-bit offsets,
-    ``BLOCK`` points and ``BC`` channels per tile.  Grid: (cdiv(total, BLOCK),)."""
-    pid = tl.program_id(0)
-    if I64:
-        p = pid.to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
-    else:
-        p = pid * BLOCK + tl.arange(0, BLOCK)
+    """grid_sample forward.  Grid: (cdiv(total, BLOCK),).
+    Pointers: x (N, C, H, W) input, grid (N, N_H, N_W, 2) points, out (N, C, N_H, N_W).  Sizes:
+    total = N * N_H * N_W points, C, H, W, N_H, N_W.  Strides (elements): stride_x{n,c,h,w} (x),
+    stride_p{n,h,w,k} (grid; k the x/y component), stride_o{n,c,h,w} (out).  Constexprs: MODE,
+    PAD (padding mode), ALIGN (align_corners), NR tap rows (a runtime loop) and NT taps per row, CT
+    compute type, I64 int64 offsets, BLOCK points and BC channels per tile."""
+    p = flat_index(BLOCK, I64)
     pm = p < total
-    n, ho, wo, ix, iy, mx, my = _source(grid, p, pm, N_H, N_W, H, W, GN, GH, GW, G2, CT, MODE, PAD, ALIGN)
-    xb = n * XN
-    ob = n * ON + ho * OH + wo * OW
+    n, ho, wo, ix, iy, mx, my = _source(grid, p, pm, N_H, N_W, H, W, stride_pn, stride_ph, stride_pw, stride_pk,
+                                        CT, MODE, PAD, ALIGN)
+    xb = n * stride_xn
+    ob = n * stride_on + ho * stride_oh + wo * stride_ow
     for c0 in range(0, C, BC):
-        c = c0 + tl.arange(0, BC)
+        c = (c0 + tl.arange(0, BC)).to(p.dtype)  # int64 with I64: c * stride_xc may pass 2**31
         cm = pm[:, None] & (c < C)[None, :]
         acc = tl.zeros([BLOCK, BC], CT)
         for j in range(NR):
             for t in tl.static_range(NT):
                 xi, yi, ok, w, _, _ = _tap(ix, iy, H, W, j, t, MODE, PAD, ALIGN)
-                src = (xb + yi * XH + xi * XW)[:, None] + c[None, :] * XC
+                # int32 tap coordinates widened with I64, so yi * stride_xh never wraps
+                xi = xi.to(p.dtype)
+                yi = yi.to(p.dtype)
+                src = (xb + yi * stride_xh + xi * stride_xw)[:, None] + c[None, :] * stride_xc
                 v = convert(tl.load(x + src, mask=cm & ok[:, None], other=0), CT)
                 acc += v * w[:, None]
-        tl.store(out + ob[:, None] + c[None, :] * OC, convert(acc, out.dtype.element_ty), mask=cm)
+        tl.store(out + ob[:, None] + c[None, :] * stride_oc, convert(acc, out.dtype.element_ty), mask=cm)
 
 
 @triton.jit
-def _gs_bwd_kernel(g, x, grid, gin, ggrid, total, C, H, W, N_H, N_W, SN, SC, SH, SW, XN, XC, XH, XW,
-                   GN, GH, GW, G2, IN, IC, IH, IW, QN, QH, QW, Q2,
+def _gs_bwd_kernel(g, x, grid, gin, ggrid, total, C, H, W, N_H, N_W,
+                   stride_gn, stride_gc, stride_gh, stride_gw, stride_xn, stride_xc, stride_xh, stride_xw,
+                   stride_pn, stride_ph, stride_pw, stride_pk, stride_in, stride_ic, stride_ih, stride_iw,
+                   stride_qn, stride_qh, stride_qw, stride_qk,
                    MODE: tl.constexpr, PAD: tl.constexpr, ALIGN: tl.constexpr, NR: tl.constexpr, NT: tl.constexpr,
                    CT: tl.constexpr, I64: tl.constexpr, BLOCK: tl.constexpr, BC: tl.constexpr):
-    """grid_sample backward.  Pointers: ``g`` (grad_output, N, C, N_H, N_W), ``x``, ``grid``, ``gin``
-    (zeroed float32/float64 input-gradient accumulator, N, C, H, W), ``ggrid`` (grid gradient, N,
-    N_H, N_W, 2); sizes as the forward's; element strides of g (``S*``), x (``X*``), grid (``G*``),
-    gin (``I*``) and ggrid (``Q*``); constexprs as the forward's.  Grid: (cdiv(total, BLOCK),)."""
-    pid = tl.program_id(0)
-    if I64:
-        p = pid.to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
-    else:
-        p = pid * BLOCK + tl.arange(0, BLOCK)
+    """grid_sample backward.  Grid: (cdiv(total, BLOCK),).
+    Pointers: g (N, C, N_H, N_W) grad_output, x, grid, gin (N, C, H, W) zeroed float32/float64
+    input-gradient accumulator (atomics), ggrid (N, N_H, N_W, 2) grid gradient.  Sizes as the
+    forward's.  Strides (elements): stride_g* (g), stride_x* (x), stride_p* (grid), stride_i* (gin),
+    stride_q* (ggrid).  Constexprs as the forward's."""
+    p = flat_index(BLOCK, I64)
     pm = p < total
-    n, ho, wo, ix, iy, mx, my = _source(grid, p, pm, N_H, N_W, H, W, GN, GH, GW, G2, CT, MODE, PAD, ALIGN)
+    n, ho, wo, ix, iy, mx, my = _source(grid, p, pm, N_H, N_W, H, W, stride_pn, stride_ph, stride_pw, stride_pk,
+                                        CT, MODE, PAD, ALIGN)
     gx = tl.zeros([BLOCK], CT)
     gy = tl.zeros([BLOCK], CT)
     for c0 in range(0, C, BC):
-        c = c0 + tl.arange(0, BC)
+        c = (c0 + tl.arange(0, BC)).to(p.dtype)
         cm = pm[:, None] & (c < C)[None, :]
-        go = convert(tl.load(g + (n * SN + ho * SH + wo * SW)[:, None] + c[None, :] * SC, mask=cm, other=0), CT)
+        go = convert(tl.load(g + (n * stride_gn + ho * stride_gh + wo * stride_gw)[:, None] + c[None, :] * stride_gc,
+                             mask=cm, other=0), CT)
         for j in range(NR):
             for t in tl.static_range(NT):
                 xi, yi, ok, w, dwx, dwy = _tap(ix, iy, H, W, j, t, MODE, PAD, ALIGN)
+                xi = xi.to(p.dtype)
+                yi = yi.to(p.dtype)
                 m = cm & ok[:, None]
-                tl.atomic_add(gin + (n * IN + yi * IH + xi * IW)[:, None] + c[None, :] * IC, go * w[:, None],
-                              mask=m)
+                tl.atomic_add(gin + (n * stride_in + yi * stride_ih + xi * stride_iw)[:, None] + c[None, :] * stride_ic,
+                              go * w[:, None], mask=m)
                 if MODE != 1:
-                    v = convert(tl.load(x + (n * XN + yi * XH + xi * XW)[:, None] + c[None, :] * XC, mask=m,
-                                        other=0), CT)
+                    v = convert(tl.load(x + (n * stride_xn + yi * stride_xh + xi * stride_xw)[:, None]
+                                        + c[None, :] * stride_xc, mask=m, other=0), CT)
                     s = tl.sum(v * go, axis=1)
                     gx += s * dwx
                     gy += s * dwy
-    q = ggrid + n * QN + ho * QH + wo * QW
+    q = ggrid + n * stride_qn + ho * stride_qh + wo * stride_qw
     tl.store(q, convert(gx * mx, ggrid.dtype.element_ty), mask=pm)
-    tl.store(q + Q2, convert(gy * my, ggrid.dtype.element_ty), mask=pm)
-
-
-def _span(a):
-    return a.offset + sum((n - 1) * abs(s) for n, s in zip(a.shape, a.strides))
+    tl.store(q + stride_qk, convert(gy * my, ggrid.dtype.element_ty), mask=pm)
 
 
 def _tiles(total, C):
@@ -293,7 +294,7 @@ def grid_sample(out, x, grid, mode, padding_mode, align_corners):
         return
     H, W = x.shape[2:]
     block, bc = _tiles(total, C)
-    i64 = total + block >= 2**31 or max(_span(x), _span(grid), _span(out)) >= 2**31
+    i64 = needs_i64(x, grid, out, counts=(total + block,))
     launch(_gs_fwd_kernel, (cdiv(total, block),), x, grid, out, total, C, H, W, N_H, N_W, *x.strides, *grid.strides,
            *out.strides, I64=i64, BLOCK=block, BC=bc, num_warps=4,
            **_meta(mode, padding_mode, align_corners, out.dtype))
@@ -314,7 +315,7 @@ def grid_sample_backward(out, grad, x, grid, mode, padding_mode, align_corners):
     assign(acc, 0.0)
     H, W = x.shape[2:]
     block, bc = _tiles(total, C)
-    i64 = total + block >= 2**31 or max(_span(x), _span(grid), _span(grad), _span(acc), _span(g_grid)) >= 2**31
+    i64 = needs_i64(x, grid, grad, acc, g_grid, counts=(total + block,))
     launch(_gs_bwd_kernel, (cdiv(total, block),), grad, x, grid, acc, g_grid, total, C, H, W, N_H, N_W,
            *grad.strides, *x.strides, *grid.strides, *acc.strides, *g_grid.strides, I64=i64, BLOCK=block, BC=bc,
            num_warps=4, **_meta(mode, padding_mode, align_corners, g_in.dtype))

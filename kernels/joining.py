@@ -23,6 +23,9 @@ in ``BLOCK`` chunks carrying the running total (inclusive int64 prefix sum into 
 array; a negative count raises a flag), then ONE host sync reads (total, flag) to size the
 output; `_expand_kernel` — each output position j finds its source index by binary search
 in the prefix sums (log2(n) + 1 probes of 8 bytes), one int64 write.
+
+Offsets: tril / triu are int32 unless a span or the element count (with the last block's
+overshoot) needs int64; the repeat_interleave kernels always index in int64.
 """
 import numpy as np
 import triton
@@ -32,7 +35,7 @@ from tritorch.cuda import memory
 from tritorch.cuda.array import CudaArray
 from ._elementwise import assign, collapse, dim_args, MAX_DIMS
 from ._jit import strided_offset, flat_index
-from ._launch import launch, cdiv, block_for
+from ._launch import launch, cdiv, block_for, select
 
 __all__ = ["IMPLS"]
 
@@ -135,9 +138,15 @@ def _roll_dims(out, x, shift):
 
 # ---- tril / triu ---------------------------------------------------------------------------------------
 @triton.jit
-def _tri_kernel(out, x, n, C, R, diag,
-                S1, S2, S3, S4, O0, O1, O2, O3, O4, X0, X1, X2, X3, X4,
+def _tri_kernel(out, x, n, C, R, diag, size_1, size_2, size_3, size_4,
+                stride_o0, stride_o1, stride_o2, stride_o3, stride_o4,
+                stride_x0, stride_x1, stride_x2, stride_x3, stride_x4,
                 LOWER: tl.constexpr, NDIM: tl.constexpr, I64: tl.constexpr, BLOCK: tl.constexpr):
+    """tril / triu: out = x inside the triangle, 0 outside.  Grid: (cdiv(n, BLOCK),).
+    Pointers: out output, x input (same-size integer views).  Sizes: n elements, R rows and C
+    columns of each matrix, size_1..size_4 inner dims (the last two are R, C); diag the diagonal.
+    Strides: stride_o* / stride_x* per dim (elements).  Constexprs: LOWER (tril), NDIM dims, I64
+    int64 offsets, BLOCK elements per program."""
     i = flat_index(BLOCK, I64)
     mask = i < n
     col = i % C
@@ -146,8 +155,10 @@ def _tri_kernel(out, x, n, C, R, diag,
         keep = col - row <= diag
     else:
         keep = col - row >= diag
-    v = tl.load(x + strided_offset(i, S1, S2, S3, S4, X0, X1, X2, X3, X4, NDIM), mask=mask & keep, other=0)
-    tl.store(out + strided_offset(i, S1, S2, S3, S4, O0, O1, O2, O3, O4, NDIM), v, mask=mask)
+    v = tl.load(x + strided_offset(i, size_1, size_2, size_3, size_4, stride_x0, stride_x1, stride_x2, stride_x3,
+                                   stride_x4, NDIM), mask=mask & keep, other=0)
+    tl.store(out + strided_offset(i, size_1, size_2, size_3, size_4, stride_o0, stride_o1, stride_o2, stride_o3,
+                                  stride_o4, NDIM), v, mask=mask)
 
 
 def _bits(a):
@@ -161,15 +172,16 @@ def _tri(out, x, diagonal, lower):
     bshape, (bo, bx) = collapse(out.shape[:-2], [out.strides[:-2], x.strides[:-2]])
     if len(bshape) > MAX_DIMS - 2:  # more unmergeable batch dims than the kernel unravels: split the first
         for k in range(bshape[0]):
-            sel = [a.view_as(tuple(bshape[1:]) + a.shape[-2:], tuple(s[1:]) + a.strides[-2:],
-                             a.offset + k * s[0]) for a, s in ((out, bo), (x, bx))]
+            sel = [select(a.view_as(tuple(bshape) + a.shape[-2:], tuple(s) + a.strides[-2:]), 0, k)
+                   for a, s in ((out, bo), (x, bx))]
             _tri(sel[0], sel[1], diagonal, lower)
         return
     R, C = out.shape[-2:]
     shape = list(bshape) + [R, C]
-    sizes, (so, sx), i64 = dim_args(shape, [list(bo) + list(out.strides[-2:]), list(bx) + list(x.strides[-2:])])
     n = out.size
     blk = block_for(n, BLOCK)
+    sizes, (so, sx), i64 = dim_args(shape, [list(bo) + list(out.strides[-2:]), list(bx) + list(x.strides[-2:])],
+                                    blk)
     launch(_tri_kernel, (cdiv(n, blk),), _bits(out), _bits(x), n, C, R, diagonal, *sizes, *so, *sx,
            LOWER=lower, NDIM=len(shape), I64=i64, BLOCK=blk)
 
@@ -185,6 +197,9 @@ def triu(out, x, diagonal=0):
 # ---- repeat_interleave ------------------------------------------------------------------------------------
 @triton.jit
 def _scan_kernel(csum, info, reps, n, stride, BLOCK: tl.constexpr):
+    """Inclusive int64 prefix sums of ``repeats`` and (total, any negative) into info.  Grid: (1,).
+    Pointers: csum (n,) int64 output, info (2,) int64, reps repeats.  Sizes: n.  Strides: stride of
+    reps (elements).  Constexpr: BLOCK repeats per step (int64 indices)."""
     carry = tl.zeros([1], tl.int64)
     bad = tl.zeros([1], tl.int32)
     for start in range(0, n, BLOCK):
@@ -201,7 +216,9 @@ def _scan_kernel(csum, info, reps, n, stride, BLOCK: tl.constexpr):
 
 @triton.jit
 def _expand_kernel(out, csum, total, n, steps, BLOCK: tl.constexpr):
-    # out[j] = number of prefix sums <= j, i.e. the first i with csum[i] > j.
+    """out[j] = the number of prefix sums <= j (the first i with csum[i] > j), by binary search.
+    Grid: (cdiv(total, BLOCK),).  Pointers: out (total,) int64, csum (n,) int64 prefix sums.
+    Sizes: total outputs, n repeats, steps probes.  Constexpr: BLOCK (int64 indices)."""
     j = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
     m = j < total
     lo = tl.zeros([BLOCK], tl.int64)

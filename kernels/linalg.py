@@ -18,8 +18,9 @@ from ._elementwise import assign, collapse
 __all__ = ["matmul", "IMPLS"]
 
 
-def matmul(out, a, b):
-    """``out[...] = a @ b`` with torch.matmul's shape rules (out is shaped by the meta).
+def matmul(out, a, b, tf32=False):
+    """``out[...] = a @ b`` with torch.matmul's shape rules (out is shaped by the meta); ``tf32``:
+    float32 products on TF32 tensor cores (the op attribute the frontend sets from its switch).
 
     ``out`` may be a strided view; if it shares memory with an operand the product goes
     through a temporary so no tile reads a value another tile already overwrote.
@@ -28,7 +29,7 @@ def matmul(out, a, b):
         return
     if out.block is a.block or out.block is b.block:
         tmp = CudaArray.empty(out.shape, out.dtype, out.block.device_index)
-        matmul(tmp, a, b)
+        matmul(tmp, a, b, tf32)
         assign(out, tmp)
         return
     # Rows/cols of each operand; a 1-D operand is one row of A or one column of B.
@@ -59,7 +60,7 @@ def matmul(out, a, b):
             batch, sa, sb, sc = [], [], [], []
             M, sam, scm = rows[0], ra[0], rc[0]
     bshape, (sa, sb, sc) = collapse(batch, [sa, sb, sc]) if batch else ([1], [[0], [0], [0]])
-    linear.gemm(out, a, b, bshape, [sa, sb, sc], M, N, K, [sam, sak], [sbk, sbn], [scm, scn])
+    linear.gemm(out, a, b, bshape, [sa, sb, sc], M, N, K, [sam, sak], [sbk, sbn], [scm, scn], tf32=tf32)
 
 
 def _batch_strides(x, batch):

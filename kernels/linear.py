@@ -6,16 +6,19 @@ pre-activation ``z = a @ b + bias`` for the backward).  This is tritorch's one G
 plain ``matmul`` op (`kernels/linalg.py`) launches it with an empty epilogue through ``gemm``.
 Algorithm: a tiled GEMM — every operand is read through its strides as (batch0, batch1, rows,
 cols), so transposed, sliced and batch-broadcast (stride 0) operands are used in place; one
-program computes a BM x BN tile of one batch entry, walking K in BK steps with an fp32
-accumulator (``tl.dot``: mma.sync on sm_80, wgmma on sm_90 for 16-bit inputs; fp32 inputs are
-IEEE unless the tf32 switch is on) and tiles are visited in GROUP_M row groups for L2 reuse.
+program computes a BM x BN tile of one batch entry, walking K in BK steps with an fp32 accumulator
+(``tl.dot``: mma.sync on sm_80, wgmma on sm_90 for 16-bit inputs; fp32 inputs are IEEE unless the
+launcher's ``tf32`` argument is set: the op attr the frontend fills from PyTorch's tf32 switch, so
+this file never reads frontend state) and tiles are visited in GROUP_M row groups for L2 reuse.
 fp64 and integers take a CUDA-core broadcast-product loop (tensor cores have no fp64 GEMM in
 Triton), accumulating in fp64 / int64 / int32 (integer products wrap like PyTorch's).
 The epilogue, on the fp32 accumulator: + bias (a length-N vector along the columns, or with
-``bias_dim=-2`` a length-M vector along the rows), optional store of z, activation
-(`_activation`), + residual (any strides, broadcast by stride 0), then a single rounding into
-the output, which may be any strided view.  The host folds the batch into the rows when b
-is shared by every batch entry, and merges batch dims that are contiguous in every operand.
+``bias_dim=-2`` a length-M vector along the rows), optional store of z, activation (`_activation`,
+the device math library: the same definitions as ``tt.sigmoid`` / ``F.gelu`` ..., so the fused
+result equals the activation applied to the plain product bit for bit), + residual (any strides,
+broadcast by stride 0), then a single rounding into the output, which may be any strided view.
+The host folds the batch into the rows when b is shared by every batch entry, and merges batch
+dims that are contiguous in every operand.
 
 Bytes moved per batch entry: (M*K*ceil(N/BN) + K*N*ceil(M/BM)) input items, + N (or M) bias
 items, + M*N residual items, M*N output items (2*M*N with z).  FLOPs: 2*K per output element
@@ -31,7 +34,8 @@ Interpreter: one big tile covering the problem where it can (cost is per program
 widened to fp32 before ``tl.dot`` (the interpreter multiplies bf16 bit patterns).
 
 ``fused_matmul_dz``: ``dz = g * act'(z)`` elementwise through the shared generator
-(`_elementwise.pointwise`): 3 items moved per element, ~5-25 FLOPs.  The backward feeds dz to
+(`_elementwise.pointwise`), with the activation family's derivative definitions (`_activation`'s
+``*_backward``): 3 items moved per element, ~5-25 FLOPs.  The backward feeds dz to
 this same GEMM twice (dA = dz @ b^T, dB = a^T @ dz, transposes through strides).
 """
 import itertools
@@ -40,16 +44,13 @@ import triton
 import triton.language as tl
 
 from tritorch.cuda.array import CudaArray
-from tritorch.backends import _precision
-from ._activation import FORWARD
-from ._activation import relu_grad, tanh_grad, sigmoid_grad
-# g * f'(x) for gelu / gelu_tanh / silu: the activation family's backward functions.
-from .activation import _gelu_b, _gelu_tanh_b, _silu_b
+from ._activation import FORWARD, tanh_backward, sigmoid_backward
+from .activation import BACKWARD
 from ._autotune import Tuner
 from ._dtypes import F16, BF16, F32, compute_tl
 from ._elementwise import assign, collapse, broadcast_strides, pointwise
 from ._jit import convert, INTERP
-from ._launch import launch, cdiv, SIZE_FOR_INTERPRETER
+from ._launch import launch, cdiv, needs_i64, SIZE_FOR_INTERPRETER
 
 __all__ = ["fused_matmul", "fused_matmul_z", "fused_matmul_dz", "IMPLS"]
 
@@ -59,17 +60,27 @@ GROUP_M = 8
 
 @triton.jit
 def _fused_matmul_kernel(a, b, c, bias, res, zo, M, N, K, NB1,
-                         sa0, sa1, sam, sak,
-                         sb0, sb1, sbk, sbn,
-                         sc0, sc1, scm, scn,
-                         sbias,
-                         sr0, sr1, srm, srn,
-                         sz0, sz1, szm, szn,
+                         stride_a0, stride_a1, stride_am, stride_ak,
+                         stride_b0, stride_b1, stride_bk, stride_bn,
+                         stride_c0, stride_c1, stride_cm, stride_cn,
+                         stride_bias,
+                         stride_r0, stride_r1, stride_rm, stride_rn,
+                         stride_z0, stride_z1, stride_zm, stride_zn,
                          ACT: tl.constexpr, HAS_BIAS: tl.constexpr, BIAS_ROW: tl.constexpr,
                          HAS_RES: tl.constexpr, STORE_Z: tl.constexpr,
                          DOT: tl.constexpr, TF32: tl.constexpr, EVEN_K: tl.constexpr,
                          I64: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr,
                          GROUP_M: tl.constexpr):
+    """c = ACT(a @ b + bias) + res (and zo = a @ b + bias), one BM x BN tile of one batch entry per
+    program.  Grid: (cdiv(M, BM) * cdiv(N, BN) * NB0 * NB1,).
+    Pointers: a (NB0, NB1, M, K), b (NB0, NB1, K, N), c (NB0, NB1, M, N) output, bias (N,) or (M,)
+    (BIAS_ROW), res (NB0, NB1, M, N) residual, zo (NB0, NB1, M, N) pre-activation output (absent
+    operands: any valid pointer, never read).  Sizes: M, N, K, NB1 (the second batch dim).
+    Strides (elements): stride_x0, stride_x1 (batch dims), then row/col strides of a (m, k), b (k, n),
+    c, res (stride_r*), zo (stride_z*) (m, n); stride_bias.  Constexprs: ACT the `_activation`
+    function, HAS_BIAS, BIAS_ROW, HAS_RES, STORE_Z, DOT (tensor-core tl.dot, else a CUDA-core
+    product loop), TF32 (tf32 dots for fp32), EVEN_K (no K mask), I64 int64 offsets, BM x BN x BK
+    tile, GROUP_M row-group swizzle."""
     pid = tl.program_id(0)
     grid_m = tl.cdiv(M, BM)
     grid_n = tl.cdiv(N, BN)
@@ -95,8 +106,8 @@ def _fused_matmul_kernel(a, b, c, bias, res, zo, M, N, K, NB1,
         ram = ram.to(tl.int64)
         rbn = rbn.to(tl.int64)
         rk = rk.to(tl.int64)
-    pa = a + (z0 * sa0 + z1 * sa1) + (ram[:, None] * sam + rk[None, :] * sak)
-    pb = b + (z0 * sb0 + z1 * sb1) + (rk[:, None] * sbk + rbn[None, :] * sbn)
+    pa = a + (z0 * stride_a0 + z1 * stride_a1) + (ram[:, None] * stride_am + rk[None, :] * stride_ak)
+    pb = b + (z0 * stride_b0 + z1 * stride_b1) + (rk[:, None] * stride_bk + rbn[None, :] * stride_bn)
     if DOT:
         acc = tl.zeros([BM, BN], dtype=tl.float32)
     elif a.dtype.element_ty == tl.float64:
@@ -126,27 +137,27 @@ def _fused_matmul_kernel(a, b, c, bias, res, zo, M, N, K, NB1,
                 acc = tl.dot(x, y, acc, input_precision="ieee")
         else:
             acc += tl.sum(x.to(acc.dtype)[:, :, None] * y.to(acc.dtype)[None, :, :], axis=1)
-        pa += BK * sak
-        pb += BK * sbk
+        pa += BK * stride_ak
+        pb += BK * stride_bk
     if I64:
         rm = rm.to(tl.int64)
         rn = rn.to(tl.int64)
     inside = (rm[:, None] < M) & (rn[None, :] < N)
     if HAS_BIAS:
         if BIAS_ROW:
-            bv = convert(tl.load(bias + rm * sbias, mask=rm < M, other=0), acc.dtype)
+            bv = convert(tl.load(bias + rm * stride_bias, mask=rm < M, other=0), acc.dtype)
             acc += bv[:, None]
         else:
-            bv = convert(tl.load(bias + rn * sbias, mask=rn < N, other=0), acc.dtype)
+            bv = convert(tl.load(bias + rn * stride_bias, mask=rn < N, other=0), acc.dtype)
             acc += bv[None, :]
     if STORE_Z:
-        pz = zo + (z0 * sz0 + z1 * sz1) + (rm[:, None] * szm + rn[None, :] * szn)
+        pz = zo + (z0 * stride_z0 + z1 * stride_z1) + (rm[:, None] * stride_zm + rn[None, :] * stride_zn)
         tl.store(pz, convert(acc, zo.dtype.element_ty), mask=inside)
     out = ACT(acc)
     if HAS_RES:
-        pr = res + (z0 * sr0 + z1 * sr1) + (rm[:, None] * srm + rn[None, :] * srn)
+        pr = res + (z0 * stride_r0 + z1 * stride_r1) + (rm[:, None] * stride_rm + rn[None, :] * stride_rn)
         out += convert(tl.load(pr, mask=inside, other=0), acc.dtype)
-    pc = c + (z0 * sc0 + z1 * sc1) + (rm[:, None] * scm + rn[None, :] * scn)
+    pc = c + (z0 * stride_c0 + z1 * stride_c1) + (rm[:, None] * stride_cm + rn[None, :] * stride_cn)
     tl.store(pc, convert(out, c.dtype.element_ty), mask=inside)
 
 
@@ -192,17 +203,13 @@ def _default(M, N, K, dtype):
 _TUNER = Tuner("fused_matmul")
 
 
-def _span(sizes, strides):
-    return sum((n - 1) * abs(s) for n, s in zip(sizes, strides) if n > 0)
-
-
 def _batch_strides(x, batch):
     """``x``'s strides over the broadcast batch dims (0 where ``x`` has no such dim or size 1)."""
     lead = x.ndim - 2
     return [0] * (len(batch) - lead) + [0 if n == 1 else s for n, s in zip(x.shape[:lead], x.strides[:lead])]
 
 
-def _run(out, zout, a, b, bias, residual, activation, bias_dim):
+def _run(out, zout, a, b, bias, residual, activation, bias_dim, tf32):
     if out.size == 0:
         return
     inputs = [x for x in (a, b, bias, residual) if x is not None]
@@ -212,7 +219,7 @@ def _run(out, zout, a, b, bias, residual, activation, bias_dim):
         # what was already written, so compute into temporaries.
         tmp = CudaArray.empty(out.shape, out.dtype, out.block.device_index)
         tmpz = None if zout is None else CudaArray.empty(zout.shape, zout.dtype, zout.block.device_index)
-        _run(tmp, tmpz, a, b, bias, residual, activation, bias_dim)
+        _run(tmp, tmpz, a, b, bias, residual, activation, bias_dim, tf32)
         assign(out, tmp)
         if zout is not None:
             assign(zout, tmpz)
@@ -242,45 +249,41 @@ def _run(out, zout, a, b, bias, residual, activation, bias_dim):
         bshape, strides = collapse(batch, [sa, sb, sc, sr, sz])
     else:
         bshape, strides = [1], [[0]] * 5
-    _launch_batches(out, zout, a, b, bias, residual, activation, bias_dim, bshape, strides, M, N, K, mk, kn, mn)
+    _launch_batches(out, zout, a, b, bias, residual, activation, bias_dim, tf32, bshape, strides, M, N, K, mk, kn, mn)
 
 
-def _launch_batches(out, zout, a, b, bias, res, activation, bias_dim, bshape, strides, M, N, K, mk, kn, mn):
+def _launch_batches(out, zout, a, b, bias, res, activation, bias_dim, tf32, bshape, strides, M, N, K, mk, kn, mn):
     # The kernel indexes two batch dims; further leading dims are host launches over views.
     lead = len(bshape) - 2
     arrays = [a, b, out, res, zout]
     if lead <= 0:
-        _launch(arrays, bias, activation, bias_dim, ([1] + bshape)[-2:], [([0] + s)[-2:] for s in strides],
+        _launch(arrays, bias, activation, bias_dim, tf32, ([1] + bshape)[-2:], [([0] + s)[-2:] for s in strides],
                 M, N, K, mk, kn, mn)
         return
     for idx in itertools.product(*[range(n) for n in bshape[:lead]]):
         views = [None if x is None else x.view_as(x.shape, x.strides, x.offset + sum(i * s for i, s in zip(idx, st)))
                  for x, st in zip(arrays, strides)]
-        _launch(views, bias, activation, bias_dim, bshape[lead:], [s[lead:] for s in strides], M, N, K, mk, kn, mn)
+        _launch(views, bias, activation, bias_dim, tf32, bshape[lead:], [s[lead:] for s in strides], M, N, K, mk, kn,
+                mn)
 
 
-def _launch(arrays, bias, activation, bias_dim, bshape, strides, M, N, K, mk, kn, mn):
+def _launch(arrays, bias, activation, bias_dim, tf32, bshape, strides, M, N, K, mk, kn, mn):
     a, b, out, res, zout = arrays
     sa, sb, sc, sr, sz = strides
     dtype = a.dtype
     dot = dtype in _DOT_DTYPES
     flags = dict(ACT=FORWARD[activation], HAS_BIAS=bias is not None, BIAS_ROW=bias_dim == -2,
                  HAS_RES=res is not None, STORE_Z=zout is not None, DOT=dot,
-                 TF32=_precision.TF32 and dtype == F32, GROUP_M=GROUP_M)
+                 TF32=bool(tf32) and dtype == F32, GROUP_M=GROUP_M)
     sbias = bias.strides[0] if bias is not None else 0
-    extents = [_span(bshape + [M, K], sa + mk), _span(bshape + [K, N], sb + kn),
-               _span(bshape + [M, N], sc + mn[0])]
-    if res is not None:
-        extents.append(_span(bshape + [M, N], sr + mn[1]))
-    if zout is not None:
-        extents.append(_span(bshape + [M, N], sz + mn[2]))
+    outputs = [(bshape + [M, N], sc + mn[0]), (bshape + [M, N], sr + mn[1]) if res is not None else None,
+               (bshape + [M, N], sz + mn[2]) if zout is not None else None]
 
     def run(cfg):
         bm, bn, bk, warps, stages = cfg
-        kpad = cdiv(K, bk) * bk
         # The K loop's pointers may step up to a tile past K before masking.
-        i64 = max(extents + [_span(bshape + [M, kpad], sa + mk), _span(bshape + [kpad, N], sb + kn),
-                             (max(M, N) - 1) * abs(sbias)]) >= 2**31
+        kpad = cdiv(K, bk) * bk
+        i64 = needs_i64((bshape + [M, kpad], sa + mk), (bshape + [kpad, N], sb + kn), bias, *outputs)
         grid = (cdiv(M, bm) * cdiv(N, bn) * bshape[0] * bshape[1],)
         launch(_fused_matmul_kernel, grid, a, b, out, bias if bias is not None else out,
                res if res is not None else out, zout if zout is not None else out,
@@ -298,43 +301,43 @@ def _launch(arrays, bias, activation, bias_dim, bshape, strides, M, N, K, mk, kn
     _TUNER.pick(key, _candidates(M, N, K, dtype), run, default, dev)
 
 
-def gemm(out, a, b, bshape, strides, M, N, K, mk, kn, mn):
+def gemm(out, a, b, bshape, strides, M, N, K, mk, kn, mn, tf32=False):
     """``out = a @ b`` with no epilogue, for operands the caller already reduced to batch dims
     ``bshape`` (per-operand batch ``strides`` [sa, sb, sc]) over (M, K) x (K, N) matrices with
-    row/col strides ``mk``, ``kn``, ``mn``: the plain ``matmul`` op's entry (`kernels/linalg.py`)."""
+    row/col strides ``mk``, ``kn``, ``mn``: the plain ``matmul`` op's entry (`kernels/linalg.py`).
+    ``tf32``: fp32 products on TF32 tensor cores (the frontend's allow_tf32 / matmul precision)."""
     none = [0] * len(bshape)
-    _launch_batches(out, None, a, b, None, None, None, -1, bshape, list(strides) + [none, none], M, N, K, mk, kn,
-                    [mn, [0, 0], [0, 0]])
+    _launch_batches(out, None, a, b, None, None, None, -1, tf32, bshape, list(strides) + [none, none], M, N, K, mk,
+                    kn, [mn, [0, 0], [0, 0]])
 
 
-def fused_matmul(out, a, b, bias, residual, activation=None, bias_dim=-1):
+def fused_matmul(out, a, b, bias, residual, activation=None, bias_dim=-1, tf32=False):
     """``out[...] = act(a @ b + bias) + residual`` (shapes checked by the meta; ``out`` may be a
-    strided view: the conv family writes through one)."""
-    _run(out, None, a, b, bias, residual, activation, bias_dim)
+    strided view: the conv family writes through one).  ``tf32``: fp32 products on TF32 tensor
+    cores (the op attr the frontend sets from allow_tf32 / the matmul precision)."""
+    _run(out, None, a, b, bias, residual, activation, bias_dim, tf32)
 
 
-def fused_matmul_z(outs, a, b, bias, residual, activation=None, bias_dim=-1):
+def fused_matmul_z(outs, a, b, bias, residual, activation=None, bias_dim=-1, tf32=False):
     """``fused_matmul`` that also stores the pre-activation ``z = a @ b + bias`` in ``outs[1]``."""
-    _run(outs[0], outs[1], a, b, bias, residual, activation, bias_dim)
+    _run(outs[0], outs[1], a, b, bias, residual, activation, bias_dim, tf32)
+
+
+# g * act'(x) of the pre-activation x (the generator's operands: g, x): the activation family's
+# backward functions (`activation.BACKWARD`), and for tanh / sigmoid (pointwise ops, not activation
+# kinds) the device math library's derivatives, wrapped the same way.
+@triton.jit
+def _dz_tanh(g, x, z, p0, p1, p2):
+    return tanh_backward(g, x)
 
 
 @triton.jit
-def _dz_relu(x, y, z, p0, p1, p2):
-    return x * relu_grad(y)
+def _dz_sigmoid(g, x, z, p0, p1, p2):
+    return sigmoid_backward(g, x)
 
 
-@triton.jit
-def _dz_tanh(x, y, z, p0, p1, p2):
-    return x * tanh_grad(y)
-
-
-@triton.jit
-def _dz_sigmoid(x, y, z, p0, p1, p2):
-    return x * sigmoid_grad(y)
-
-
-_DZ = {"relu": _dz_relu, "gelu": _gelu_b, "gelu_tanh": _gelu_tanh_b, "silu": _silu_b,
-       "tanh": _dz_tanh, "sigmoid": _dz_sigmoid}
+_DZ = {"relu": BACKWARD["relu"], "gelu": BACKWARD["gelu"], "gelu_tanh": BACKWARD["gelu_tanh"],
+       "silu": BACKWARD["silu"], "tanh": _dz_tanh, "sigmoid": _dz_sigmoid}
 
 
 def fused_matmul_dz(out, g, z, activation=None):

@@ -1,6 +1,7 @@
 """Triton kernels of the loss family: fused cross-entropy from logits, and nll_loss.
 
-Layout: the class dim (dim 1; dim 0 of a 1-d input) may have any stride (``XC``, ``TC``, ``DC``);
+Layout: the class dim (dim 1; dim 0 of a 1-d input) may have any stride (``stride_xc``, ``stride_tc``,
+``stride_dc``);
 every other dim is a row index, collapsed host-side over the operands' strides (`collapse`, at most
 `MAX_DIMS` dims) and unravelled in the kernel (`unravel3`), so (N, C, d1, ...) inputs need no
 permute copy.  Per-row side arrays (stats, nll's target weights, row gradients) are contiguous in row
@@ -25,6 +26,8 @@ nll_loss: a per-row gather (-w_t x_t); nll_loss_backward a dense write of -w_t g
 elsewhere (one write per element).
 Fused: the half -> float32 compute cast, the weights, ignore_index masking, label smoothing, the row
 statistics, and the output rounding.
+Offsets are int32 unless an operand's span (the stats rows included) or the row / class count (with
+the last tile's overshoot) needs int64.
 """
 import numpy as np
 import triton
@@ -34,8 +37,8 @@ from tritorch.cuda.array import CudaArray
 from tritorch.cuda.memory import copy_from_host, copy_to_host
 from ._dtypes import compute_tl
 from ._elementwise import collapse, assign
-from ._jit import convert, as_f64, unravel3
-from ._launch import SIZE_FOR_INTERPRETER, launch, cdiv
+from ._jit import convert, as_f64, unravel3, row_block
+from ._launch import SIZE_FOR_INTERPRETER, launch, cdiv, needs_i64, pad
 from ._reduce import MAX_DIMS
 
 __all__ = ["IMPLS", "CHUNK"]
@@ -48,24 +51,14 @@ _INTERP_TILE = 1 << 16
 
 @triton.jit
 def _ld(ptr, offs, mask, CT: tl.constexpr):
+    """Masked load converted to the compute dtype ``CT``."""
     return convert(tl.load(ptr + offs, mask=mask), CT)
 
 
 @triton.jit
 def _st(ptr, offs, v, mask):
+    """Masked store of ``v`` converted to ``ptr``'s dtype."""
     tl.store(ptr + offs, convert(v, ptr.dtype.element_ty), mask=mask)
-
-
-@triton.jit
-def _rows(I64: tl.constexpr, BM: tl.constexpr, BL: tl.constexpr):
-    pid = tl.program_id(0)
-    if I64:
-        m = pid.to(tl.int64) * BM + tl.arange(0, BM).to(tl.int64)
-        cols = tl.arange(0, BL).to(tl.int64)
-    else:
-        m = pid * BM + tl.arange(0, BM)
-        cols = tl.arange(0, BL)
-    return m, cols
 
 
 @triton.jit
@@ -81,15 +74,24 @@ def _target(tgt, kt, mmask, C, ignore_index, err, CHECK: tl.constexpr):
 
 
 @triton.jit
-def _ce_fwd_kernel(x, tgt, w, loss, stats, err, M, C, KS1, KS2, KS3, KX0, KX1, KX2, KX3, KT0, KT1, KT2, KT3,
-                   KL0, KL1, KL2, KL3, XC, TC, ignore_index, ls: tl.float64, PROB: tl.constexpr,
-                   HAS_W: tl.constexpr, SMOOTH: tl.constexpr, KD: tl.constexpr, I64: tl.constexpr,
-                   BM: tl.constexpr, BL: tl.constexpr):
+def _ce_fwd_kernel(x, tgt, w, loss, stats, err, M, C, size_k1, size_k2, size_k3,
+                   stride_xk0, stride_xk1, stride_xk2, stride_xk3, stride_tk0, stride_tk1, stride_tk2, stride_tk3,
+                   stride_lk0, stride_lk1, stride_lk2, stride_lk3, stride_xc, stride_tc, ignore_index,
+                   ls: tl.float64, PROB: tl.constexpr, HAS_W: tl.constexpr, SMOOTH: tl.constexpr, KD: tl.constexpr,
+                   I64: tl.constexpr, BM: tl.constexpr, BL: tl.constexpr):
+    """Cross-entropy forward from logits, one pass per row.  Grid: (cdiv(M, BM),).
+    Pointers: x (rows, C) logits, tgt class indices or probabilities, w (C,) class weights (x when
+    absent), loss per-row output, stats (M, 4) row statistics (contiguous), err (1,) out-of-range
+    index.  Sizes: M rows, C classes, size_k1..3 inner row dims.  Strides (elements): stride_xk* /
+    stride_tk* / stride_lk* of x, tgt and loss along the row dims, stride_xc / stride_tc along the
+    class dim.  Scalars: ignore_index, ls label smoothing.  Constexprs: PROB probability targets,
+    HAS_W, SMOOTH, KD row dims, I64 int64 offsets, BM rows and BL classes per tile."""
     CT: tl.constexpr = stats.dtype.element_ty
-    m, cols = _rows(I64, BM, BL)
+    m, cols = row_block(I64, BM, BL)
     mmask = m < M
-    kx, kt, kl = unravel3(m, KS1, KS2, KS3, 1, KX0, KX1, KX2, KX3, 0, KT0, KT1, KT2, KT3, 0,
-                          KL0, KL1, KL2, KL3, 0, KD)
+    kx, kt, kl = unravel3(m, size_k1, size_k2, size_k3, 1, stride_xk0, stride_xk1, stride_xk2, stride_xk3, 0,
+                          stride_tk0, stride_tk1, stride_tk2, stride_tk3, 0, stride_lk0, stride_lk1, stride_lk2,
+                          stride_lk3, 0, KD)
     lsv = as_f64(ls).to(CT)
     smooth_c = lsv / C
     mx = tl.full([BM], float("-inf"), CT)
@@ -98,18 +100,18 @@ def _ce_fwd_kernel(x, tgt, w, loss, stats, err, M, C, KS1, KS2, KS3, KX0, KX1, K
     A = tl.zeros([BM], CT)
     if not PROB:
         ok, tc = _target(tgt, kt, mmask, C, ignore_index, err, True)
-        xt = tl.where(ok, _ld(x, kx + tc * XC, ok, CT), 0.0)
+        xt = tl.where(ok, _ld(x, kx + tc * stride_xc, ok, CT), 0.0)
         if HAS_W:
             wt = tl.where(ok, _ld(w, tc, ok, CT), 0.0)
         else:
             wt = tl.where(ok, 1.0, 0.0).to(CT)
     # Rows past M are 0 rather than -inf, so unused lanes never compute -inf - -inf.
-    pad = tl.where(mmask, float("-inf"), 0.0)[:, None]
+    fill_v = tl.where(mmask, float("-inf"), 0.0)[:, None]
     for c0 in range(0, C, BL):
         col = c0 + cols
         cm = col < C
         mask = mmask[:, None] & cm[None, :]
-        v = tl.where(mask, _ld(x, kx[:, None] + col[None, :] * XC, mask, CT), pad)
+        v = tl.where(mask, _ld(x, kx[:, None] + col[None, :] * stride_xc, mask, CT), fill_v)
         mnew = tl.maximum(mx, tl.max(v, 1))
         shift = tl.where(mnew == float("-inf"), 0.0, mnew).to(CT)
         s = s * tl.exp(mx - shift) + tl.sum(tl.exp(v - shift[:, None]), 1)
@@ -121,7 +123,7 @@ def _ce_fwd_kernel(x, tgt, w, loss, stats, err, M, C, KS1, KS2, KS3, KX0, KX1, K
             else:
                 wc = 1.0
             if PROB:
-                q = _ld(tgt, kt[:, None] + col[None, :] * TC, mask, CT) * (1.0 - lsv) + smooth_c
+                q = _ld(tgt, kt[:, None] + col[None, :] * stride_tc, mask, CT) * (1.0 - lsv) + smooth_c
             else:
                 q = smooth_c
             wq = tl.where(mask, wc * q, 0.0)
@@ -148,17 +150,25 @@ def _ce_fwd_kernel(x, tgt, w, loss, stats, err, M, C, KS1, KS2, KS3, KX0, KX1, K
 
 
 @triton.jit
-def _ce_bwd_kernel(g, x, tgt, w, stats, dx, M, C, KS1, KS2, KS3, KX0, KX1, KX2, KX3, KT0, KT1, KT2, KT3,
-                   KD0, KD1, KD2, KD3, XC, TC, DC, GS, ignore_index, ls: tl.float64, PROB: tl.constexpr,
-                   HAS_W: tl.constexpr, SMOOTH: tl.constexpr, KD: tl.constexpr, I64: tl.constexpr,
-                   BM: tl.constexpr, BL: tl.constexpr):
+def _ce_bwd_kernel(g, x, tgt, w, stats, dx, M, C, size_k1, size_k2, size_k3,
+                   stride_xk0, stride_xk1, stride_xk2, stride_xk3, stride_tk0, stride_tk1, stride_tk2, stride_tk3,
+                   stride_dk0, stride_dk1, stride_dk2, stride_dk3, stride_xc, stride_tc, stride_dc, stride_gm,
+                   ignore_index, ls: tl.float64, PROB: tl.constexpr, HAS_W: tl.constexpr, SMOOTH: tl.constexpr,
+                   KD: tl.constexpr, I64: tl.constexpr, BM: tl.constexpr, BL: tl.constexpr):
+    """Cross-entropy backward, one pass per row.  Grid: (cdiv(M, BM),).
+    Pointers: g per-row gradients, x logits, tgt targets, w class weights, stats (M, 4) from the
+    forward, dx gradient (output).  Sizes: M rows, C classes, size_k1..3 inner row dims.  Strides
+    (elements): stride_xk* / stride_tk* / stride_dk* along the row dims, stride_xc / stride_tc /
+    stride_dc along the class dim, stride_gm between rows of g (0: a broadcast scalar).  Scalars
+    and constexprs as in the forward kernel."""
     CT: tl.constexpr = stats.dtype.element_ty
-    m, cols = _rows(I64, BM, BL)
+    m, cols = row_block(I64, BM, BL)
     mmask = m < M
-    kx, kt, kd = unravel3(m, KS1, KS2, KS3, 1, KX0, KX1, KX2, KX3, 0, KT0, KT1, KT2, KT3, 0,
-                          KD0, KD1, KD2, KD3, 0, KD)
+    kx, kt, kd = unravel3(m, size_k1, size_k2, size_k3, 1, stride_xk0, stride_xk1, stride_xk2, stride_xk3, 0,
+                          stride_tk0, stride_tk1, stride_tk2, stride_tk3, 0, stride_dk0, stride_dk1, stride_dk2,
+                          stride_dk3, 0, KD)
     lsv = as_f64(ls).to(CT)
-    gi = _ld(g, m * GS, mmask, CT)
+    gi = _ld(g, m * stride_gm, mmask, CT)
     lse = _ld(stats, m * 4, mmask, CT)
     lsum = _ld(stats, m * 4 + 1, mmask, CT)
     gS = gi * _ld(stats, m * 4 + 2, mmask, CT)
@@ -170,14 +180,14 @@ def _ce_bwd_kernel(g, x, tgt, w, stats, dx, M, C, KS1, KS2, KS3, KX0, KX1, KX2, 
         col = c0 + cols
         cm = col < C
         mask = mmask[:, None] & cm[None, :]
-        v = _ld(x, kx[:, None] + col[None, :] * XC, mask, CT)
+        v = _ld(x, kx[:, None] + col[None, :] * stride_xc, mask, CT)
         r = tl.exp((v - lse[:, None]) - lsum[:, None]) * gS[:, None]
         if HAS_W:
             wc = _ld(w, col, cm, CT)[None, :]
         else:
             wc = 1.0
         if PROB:
-            q = _ld(tgt, kt[:, None] + col[None, :] * TC, mask, CT) * (1.0 - lsv) + lsv / C
+            q = _ld(tgt, kt[:, None] + col[None, :] * stride_tc, mask, CT) * (1.0 - lsv) + lsv / C
             r -= gi[:, None] * wc * q
         else:
             r -= tl.where(col[None, :] == tc[:, None], gt[:, None], 0.0)
@@ -185,47 +195,61 @@ def _ce_bwd_kernel(g, x, tgt, w, stats, dx, M, C, KS1, KS2, KS3, KX0, KX1, KX2, 
                 r -= gsm[:, None] * wc
             # Ignored rows get exact zeros even where g is nan (all-ignored mean), as in PyTorch.
             r = tl.where(ok[:, None], r, 0.0)
-        _st(dx, kd[:, None] + col[None, :] * DC, r, mask)
+        _st(dx, kd[:, None] + col[None, :] * stride_dc, r, mask)
 
 
 @triton.jit
-def _nll_fwd_kernel(x, tgt, w, loss, wout, err, M, C, KS1, KS2, KS3, KX0, KX1, KX2, KX3, KT0, KT1, KT2, KT3,
-                    KL0, KL1, KL2, KL3, XC, ignore_index, HAS_W: tl.constexpr, KD: tl.constexpr,
-                    I64: tl.constexpr, BM: tl.constexpr):
+def _nll_fwd_kernel(x, tgt, w, loss, wout, err, M, C, size_k1, size_k2, size_k3,
+                    stride_xk0, stride_xk1, stride_xk2, stride_xk3, stride_tk0, stride_tk1, stride_tk2, stride_tk3,
+                    stride_lk0, stride_lk1, stride_lk2, stride_lk3, stride_xc, ignore_index, HAS_W: tl.constexpr,
+                    KD: tl.constexpr, I64: tl.constexpr, BM: tl.constexpr):
+    """nll_loss forward: a per-row gather -w_t x_t.  Grid: (cdiv(M, BM),).
+    Pointers: x log-probabilities, tgt class indices, w class weights, loss and wout (M,) per-row
+    outputs, err (1,) out-of-range index.  Sizes: M rows, C classes, size_k1..3 inner row dims.
+    Strides (elements): stride_xk* / stride_tk* / stride_lk* along the row dims, stride_xc along
+    the class dim.  Constexprs: HAS_W, KD row dims, I64 int64 offsets, BM rows per program."""
     CT: tl.constexpr = wout.dtype.element_ty
-    m, _ = _rows(I64, BM, 1)
+    m, _ = row_block(I64, BM, 1)
     mmask = m < M
-    kx, kt, kl = unravel3(m, KS1, KS2, KS3, 1, KX0, KX1, KX2, KX3, 0, KT0, KT1, KT2, KT3, 0,
-                          KL0, KL1, KL2, KL3, 0, KD)
+    kx, kt, kl = unravel3(m, size_k1, size_k2, size_k3, 1, stride_xk0, stride_xk1, stride_xk2, stride_xk3, 0,
+                          stride_tk0, stride_tk1, stride_tk2, stride_tk3, 0, stride_lk0, stride_lk1, stride_lk2,
+                          stride_lk3, 0, KD)
     ok, tc = _target(tgt, kt, mmask, C, ignore_index, err, True)
     if HAS_W:
         wt = tl.where(ok, _ld(w, tc, ok, CT), 0.0)
     else:
         wt = tl.where(ok, 1.0, 0.0).to(CT)
-    xt = _ld(x, kx + tc * XC, ok, CT)
+    xt = _ld(x, kx + tc * stride_xc, ok, CT)
     _st(loss, kl, tl.where(ok, -wt * xt, 0.0), mmask)
     _st(wout, m, wt, mmask)
 
 
 @triton.jit
-def _nll_bwd_kernel(g, tgt, w, dx, M, C, KS1, KS2, KS3, KT0, KT1, KT2, KT3, KD0, KD1, KD2, KD3, DC, GS,
-                    ignore_index, CT: tl.constexpr, HAS_W: tl.constexpr, KD: tl.constexpr, I64: tl.constexpr,
-                    BM: tl.constexpr, BL: tl.constexpr):
-    m, cols = _rows(I64, BM, BL)
+def _nll_bwd_kernel(g, tgt, w, dx, M, C, size_k1, size_k2, size_k3,
+                    stride_tk0, stride_tk1, stride_tk2, stride_tk3, stride_dk0, stride_dk1, stride_dk2, stride_dk3,
+                    stride_dc, stride_gm, ignore_index, CT: tl.constexpr, HAS_W: tl.constexpr, KD: tl.constexpr,
+                    I64: tl.constexpr, BM: tl.constexpr, BL: tl.constexpr):
+    """nll_loss backward: -w_t g at the target class, 0 elsewhere.  Grid: (cdiv(M, BM),).
+    Pointers: g per-row gradients, tgt class indices, w class weights, dx (output).  Sizes: M rows,
+    C classes, size_k1..3 inner row dims.  Strides (elements): stride_tk* / stride_dk* along the row
+    dims, stride_dc along the class dim, stride_gm between rows of g (0: broadcast).  Constexprs:
+    CT compute dtype, HAS_W, KD row dims, I64 int64 offsets, BM rows and BL classes per tile."""
+    m, cols = row_block(I64, BM, BL)
     mmask = m < M
-    kt, kd, _ = unravel3(m, KS1, KS2, KS3, 1, KT0, KT1, KT2, KT3, 0, KD0, KD1, KD2, KD3, 0,
-                         KD0, KD1, KD2, KD3, 0, KD)
+    kt, kd, _ = unravel3(m, size_k1, size_k2, size_k3, 1, stride_tk0, stride_tk1, stride_tk2, stride_tk3, 0,
+                         stride_dk0, stride_dk1, stride_dk2, stride_dk3, 0, stride_dk0, stride_dk1, stride_dk2,
+                         stride_dk3, 0, KD)
     ok, tc = _target(tgt, kt, mmask, C, ignore_index, tgt, False)
     if HAS_W:
         wt = tl.where(ok, _ld(w, tc, ok, CT), 0.0)
     else:
         wt = tl.where(ok, 1.0, 0.0).to(CT)
-    val = -wt * _ld(g, m * GS, mmask, CT)
+    val = -wt * _ld(g, m * stride_gm, mmask, CT)
     for c0 in range(0, C, BL):
         col = c0 + cols
         mask = mmask[:, None] & (col < C)[None, :]
         r = tl.where((col[None, :] == tc[:, None]) & ok[:, None], val[:, None], 0.0)
-        _st(dx, kd[:, None] + col[None, :] * DC, r, mask)
+        _st(dx, kd[:, None] + col[None, :] * stride_dc, r, mask)
 
 
 # --- host side --------------------------------------------------------------------------------
@@ -245,10 +269,6 @@ def _plan(M, C, gpu_bl=4096):
     return bm, bl, 4 if bm * bl <= 1024 else 8
 
 
-def _span(arrs):
-    return max(a.offset + sum((n - 1) * abs(s) for n, s in zip(a.shape, a.strides)) for a in arrs)
-
-
 def _rowspace(x_shape, arrs):
     """Collapsed row shape and per-operand row strides; ``arrs`` are (array, dims-of-rows) pairs."""
     nd = len(x_shape)
@@ -258,9 +278,9 @@ def _rowspace(x_shape, arrs):
     kshape, ks = collapse(shape, strides) if shape else ([1], [[0] for _ in arrs])
     if len(kshape) > MAX_DIMS:
         raise NotImplementedError(f"loss kernels: more than {MAX_DIMS} non-mergeable row dims")
-    args = (kshape + [1, 1, 1])[1:4]
+    args = pad(kshape[1:], 3, 1)
     for k in ks:
-        args += (k + [0] * 3)[:4]
+        args += pad(k, 4)
     return args, len(kshape)
 
 
@@ -302,7 +322,9 @@ def _check_err(e):
 
 
 def _i64(M, bm, C, bl, arrs):
-    return M + bm >= 2**31 or C + bl >= 2**31 or _span(arrs) >= 2**31
+    """The loss kernels' int64 switch: every operand's span, and the row and class indices with
+    the last tile's overshoot."""
+    return needs_i64(*arrs, counts=(M + bm, C + bl))
 
 
 def _finish(dst, tmp):
@@ -328,7 +350,7 @@ def cross_entropy_loss(out, x, target, weight, ignore_index, label_smoothing):
     w = _contig_rows(weight) if weight is not None else x
     launch(_ce_fwd_kernel, (cdiv(M, bm),), x, target, w, lo, st, err, M, C, *rows_arg, x.strides[_cdim(nd)], tc,
            int(ignore_index), ls, PROB=prob, HAS_W=weight is not None, SMOOTH=ls > 0 and not prob, KD=kd,
-           I64=_i64(M, bm, C, bl, [x, target, lo]), BM=bm, BL=bl, num_warps=warps)
+           I64=_i64(M, bm, C, bl, [x, target, lo, st]), BM=bm, BL=bl, num_warps=warps)
     if not prob:
         _check_err(err)
     _finish(loss, lo)
@@ -353,7 +375,7 @@ def cross_entropy_loss_backward(out, grad, x, target, weight, stats, ignore_inde
     w = _contig_rows(weight) if weight is not None else x
     launch(_ce_bwd_kernel, (cdiv(M, bm),), g, x, target, w, st, out, M, C, *rows_arg, x.strides[_cdim(nd)], tc,
            out.strides[_cdim(nd)], gs, int(ignore_index), ls, PROB=prob, HAS_W=weight is not None,
-           SMOOTH=ls > 0 and not prob, KD=kd, I64=_i64(M, bm, C, bl, [x, target, out]), BM=bm, BL=bl,
+           SMOOTH=ls > 0 and not prob, KD=kd, I64=_i64(M, bm, C, bl, [x, target, out, st]), BM=bm, BL=bl,
            num_warps=warps)
 
 

@@ -19,6 +19,8 @@ middle dim) is first copied into a contiguous temp with the shared `assign`.  St
   Bytes: read dy, x (2N) + 2 stats, write dx (N) per row, plus G x N partials.
 * `_colsum`: the second stage of the dweight/dbias reduction: sums the G partial rows
   column-block by column-block and rounds once into the output dtype.
+Offsets: row bases are int64; column offsets are int64 only when a row's span reaches 2**31
+(``I64``, from `needs_i64`), e.g. a normalized dim with a large stride.
 """
 import triton
 import triton.language as tl
@@ -27,7 +29,7 @@ from tritorch.cuda.array import CudaArray
 from ._dtypes import compute_tl
 from ._elementwise import assign, collapse
 from ._jit import convert, as_f64
-from ._launch import launch, cdiv, block_for, SIZE_FOR_INTERPRETER
+from ._launch import launch, cdiv, block_for, needs_i64, SIZE_FOR_INTERPRETER
 
 # Longest row (elements) kept in registers by one program; longer rows take the looped path.
 MAX_FUSED_N = 8192
@@ -38,18 +40,26 @@ _GPU_PROGRAMS = 512
 
 
 @triton.jit
-def _fwd(X, Y, W, B, MEAN, RSTD, N, sxm, sxn, sym, syn, sw, sb, eps: tl.float64,
-         HAS_W: tl.constexpr, HAS_B: tl.constexpr, RMS: tl.constexpr, CT: tl.constexpr,
-         BLOCK: tl.constexpr, ONE_PASS: tl.constexpr):
+def _fwd(X, Y, W, B, MEAN, RSTD, N, stride_xm, stride_xn, stride_ym, stride_yn, stride_w, stride_b,
+         eps: tl.float64, HAS_W: tl.constexpr, HAS_B: tl.constexpr, RMS: tl.constexpr, CT: tl.constexpr,
+         BLOCK: tl.constexpr, ONE_PASS: tl.constexpr, I64: tl.constexpr):
+    """Layer / RMS norm forward, one row per program.  Grid: (M,).
+    Pointers: X (M, N) input, Y (M, N) output, W (N,) weight, B (N,) bias (placeholders when absent),
+    MEAN (M,), RSTD (M,) saved statistics (contiguous).  Sizes: N columns, eps.  Strides:
+    stride_xm, stride_xn, stride_ym, stride_yn, stride_w, stride_b (elements).  Constexprs: HAS_W,
+    HAS_B, RMS, CT compute type, BLOCK columns per chunk, ONE_PASS (the row fits one BLOCK), I64
+    int64 column offsets (row offsets are always int64)."""
     row = tl.program_id(0).to(tl.int64)
-    xr = X + row * sxm
-    yr = Y + row * sym
+    xr = X + row * stride_xm
+    yr = Y + row * stride_ym
     cols = tl.arange(0, BLOCK)
+    if I64:
+        cols = cols.to(tl.int64)
     e = as_f64(eps).to(CT)
     zero = tl.zeros([1], CT)
     if ONE_PASS:
         m = cols < N
-        x = convert(tl.load(xr + cols * sxn, mask=m, other=0.0), CT)
+        x = convert(tl.load(xr + cols * stride_xn, mask=m, other=0.0), CT)
         if RMS:
             mean = zero
             rstd = 1.0 / tl.sqrt(tl.sum(x * x, 0) / N + e)
@@ -60,15 +70,15 @@ def _fwd(X, Y, W, B, MEAN, RSTD, N, sxm, sxn, sym, syn, sw, sb, eps: tl.float64,
             rstd = 1.0 / tl.sqrt(tl.sum(xc * xc, 0) / N + e)
             xh = xc * rstd
         if HAS_W:
-            xh = xh * convert(tl.load(W + cols * sw, mask=m, other=0.0), CT)
+            xh = xh * convert(tl.load(W + cols * stride_w, mask=m, other=0.0), CT)
         if HAS_B:
-            xh = xh + convert(tl.load(B + cols * sb, mask=m, other=0.0), CT)
-        tl.store(yr + cols * syn, convert(xh, Y.dtype.element_ty), mask=m)
+            xh = xh + convert(tl.load(B + cols * stride_b, mask=m, other=0.0), CT)
+        tl.store(yr + cols * stride_yn, convert(xh, Y.dtype.element_ty), mask=m)
     else:
         acc = tl.zeros([BLOCK], CT)
         for off in range(0, N, BLOCK):
             c = off + cols
-            x = convert(tl.load(xr + c * sxn, mask=c < N, other=0.0), CT)
+            x = convert(tl.load(xr + c * stride_xn, mask=c < N, other=0.0), CT)
             if RMS:
                 acc += x * x
             else:
@@ -81,20 +91,20 @@ def _fwd(X, Y, W, B, MEAN, RSTD, N, sxm, sxn, sym, syn, sw, sb, eps: tl.float64,
             acc2 = tl.zeros([BLOCK], CT)
             for off in range(0, N, BLOCK):
                 c = off + cols
-                x = convert(tl.load(xr + c * sxn, mask=c < N, other=0.0), CT)
+                x = convert(tl.load(xr + c * stride_xn, mask=c < N, other=0.0), CT)
                 d = tl.where(c < N, x - mean, 0.0)
                 acc2 += d * d
             rstd = 1.0 / tl.sqrt(tl.sum(acc2, 0) / N + e)
         for off in range(0, N, BLOCK):
             c = off + cols
             m = c < N
-            x = convert(tl.load(xr + c * sxn, mask=m, other=0.0), CT)
+            x = convert(tl.load(xr + c * stride_xn, mask=m, other=0.0), CT)
             xh = (x - mean) * rstd
             if HAS_W:
-                xh = xh * convert(tl.load(W + c * sw, mask=m, other=0.0), CT)
+                xh = xh * convert(tl.load(W + c * stride_w, mask=m, other=0.0), CT)
             if HAS_B:
-                xh = xh + convert(tl.load(B + c * sb, mask=m, other=0.0), CT)
-            tl.store(yr + c * syn, convert(xh, Y.dtype.element_ty), mask=m)
+                xh = xh + convert(tl.load(B + c * stride_b, mask=m, other=0.0), CT)
+            tl.store(yr + c * stride_yn, convert(xh, Y.dtype.element_ty), mask=m)
     one = tl.arange(0, 1)
     if not RMS:
         tl.store(MEAN + row + one, convert(mean, MEAN.dtype.element_ty))
@@ -102,28 +112,36 @@ def _fwd(X, Y, W, B, MEAN, RSTD, N, sxm, sxn, sym, syn, sw, sb, eps: tl.float64,
 
 
 @triton.jit
-def _bwd(DY, X, W, MEAN, RSTD, DX, DWP, DBP, M, N, rows_per_prog, sgm, sgn, sxm, sxn, sdm, sdn, sw,
-         HAS_W: tl.constexpr, RMS: tl.constexpr, CT: tl.constexpr, BLOCK: tl.constexpr,
-         ONE_PASS: tl.constexpr):
+def _bwd(DY, X, W, MEAN, RSTD, DX, DWP, DBP, M, N, rows_per_prog, stride_gm, stride_gn, stride_xm, stride_xn,
+         stride_dm, stride_dn, stride_w, HAS_W: tl.constexpr, RMS: tl.constexpr, CT: tl.constexpr,
+         BLOCK: tl.constexpr, ONE_PASS: tl.constexpr, I64: tl.constexpr):
+    """Layer / RMS norm backward: dx, and per-program partial rows of dweight / dbias.  Grid: (G,).
+    Pointers: DY (M, N) grad_output, X (M, N) input, W (N,) weight (placeholder when absent), MEAN,
+    RSTD (M,) saved statistics, DX (M, N) grad_input, DWP, DBP (G, N) contiguous partials.  Sizes: M
+    rows, N columns, rows_per_prog.  Strides: stride_gm, stride_gn (DY), stride_xm, stride_xn,
+    stride_dm, stride_dn (DX), stride_w (elements).  Constexprs: HAS_W, RMS, CT compute type, BLOCK
+    columns per chunk, ONE_PASS, I64 int64 column offsets (row offsets are always int64)."""
     pid = tl.program_id(0)
     r0 = pid * rows_per_prog
     r1 = tl.minimum(r0 + rows_per_prog, M)
     cols = tl.arange(0, BLOCK)
+    if I64:
+        cols = cols.to(tl.int64)
     one = tl.arange(0, 1)
     pw = DWP + pid.to(tl.int64) * N
     pb = DBP + pid.to(tl.int64) * N
     if ONE_PASS:
         m = cols < N
         if HAS_W:
-            w = convert(tl.load(W + cols * sw, mask=m, other=0.0), CT)
+            w = convert(tl.load(W + cols * stride_w, mask=m, other=0.0), CT)
         else:
             w = tl.full([BLOCK], 1.0, CT)
         dw_acc = tl.zeros([BLOCK], CT)
         db_acc = tl.zeros([BLOCK], CT)
         for row in range(r0, r1):
             r = row + tl.zeros([1], tl.int64)
-            x = convert(tl.load(X + r * sxm + cols * sxn, mask=m, other=0.0), CT)
-            dy = convert(tl.load(DY + r * sgm + cols * sgn, mask=m, other=0.0), CT)
+            x = convert(tl.load(X + r * stride_xm + cols * stride_xn, mask=m, other=0.0), CT)
+            dy = convert(tl.load(DY + r * stride_gm + cols * stride_gn, mask=m, other=0.0), CT)
             rstd = convert(tl.load(RSTD + r + one), CT)
             if RMS:
                 xh = x * rstd
@@ -134,7 +152,7 @@ def _bwd(DY, X, W, MEAN, RSTD, DX, DWP, DBP, M, N, rows_per_prog, sgm, sgn, sxm,
             d = gw - xh * c1
             if not RMS:
                 d = d - tl.sum(gw, 0) / N
-            tl.store(DX + r * sdm + cols * sdn, convert(d * rstd, DX.dtype.element_ty), mask=m)
+            tl.store(DX + r * stride_dm + cols * stride_dn, convert(d * rstd, DX.dtype.element_ty), mask=m)
             dw_acc += dy * xh
             db_acc += dy
         tl.store(pw + cols, dw_acc, mask=m)
@@ -158,10 +176,10 @@ def _bwd(DY, X, W, MEAN, RSTD, DX, DWP, DBP, M, N, rows_per_prog, sgm, sgn, sxm,
             for off in range(0, N, BLOCK):
                 c = off + cols
                 m = c < N
-                x = convert(tl.load(X + r * sxm + c * sxn, mask=m, other=0.0), CT)
-                gw = convert(tl.load(DY + r * sgm + c * sgn, mask=m, other=0.0), CT)
+                x = convert(tl.load(X + r * stride_xm + c * stride_xn, mask=m, other=0.0), CT)
+                gw = convert(tl.load(DY + r * stride_gm + c * stride_gn, mask=m, other=0.0), CT)
                 if HAS_W:
-                    gw = gw * convert(tl.load(W + c * sw, mask=m, other=0.0), CT)
+                    gw = gw * convert(tl.load(W + c * stride_w, mask=m, other=0.0), CT)
                 s1 += gw * tl.where(m, (x - mean) * rstd, 0.0)
                 s2 += gw
             c1 = tl.sum(s1, 0) / N
@@ -169,23 +187,26 @@ def _bwd(DY, X, W, MEAN, RSTD, DX, DWP, DBP, M, N, rows_per_prog, sgm, sgn, sxm,
             for off in range(0, N, BLOCK):
                 c = off + cols
                 m = c < N
-                x = convert(tl.load(X + r * sxm + c * sxn, mask=m, other=0.0), CT)
-                dy = convert(tl.load(DY + r * sgm + c * sgn, mask=m, other=0.0), CT)
+                x = convert(tl.load(X + r * stride_xm + c * stride_xn, mask=m, other=0.0), CT)
+                dy = convert(tl.load(DY + r * stride_gm + c * stride_gn, mask=m, other=0.0), CT)
                 xh = tl.where(m, (x - mean) * rstd, 0.0)
                 gw = dy
                 if HAS_W:
-                    gw = dy * convert(tl.load(W + c * sw, mask=m, other=0.0), CT)
+                    gw = dy * convert(tl.load(W + c * stride_w, mask=m, other=0.0), CT)
                 d = gw - xh * c1
                 if not RMS:
                     d = d - c2
-                tl.store(DX + r * sdm + c * sdn, convert(d * rstd, DX.dtype.element_ty), mask=m)
+                tl.store(DX + r * stride_dm + c * stride_dn, convert(d * rstd, DX.dtype.element_ty), mask=m)
                 tl.store(pw + c, tl.load(pw + c, mask=m, other=0.0) + dy * xh, mask=m)
                 if not RMS:
                     tl.store(pb + c, tl.load(pb + c, mask=m, other=0.0) + dy, mask=m)
 
 
 @triton.jit
-def _colsum(P, OUT, G, N, so, BG: tl.constexpr, BN: tl.constexpr):
+def _colsum(P, OUT, G, N, stride_o, BG: tl.constexpr, BN: tl.constexpr):
+    """Column sums of the (G, N) contiguous partials into OUT (N,).  Grid: (cdiv(N, BN),).
+    Pointers: P partials, OUT.  Sizes: G rows, N columns.  Strides: stride_o (OUT, elements).
+    Constexprs: BG partial rows and BN columns per step."""
     cols = tl.program_id(0) * BN + tl.arange(0, BN)
     cm = cols < N
     acc = tl.zeros([BN], P.dtype.element_ty)
@@ -193,7 +214,7 @@ def _colsum(P, OUT, G, N, so, BG: tl.constexpr, BN: tl.constexpr):
         g = g0 + tl.arange(0, BG)
         p = tl.load(P + g[:, None].to(tl.int64) * N + cols[None, :], mask=(g[:, None] < G) & cm[None, :], other=0.0)
         acc += tl.sum(p, 0)
-    tl.store(OUT + cols * so, convert(acc, OUT.dtype.element_ty), mask=cm)
+    tl.store(OUT + cols * stride_o, convert(acc, OUT.dtype.element_ty), mask=cm)
 
 
 def _run(a, k):
@@ -262,7 +283,8 @@ def _forward(y, mean, rstd, x, ns, weight, bias, eps, rms):
     launch(_fwd, (M,), x, yo, w if w is not None else x, b if b is not None else x,
            mean if mean is not None else rstd, rstd, N, sxm, sxn, sym, syn, sw, sb, float(eps),
            HAS_W=w is not None, HAS_B=b is not None, RMS=rms, CT=compute_tl(x.dtype), BLOCK=block,
-           ONE_PASS=one_pass)
+           ONE_PASS=one_pass, I64=needs_i64(((N,), (sxn,)), ((N,), (syn,)), ((N,), (sw,)), ((N,), (sb,)),
+                                            counts=(N + block,)))
     if back is not None:
         assign(y, back)
 
@@ -288,7 +310,8 @@ def _backward(dx, dw, db, g, x, mean, rstd, weight, ns, rms):
     dbp = CudaArray.empty((progs, N), pdt) if db is not None else dwp
     launch(_bwd, (progs,), g, x, w if w is not None else x, mean if mean is not None else rstd, rstd, dxo,
            dwp, dbp, M, N, rpp, sgm, sgn, sxm, sxn, sdm, sdn, sw,
-           HAS_W=w is not None, RMS=rms, CT=ct, BLOCK=block, ONE_PASS=one_pass)
+           HAS_W=w is not None, RMS=rms, CT=ct, BLOCK=block, ONE_PASS=one_pass,
+           I64=needs_i64(((N,), (sgn,)), ((N,), (sxn,)), ((N,), (sdn,)), ((N,), (sw,)), counts=(N + block,)))
     if back is not None:
         assign(dx, back)
     bn = block_for(N, 128)

@@ -10,8 +10,10 @@ bias corrections), uploads both, and launches one program per chunk of ``BLOCK``
 tensor (grid ``(NC,)``).  A program reads its tensor's pointers from the table
 (``tl.load(table + i).to(tl.pointer_type(DT))``, which Triton's interpreter runs as well), its
 scalars from the scalar row, and applies the algorithm elementwise in registers: every state
-tensor is read once and written once.  Math is in float32 for half types (rounded once on
-store) and in the tensor's dtype otherwise, with IEEE-rounded division and square root
+tensor is read once and written once.  The kernels share that prologue (`_params_grads`: chunk,
+pointers, loads converted to the compute dtype), the Adam family's moment update
+(`_adam_moments`) and the rounding store (`_store`).  Math is in float32 for half types (rounded
+once on store) and in the tensor's dtype otherwise, with IEEE-rounded division and square root
 (``div_rn`` / ``sqrt_rn``) and PyTorch's single-tensor operation order.  Non-contiguous tensors
 go through a contiguous copy (copied back when written).
 
@@ -54,6 +56,28 @@ def _chunk(table, NT, NL: tl.constexpr, NC, BLOCK: tl.constexpr):
 def _ptr(table, NT, list_idx: tl.constexpr, t, DT: tl.constexpr):
     """Pointer to tensor ``t`` of list ``list_idx``."""
     return tl.load(table + list_idx * NT + t).to(tl.pointer_type(DT))
+
+
+@triton.jit
+def _load(table, NT, list_idx: tl.constexpr, t, offs, mask, DT: tl.constexpr, CT: tl.constexpr):
+    """(pointer, values in CT) of this chunk of tensor ``t`` of list ``list_idx``."""
+    ptr = _ptr(table, NT, list_idx, t, DT)
+    return ptr, convert(tl.load(ptr + offs, mask=mask), CT)
+
+
+@triton.jit
+def _store(ptr, offs, x, mask, DT: tl.constexpr):
+    """Store ``x`` rounded once into the chunk of the tensor at ``ptr`` (element dtype DT)."""
+    tl.store(ptr + offs, convert(x, DT), mask=mask)
+
+
+@triton.jit
+def _params_grads(table, NT, NL: tl.constexpr, NC, DT: tl.constexpr, CT: tl.constexpr, BLOCK: tl.constexpr):
+    """Every optimizer's prologue: (t, offs, mask, param pointer, params, grads) of this chunk, values in CT."""
+    t, offs, mask = _chunk(table, NT, NL, NC, BLOCK)
+    pp, p = _load(table, NT, 0, t, offs, mask, DT, CT)
+    _, g = _load(table, NT, 1, t, offs, mask, DT, CT)
+    return t, offs, mask, pp, p, g
 
 
 @triton.jit
@@ -102,234 +126,207 @@ def _lerp(s, end, w, LOW: tl.constexpr):
     return res
 
 
-# --- kernels: arguments (table, scal, NT, NC) + constexpr flags (DT, CT, NL, K, BLOCK); grid (NC,) --
+@triton.jit
+def _adam_moments(p, g, m, v, scal, t, K: tl.constexpr, CT: tl.constexpr, MAXIMIZE: tl.constexpr,
+                  WD: tl.constexpr, DECOUPLED: tl.constexpr, LOW: tl.constexpr):
+    """Adam-family moments on (param, grad, exp_avg, exp_avg_sq) -> (p, g, m, v): weight decay (decoupled:
+    p *= 1 - lr * wd; else g += wd p), m = lerp(m, g, 1 - beta1), v = beta2 v + (1 - beta2) g^2.
+    Scalars 0-4 of the row: [1 - beta1, beta2, 1 - beta2, wd, 1 - lr * wd]."""
+    if DECOUPLED:
+        if WD:
+            p = p * _scalar(scal, t, K, 4, CT)
+        g = _grad(g, p, 0.0, MAXIMIZE, False)
+    else:
+        g = _grad(g, p, _scalar(scal, t, K, 3, CT), MAXIMIZE, WD)
+    m = _lerp(m, g, _scalar(scal, t, K, 0, CT), LOW)
+    v = v * _scalar(scal, t, K, 1, CT) + _scalar(scal, t, K, 2, CT) * g * g
+    return p, g, m, v
+
+
+# --- kernels ------------------------------------------------------------------------------------
+# Every kernel: one program per chunk, grid (NC,).  Pointers: table (int64: tensor pointers, sizes,
+# chunk tensor and start; see the module docstring), scal (float64, NT rows of K scalars).  Sizes: NT
+# tensors, NC chunks.  Constexprs: NL lists, K scalars per tensor, DT element dtype, CT compute
+# dtype, BLOCK elements per chunk, then the algorithm's flags.  No strides: tensors are contiguous.
 
 @triton.jit
 def _foreach_add_kernel(table, scal, NT, NC, NL: tl.constexpr, K: tl.constexpr, DT: tl.constexpr,
                         CT: tl.constexpr, BLOCK: tl.constexpr):
-    """Lists: tensors.  Scalars: [value].  Grid: (chunks,)."""
+    """x += value.  Grid: (NC,).  Lists: tensors.  Scalars: [value].  Pointers, sizes and constexprs:
+    the launch tables' (see above)."""
     t, offs, mask = _chunk(table, NT, NL, NC, BLOCK)
-    xp = _ptr(table, NT, 0, t, DT)
-    x = convert(tl.load(xp + offs, mask=mask), CT)
-    tl.store(xp + offs, convert(x + _scalar(scal, t, K, 0, CT), DT), mask=mask)
+    xp, x = _load(table, NT, 0, t, offs, mask, DT, CT)
+    _store(xp, offs, x + _scalar(scal, t, K, 0, CT), mask, DT)
 
 
 @triton.jit
 def _sgd_kernel(table, scal, NT, NC, NL: tl.constexpr, K: tl.constexpr, DT: tl.constexpr, CT: tl.constexpr,
                 BLOCK: tl.constexpr, MAXIMIZE: tl.constexpr, WD: tl.constexpr, MOMENTUM: tl.constexpr,
                 NESTEROV: tl.constexpr):
-    """Lists: params, grads, momentum_buffers.  Scalars: [lr, momentum, 1 - dampening, wd, is_first].
-    Grid: (chunks,)."""
-    t, offs, mask = _chunk(table, NT, NL, NC, BLOCK)
-    pp = _ptr(table, NT, 0, t, DT)
-    p = convert(tl.load(pp + offs, mask=mask), CT)
-    g = convert(tl.load(_ptr(table, NT, 1, t, DT) + offs, mask=mask), CT)
+    """SGD step.  Grid: (NC,).  Lists: params, grads, momentum_buffers.  Scalars: [lr, momentum,
+    1 - dampening, wd, is_first].  Pointers, sizes, constexprs: the launch tables'; flags MAXIMIZE, WD,
+    MOMENTUM, NESTEROV."""
+    t, offs, mask, pp, p, g = _params_grads(table, NT, NL, NC, DT, CT, BLOCK)
     g = _grad(g, p, _scalar(scal, t, K, 3, CT), MAXIMIZE, WD)
     if MOMENTUM:
         momentum = _scalar(scal, t, K, 1, CT)
-        bp = _ptr(table, NT, 2, t, DT)
-        buf = convert(tl.load(bp + offs, mask=mask), CT)
+        bp, buf = _load(table, NT, 2, t, offs, mask, DT, CT)
         first = tl.load(scal + t * K + 4) != 0
         buf = tl.where(first, g, buf * momentum + _scalar(scal, t, K, 2, CT) * g)
-        tl.store(bp + offs, convert(buf, DT), mask=mask)
+        _store(bp, offs, buf, mask, DT)
         if NESTEROV:
             g = g + momentum * buf
         else:
             g = buf
     p = p + (-_scalar(scal, t, K, 0, CT)) * g
-    tl.store(pp + offs, convert(p, DT), mask=mask)
+    _store(pp, offs, p, mask, DT)
 
 
 @triton.jit
 def _adam_kernel(table, scal, NT, NC, NL: tl.constexpr, K: tl.constexpr, DT: tl.constexpr, CT: tl.constexpr,
                  BLOCK: tl.constexpr, MAXIMIZE: tl.constexpr, WD: tl.constexpr, DECOUPLED: tl.constexpr,
                  AMSGRAD: tl.constexpr, LOW: tl.constexpr):
-    """Lists: params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs.  Scalars: [1 - beta1, beta2,
-    1 - beta2, wd, 1 - lr * wd, eps, step_size, bias_correction2_sqrt].  Grid: (chunks,)."""
-    t, offs, mask = _chunk(table, NT, NL, NC, BLOCK)
-    pp = _ptr(table, NT, 0, t, DT)
-    mp = _ptr(table, NT, 2, t, DT)
-    vp = _ptr(table, NT, 3, t, DT)
-    p = convert(tl.load(pp + offs, mask=mask), CT)
-    g = convert(tl.load(_ptr(table, NT, 1, t, DT) + offs, mask=mask), CT)
-    m = convert(tl.load(mp + offs, mask=mask), CT)
-    v = convert(tl.load(vp + offs, mask=mask), CT)
-    if DECOUPLED:
-        if WD:
-            p = p * _scalar(scal, t, K, 4, CT)
-        g = _grad(g, p, 0.0, MAXIMIZE, False)
-    else:
-        g = _grad(g, p, _scalar(scal, t, K, 3, CT), MAXIMIZE, WD)
-    m = _lerp(m, g, _scalar(scal, t, K, 0, CT), LOW)
-    v = v * _scalar(scal, t, K, 1, CT) + _scalar(scal, t, K, 2, CT) * g * g
-    tl.store(mp + offs, convert(m, DT), mask=mask)
-    tl.store(vp + offs, convert(v, DT), mask=mask)
+    """Adam / AdamW step.  Grid: (NC,).  Lists: params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs.
+    Scalars: [1 - beta1, beta2, 1 - beta2, wd, 1 - lr * wd, eps, step_size, bias_correction2_sqrt].
+    Pointers, sizes, constexprs: the launch tables'; flags MAXIMIZE, WD, DECOUPLED, AMSGRAD, LOW (lerp form)."""
+    t, offs, mask, pp, p, g = _params_grads(table, NT, NL, NC, DT, CT, BLOCK)
+    mp, m = _load(table, NT, 2, t, offs, mask, DT, CT)
+    vp, v = _load(table, NT, 3, t, offs, mask, DT, CT)
+    p, g, m, v = _adam_moments(p, g, m, v, scal, t, K, CT, MAXIMIZE, WD, DECOUPLED, LOW)
+    _store(mp, offs, m, mask, DT)
+    _store(vp, offs, v, mask, DT)
     if AMSGRAD:
-        xp = _ptr(table, NT, 4, t, DT)
-        vmax = tl.maximum(convert(tl.load(xp + offs, mask=mask), CT), v, propagate_nan=tl.PropagateNan.ALL)
-        tl.store(xp + offs, convert(vmax, DT), mask=mask)
+        xp, vmax = _load(table, NT, 4, t, offs, mask, DT, CT)
+        vmax = tl.maximum(vmax, v, propagate_nan=tl.PropagateNan.ALL)
+        _store(xp, offs, vmax, mask, DT)
         v = vmax
     denom = _div(_sqrt(v), _scalar(scal, t, K, 7, CT)) + _scalar(scal, t, K, 5, CT)
     p = p + (-_scalar(scal, t, K, 6, CT)) * _div(m, denom)
-    tl.store(pp + offs, convert(p, DT), mask=mask)
+    _store(pp, offs, p, mask, DT)
 
 
 @triton.jit
 def _adamax_kernel(table, scal, NT, NC, NL: tl.constexpr, K: tl.constexpr, DT: tl.constexpr, CT: tl.constexpr,
                    BLOCK: tl.constexpr, MAXIMIZE: tl.constexpr, WD: tl.constexpr, LOW: tl.constexpr):
-    """Lists: params, grads, exp_avgs, exp_infs.  Scalars: [1 - beta1, beta2, eps, wd, clr].  Grid: (chunks,)."""
-    t, offs, mask = _chunk(table, NT, NL, NC, BLOCK)
-    pp = _ptr(table, NT, 0, t, DT)
-    mp = _ptr(table, NT, 2, t, DT)
-    up = _ptr(table, NT, 3, t, DT)
-    p = convert(tl.load(pp + offs, mask=mask), CT)
-    g = convert(tl.load(_ptr(table, NT, 1, t, DT) + offs, mask=mask), CT)
-    m = convert(tl.load(mp + offs, mask=mask), CT)
-    u = convert(tl.load(up + offs, mask=mask), CT)
+    """Adamax step.  Grid: (NC,).  Lists: params, grads, exp_avgs, exp_infs.  Scalars: [1 - beta1, beta2,
+    eps, wd, clr].  Pointers, sizes, constexprs: the launch tables'; flags MAXIMIZE, WD, LOW."""
+    t, offs, mask, pp, p, g = _params_grads(table, NT, NL, NC, DT, CT, BLOCK)
+    mp, m = _load(table, NT, 2, t, offs, mask, DT, CT)
+    up, u = _load(table, NT, 3, t, offs, mask, DT, CT)
     g = _grad(g, p, _scalar(scal, t, K, 3, CT), MAXIMIZE, WD)
     m = _lerp(m, g, _scalar(scal, t, K, 0, CT), LOW)
     u = tl.maximum(u * _scalar(scal, t, K, 1, CT), tl.abs(g) + _scalar(scal, t, K, 2, CT),
                    propagate_nan=tl.PropagateNan.ALL)
     p = p + (-_scalar(scal, t, K, 4, CT)) * _div(m, u)
-    tl.store(mp + offs, convert(m, DT), mask=mask)
-    tl.store(up + offs, convert(u, DT), mask=mask)
-    tl.store(pp + offs, convert(p, DT), mask=mask)
+    _store(mp, offs, m, mask, DT)
+    _store(up, offs, u, mask, DT)
+    _store(pp, offs, p, mask, DT)
 
 
 @triton.jit
 def _nadam_kernel(table, scal, NT, NC, NL: tl.constexpr, K: tl.constexpr, DT: tl.constexpr, CT: tl.constexpr,
                   BLOCK: tl.constexpr, MAXIMIZE: tl.constexpr, WD: tl.constexpr, DECOUPLED: tl.constexpr,
                   LOW: tl.constexpr):
-    """Lists: params, grads, exp_avgs, exp_avg_sqs.  Scalars: [1 - beta1, beta2, 1 - beta2, wd,
-    1 - lr * wd, eps, bias_correction2, grad_coef, exp_avg_coef].  Grid: (chunks,)."""
-    t, offs, mask = _chunk(table, NT, NL, NC, BLOCK)
-    pp = _ptr(table, NT, 0, t, DT)
-    mp = _ptr(table, NT, 2, t, DT)
-    vp = _ptr(table, NT, 3, t, DT)
-    p = convert(tl.load(pp + offs, mask=mask), CT)
-    g = convert(tl.load(_ptr(table, NT, 1, t, DT) + offs, mask=mask), CT)
-    m = convert(tl.load(mp + offs, mask=mask), CT)
-    v = convert(tl.load(vp + offs, mask=mask), CT)
-    if DECOUPLED:
-        if WD:
-            p = p * _scalar(scal, t, K, 4, CT)
-        g = _grad(g, p, 0.0, MAXIMIZE, False)
-    else:
-        g = _grad(g, p, _scalar(scal, t, K, 3, CT), MAXIMIZE, WD)
-    m = _lerp(m, g, _scalar(scal, t, K, 0, CT), LOW)
-    v = v * _scalar(scal, t, K, 1, CT) + _scalar(scal, t, K, 2, CT) * g * g
+    """NAdam step.  Grid: (NC,).  Lists: params, grads, exp_avgs, exp_avg_sqs.  Scalars: [1 - beta1, beta2,
+    1 - beta2, wd, 1 - lr * wd, eps, bias_correction2, grad_coef, exp_avg_coef].  Pointers, sizes,
+    constexprs: the launch tables'; flags MAXIMIZE, WD, DECOUPLED, LOW."""
+    t, offs, mask, pp, p, g = _params_grads(table, NT, NL, NC, DT, CT, BLOCK)
+    mp, m = _load(table, NT, 2, t, offs, mask, DT, CT)
+    vp, v = _load(table, NT, 3, t, offs, mask, DT, CT)
+    p, g, m, v = _adam_moments(p, g, m, v, scal, t, K, CT, MAXIMIZE, WD, DECOUPLED, LOW)
     denom = _sqrt(_div(v, _scalar(scal, t, K, 6, CT))) + _scalar(scal, t, K, 5, CT)
     p = p + _scalar(scal, t, K, 7, CT) * _div(g, denom)
     p = p + _scalar(scal, t, K, 8, CT) * _div(m, denom)
-    tl.store(mp + offs, convert(m, DT), mask=mask)
-    tl.store(vp + offs, convert(v, DT), mask=mask)
-    tl.store(pp + offs, convert(p, DT), mask=mask)
+    _store(mp, offs, m, mask, DT)
+    _store(vp, offs, v, mask, DT)
+    _store(pp, offs, p, mask, DT)
 
 
 @triton.jit
 def _radam_kernel(table, scal, NT, NC, NL: tl.constexpr, K: tl.constexpr, DT: tl.constexpr, CT: tl.constexpr,
                   BLOCK: tl.constexpr, MAXIMIZE: tl.constexpr, WD: tl.constexpr, DECOUPLED: tl.constexpr,
                   LOW: tl.constexpr):
-    """Lists: params, grads, exp_avgs, exp_avg_sqs.  Scalars: [1 - beta1, beta2, 1 - beta2, wd,
-    1 - lr * wd, eps, lr, bias_correction1, bias_correction2_sqrt, rect].  Grid: (chunks,)."""
-    t, offs, mask = _chunk(table, NT, NL, NC, BLOCK)
-    pp = _ptr(table, NT, 0, t, DT)
-    mp = _ptr(table, NT, 2, t, DT)
-    vp = _ptr(table, NT, 3, t, DT)
-    p = convert(tl.load(pp + offs, mask=mask), CT)
-    g = convert(tl.load(_ptr(table, NT, 1, t, DT) + offs, mask=mask), CT)
-    m = convert(tl.load(mp + offs, mask=mask), CT)
-    v = convert(tl.load(vp + offs, mask=mask), CT)
-    if DECOUPLED:
-        if WD:
-            p = p * _scalar(scal, t, K, 4, CT)
-        g = _grad(g, p, 0.0, MAXIMIZE, False)
-    else:
-        g = _grad(g, p, _scalar(scal, t, K, 3, CT), MAXIMIZE, WD)
-    m = _lerp(m, g, _scalar(scal, t, K, 0, CT), LOW)
-    v = v * _scalar(scal, t, K, 1, CT) + _scalar(scal, t, K, 2, CT) * g * g
+    """RAdam step.  Grid: (NC,).  Lists: params, grads, exp_avgs, exp_avg_sqs.  Scalars: [1 - beta1, beta2,
+    1 - beta2, wd, 1 - lr * wd, eps, lr, bias_correction1, bias_correction2_sqrt, rect].  Pointers, sizes,
+    constexprs: the launch tables'; flags MAXIMIZE, WD, DECOUPLED, LOW."""
+    t, offs, mask, pp, p, g = _params_grads(table, NT, NL, NC, DT, CT, BLOCK)
+    mp, m = _load(table, NT, 2, t, offs, mask, DT, CT)
+    vp, v = _load(table, NT, 3, t, offs, mask, DT, CT)
+    p, g, m, v = _adam_moments(p, g, m, v, scal, t, K, CT, MAXIMIZE, WD, DECOUPLED, LOW)
     upd = _div(m, _scalar(scal, t, K, 7, CT)) * _scalar(scal, t, K, 6, CT)
     rect = _scalar(scal, t, K, 9, CT)
     adaptive = _div(_scalar(scal, t, K, 8, CT) + tl.zeros_like(v), _sqrt(v) + _scalar(scal, t, K, 5, CT))
     upd = tl.where(rect > 0, upd * adaptive * rect, upd)
     p = p - upd
-    tl.store(mp + offs, convert(m, DT), mask=mask)
-    tl.store(vp + offs, convert(v, DT), mask=mask)
-    tl.store(pp + offs, convert(p, DT), mask=mask)
+    _store(mp, offs, m, mask, DT)
+    _store(vp, offs, v, mask, DT)
+    _store(pp, offs, p, mask, DT)
 
 
 @triton.jit
 def _rmsprop_kernel(table, scal, NT, NC, NL: tl.constexpr, K: tl.constexpr, DT: tl.constexpr, CT: tl.constexpr,
                     BLOCK: tl.constexpr, MAXIMIZE: tl.constexpr, WD: tl.constexpr, CENTERED: tl.constexpr,
                     MOMENTUM: tl.constexpr, LOW: tl.constexpr):
-    """Lists: params, grads, square_avgs, grad_avgs, momentum_buffers.  Scalars: [lr, alpha,
-    1 - alpha, eps, wd, momentum].  Grid: (chunks,)."""
-    t, offs, mask = _chunk(table, NT, NL, NC, BLOCK)
-    pp = _ptr(table, NT, 0, t, DT)
-    sp = _ptr(table, NT, 2, t, DT)
-    p = convert(tl.load(pp + offs, mask=mask), CT)
-    g = convert(tl.load(_ptr(table, NT, 1, t, DT) + offs, mask=mask), CT)
-    sq = convert(tl.load(sp + offs, mask=mask), CT)
+    """RMSprop step.  Grid: (NC,).  Lists: params, grads, square_avgs, grad_avgs, momentum_buffers.
+    Scalars: [lr, alpha, 1 - alpha, eps, wd, momentum].  Pointers, sizes, constexprs: the launch tables';
+    flags MAXIMIZE, WD, CENTERED, MOMENTUM, LOW."""
+    t, offs, mask, pp, p, g = _params_grads(table, NT, NL, NC, DT, CT, BLOCK)
+    sp, sq = _load(table, NT, 2, t, offs, mask, DT, CT)
     g = _grad(g, p, _scalar(scal, t, K, 4, CT), MAXIMIZE, WD)
     sq = sq * _scalar(scal, t, K, 1, CT) + _scalar(scal, t, K, 2, CT) * g * g
-    tl.store(sp + offs, convert(sq, DT), mask=mask)
+    _store(sp, offs, sq, mask, DT)
     if CENTERED:
-        ap = _ptr(table, NT, 3, t, DT)
-        ga = _lerp(convert(tl.load(ap + offs, mask=mask), CT), g, _scalar(scal, t, K, 2, CT), LOW)
-        tl.store(ap + offs, convert(ga, DT), mask=mask)
+        ap, ga = _load(table, NT, 3, t, offs, mask, DT, CT)
+        ga = _lerp(ga, g, _scalar(scal, t, K, 2, CT), LOW)
+        _store(ap, offs, ga, mask, DT)
         avg = _sqrt(sq + (-ga) * ga)
     else:
         avg = _sqrt(sq)
     avg = avg + _scalar(scal, t, K, 3, CT)
     lr = _scalar(scal, t, K, 0, CT)
     if MOMENTUM:
-        bp = _ptr(table, NT, 4, t, DT)
-        buf = convert(tl.load(bp + offs, mask=mask), CT) * _scalar(scal, t, K, 5, CT) + _div(g, avg)
-        tl.store(bp + offs, convert(buf, DT), mask=mask)
+        bp, buf = _load(table, NT, 4, t, offs, mask, DT, CT)
+        buf = buf * _scalar(scal, t, K, 5, CT) + _div(g, avg)
+        _store(bp, offs, buf, mask, DT)
         p = p + (-lr) * buf
     else:
         p = p + (-lr) * _div(g, avg)
-    tl.store(pp + offs, convert(p, DT), mask=mask)
+    _store(pp, offs, p, mask, DT)
 
 
 @triton.jit
 def _adagrad_kernel(table, scal, NT, NC, NL: tl.constexpr, K: tl.constexpr, DT: tl.constexpr, CT: tl.constexpr,
                     BLOCK: tl.constexpr, MAXIMIZE: tl.constexpr, WD: tl.constexpr):
-    """Lists: params, grads, state_sums.  Scalars: [eps, wd, clr].  Grid: (chunks,)."""
-    t, offs, mask = _chunk(table, NT, NL, NC, BLOCK)
-    pp = _ptr(table, NT, 0, t, DT)
-    sp = _ptr(table, NT, 2, t, DT)
-    p = convert(tl.load(pp + offs, mask=mask), CT)
-    g = convert(tl.load(_ptr(table, NT, 1, t, DT) + offs, mask=mask), CT)
+    """Adagrad step.  Grid: (NC,).  Lists: params, grads, state_sums.  Scalars: [eps, wd, clr].  Pointers,
+    sizes, constexprs: the launch tables'; flags MAXIMIZE, WD."""
+    t, offs, mask, pp, p, g = _params_grads(table, NT, NL, NC, DT, CT, BLOCK)
     g = _grad(g, p, _scalar(scal, t, K, 1, CT), MAXIMIZE, WD)
-    s = convert(tl.load(sp + offs, mask=mask), CT) + g * g
-    tl.store(sp + offs, convert(s, DT), mask=mask)
+    sp, s = _load(table, NT, 2, t, offs, mask, DT, CT)
+    s = s + g * g
+    _store(sp, offs, s, mask, DT)
     p = p + (-_scalar(scal, t, K, 2, CT)) * _div(g, _sqrt(s) + _scalar(scal, t, K, 0, CT))
-    tl.store(pp + offs, convert(p, DT), mask=mask)
+    _store(pp, offs, p, mask, DT)
 
 
 @triton.jit
 def _adadelta_kernel(table, scal, NT, NC, NL: tl.constexpr, K: tl.constexpr, DT: tl.constexpr, CT: tl.constexpr,
                      BLOCK: tl.constexpr, MAXIMIZE: tl.constexpr, WD: tl.constexpr):
-    """Lists: params, grads, square_avgs, acc_deltas.  Scalars: [lr, rho, 1 - rho, eps, wd].  Grid: (chunks,)."""
-    t, offs, mask = _chunk(table, NT, NL, NC, BLOCK)
-    pp = _ptr(table, NT, 0, t, DT)
-    sp = _ptr(table, NT, 2, t, DT)
-    ap = _ptr(table, NT, 3, t, DT)
-    p = convert(tl.load(pp + offs, mask=mask), CT)
-    g = convert(tl.load(_ptr(table, NT, 1, t, DT) + offs, mask=mask), CT)
+    """Adadelta step.  Grid: (NC,).  Lists: params, grads, square_avgs, acc_deltas.  Scalars: [lr, rho,
+    1 - rho, eps, wd].  Pointers, sizes, constexprs: the launch tables'; flags MAXIMIZE, WD."""
+    t, offs, mask, pp, p, g = _params_grads(table, NT, NL, NC, DT, CT, BLOCK)
+    sp, sq = _load(table, NT, 2, t, offs, mask, DT, CT)
+    ap, acc = _load(table, NT, 3, t, offs, mask, DT, CT)
     g = _grad(g, p, _scalar(scal, t, K, 4, CT), MAXIMIZE, WD)
     rho = _scalar(scal, t, K, 1, CT)
     one_minus_rho = _scalar(scal, t, K, 2, CT)
     eps = _scalar(scal, t, K, 3, CT)
-    sq = convert(tl.load(sp + offs, mask=mask), CT) * rho + one_minus_rho * g * g
-    acc = convert(tl.load(ap + offs, mask=mask), CT)
+    sq = sq * rho + one_minus_rho * g * g
     delta = _div(_sqrt(acc + eps), _sqrt(sq + eps)) * g
     acc = acc * rho + one_minus_rho * delta * delta
     p = p + (-_scalar(scal, t, K, 0, CT)) * delta
-    tl.store(sp + offs, convert(sq, DT), mask=mask)
-    tl.store(ap + offs, convert(acc, DT), mask=mask)
-    tl.store(pp + offs, convert(p, DT), mask=mask)
+    _store(sp, offs, sq, mask, DT)
+    _store(ap, offs, acc, mask, DT)
+    _store(pp, offs, p, mask, DT)
 
 
 # --- launcher ---------------------------------------------------------------------------------------

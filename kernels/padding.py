@@ -28,7 +28,7 @@ import triton.language as tl
 from tritorch.cuda.array import CudaArray
 from ._dtypes import compute_tl
 from ._jit import convert, flat_index
-from ._launch import launch, block_for, cdiv
+from ._launch import launch, block_for, cdiv, needs_i64, pad as pad_seq
 
 __all__ = ["IMPLS"]
 
@@ -61,25 +61,32 @@ def _slot(r, S, N, LO, XS, OS, src, dst, ok, MODE: tl.constexpr):
 @triton.jit
 def _pad_kernel(x, out, fill: tl.int64, total,
                 S0, S1, S2, S3, S4, S5, N0, N1, N2, N3, N4, N5, L0, L1, L2, L3, L4, L5,
-                X0, X1, X2, X3, X4, X5, O0, O1, O2, O3, O4, O5,
+                stride_x0, stride_x1, stride_x2, stride_x3, stride_x4, stride_x5,
+                stride_o0, stride_o1, stride_o2, stride_o3, stride_o4, stride_o5,
                 MODE: tl.constexpr, NDIM: tl.constexpr, I64: tl.constexpr, BLOCK: tl.constexpr):
+    """pad.  Grid: (cdiv(total, BLOCK),).
+    Pointers: x input, out output (both as same-width integers: raw bits).  Sizes: total outputs; per
+    collapsed dim d, innermost first: output S{d}, input N{d}, left pad L{d}; fill the bits of the
+    constant.  Strides: stride_x{d}, stride_o{d} (elements, innermost dim first).  Constexprs: MODE
+    (0 constant, 1 reflect, 2 replicate, 3 circular), NDIM dims in use, I64 int64 offsets, BLOCK
+    outputs per program."""
     i = flat_index(BLOCK, I64)
     mask = i < total
     r = i
     src = i * 0
     dst = src
     ok = mask
-    r, src, dst, ok = _slot(r, S5, N5, L5, X5, O5, src, dst, ok, MODE)
+    r, src, dst, ok = _slot(r, S0, N0, L0, stride_x0, stride_o0, src, dst, ok, MODE)
     if NDIM >= 2:
-        r, src, dst, ok = _slot(r, S4, N4, L4, X4, O4, src, dst, ok, MODE)
+        r, src, dst, ok = _slot(r, S1, N1, L1, stride_x1, stride_o1, src, dst, ok, MODE)
     if NDIM >= 3:
-        r, src, dst, ok = _slot(r, S3, N3, L3, X3, O3, src, dst, ok, MODE)
+        r, src, dst, ok = _slot(r, S2, N2, L2, stride_x2, stride_o2, src, dst, ok, MODE)
     if NDIM >= 4:
-        r, src, dst, ok = _slot(r, S2, N2, L2, X2, O2, src, dst, ok, MODE)
+        r, src, dst, ok = _slot(r, S3, N3, L3, stride_x3, stride_o3, src, dst, ok, MODE)
     if NDIM >= 5:
-        r, src, dst, ok = _slot(r, S1, N1, L1, X1, O1, src, dst, ok, MODE)
+        r, src, dst, ok = _slot(r, S4, N4, L4, stride_x4, stride_o4, src, dst, ok, MODE)
     if NDIM >= 6:
-        r, src, dst, ok = _slot(r, S0, N0, L0, X0, O0, src, dst, ok, MODE)
+        r, src, dst, ok = _slot(r, S5, N5, L5, stride_x5, stride_o5, src, dst, ok, MODE)
     v = tl.load(x + src, mask=ok)
     if MODE == 0:
         v = tl.where(ok, v, (tl.zeros([BLOCK], tl.int64) + fill).to(v.dtype))
@@ -88,52 +95,62 @@ def _pad_kernel(x, out, fill: tl.int64, total,
 
 @triton.jit
 def _peel(r, S, GS, OS, gb, ob):
+    """Peel one dim of size ``S`` off flat index ``r``, advancing the grad and out offsets."""
     k = r % S
     return r // S, gb + k * GS, ob + k * OS
 
 
 @triton.jit
 def _tap(g, gb, c, GF, LF, ok, CT: tl.constexpr):
+    """grad at position ``c`` of the folded dim (0 outside ``[0, LF)``), in ``CT``."""
     ok = ok & (c >= 0) & (c < LF)
     return convert(tl.load(g + gb + c * GF, mask=ok, other=0), CT)
 
 
 @triton.jit
-def _fold_kernel(g, out, total, INNER, NF, LF, LO, W, GF,
-                 S0, S1, S2, S3, S4, S5, G0, G1, G2, G3, G4, G5, O0, O1, O2, O3, O4, O5,
+def _fold_kernel(g, out, total, INNER, NF, LF, LO, W, stride_gf,
+                 S0, S1, S2, S3, S4, S5, stride_g0, stride_g1, stride_g2, stride_g3, stride_g4, stride_g5,
+                 stride_o0, stride_o1, stride_o2, stride_o3, stride_o4, stride_o5,
                  MODE: tl.constexpr, CT: tl.constexpr, NDIM: tl.constexpr, I64: tl.constexpr,
                  BLOCK: tl.constexpr):
+    """pad's adjoint along one folded dim.  Grid: (cdiv(total, BLOCK),).
+    Pointers: g grad (folded dim of length LF), out (folded dim of length NF).  Sizes: total outputs,
+    INNER elements inside the folded dim, NF, LF, LO its left pad, W the replicate edge window; per
+    collapsed dim d of out, innermost first, S{d}.  Strides: stride_gf along g's folded dim,
+    stride_g{d} (0 on the folded dim), stride_o{d} (elements, innermost first).  Constexprs: MODE
+    (1 reflect, 2 replicate, 3 circular), CT compute type, NDIM dims in use, I64 int64 offsets,
+    BLOCK outputs per program."""
     i = flat_index(BLOCK, I64)
     mask = i < total
     kf = (i // INNER) % NF
     r = i
     gb = i * 0
     ob = gb
-    r, gb, ob = _peel(r, S5, G5, O5, gb, ob)
+    r, gb, ob = _peel(r, S0, stride_g0, stride_o0, gb, ob)
     if NDIM >= 2:
-        r, gb, ob = _peel(r, S4, G4, O4, gb, ob)
+        r, gb, ob = _peel(r, S1, stride_g1, stride_o1, gb, ob)
     if NDIM >= 3:
-        r, gb, ob = _peel(r, S3, G3, O3, gb, ob)
+        r, gb, ob = _peel(r, S2, stride_g2, stride_o2, gb, ob)
     if NDIM >= 4:
-        r, gb, ob = _peel(r, S2, G2, O2, gb, ob)
+        r, gb, ob = _peel(r, S3, stride_g3, stride_o3, gb, ob)
     if NDIM >= 5:
-        r, gb, ob = _peel(r, S1, G1, O1, gb, ob)
+        r, gb, ob = _peel(r, S4, stride_g4, stride_o4, gb, ob)
     if NDIM >= 6:
-        r, gb, ob = _peel(r, S0, G0, O0, gb, ob)
-    acc = _tap(g, gb, kf + LO, GF, LF, mask, CT)
+        r, gb, ob = _peel(r, S5, stride_g5, stride_o5, gb, ob)
+    acc = _tap(g, gb, kf + LO, stride_gf, LF, mask, CT)
     if MODE == 1:
-        acc += _tap(g, gb, LO - kf, GF, LF, mask & (kf > 0), CT)
-        acc += _tap(g, gb, LO + 2 * (NF - 1) - kf, GF, LF, mask & (kf < NF - 1), CT)
+        acc += _tap(g, gb, LO - kf, stride_gf, LF, mask & (kf > 0), CT)
+        acc += _tap(g, gb, LO + 2 * (NF - 1) - kf, stride_gf, LF, mask & (kf < NF - 1), CT)
     elif MODE == 3:
-        acc += _tap(g, gb, kf + LO - NF, GF, LF, mask, CT)
-        acc += _tap(g, gb, kf + LO + NF, GF, LF, mask, CT)
+        acc += _tap(g, gb, kf + LO - NF, stride_gf, LF, mask, CT)
+        acc += _tap(g, gb, kf + LO + NF, stride_gf, LF, mask, CT)
     elif MODE == 2:
         left = mask & (kf == 0)
         right = mask & (kf == NF - 1)
         for w in range(W):
             c = kf * 0 + w
-            acc += _tap(g, gb, c, GF, LF, left & (c < LO), CT)
-            acc += _tap(g, gb, LO + NF + c, GF, LF, right, CT)
+            acc += _tap(g, gb, c, stride_gf, LF, left & (c < LO), CT)
+            acc += _tap(g, gb, LO + NF + c, stride_gf, LF, right, CT)
     tl.store(out + ob, convert(acc, out.dtype.element_ty), mask=mask)
 
 
@@ -154,14 +171,6 @@ def _collapse(sizes, strides, keep):
             t.append(st[d])
         K.append(keep[d])
     return S, T, K
-
-
-def _span(a):
-    return a.offset + sum((n - 1) * abs(s) for n, s in zip(a.shape, a.strides))
-
-
-def _i64(total, block, *arrs):
-    return total + block >= 2**31 or any(_span(a) >= 2**31 for a in arrs)
 
 
 def _fill_bits(value, dtype):
@@ -194,14 +203,17 @@ def _pad_launch(out, x, sizes_in, los, mode, fill):
             else:
                 _fill(sub_out, fill)
         return
-    nk = max(len(S), 1)
-    pad_front = _MAX_DIMS - len(S)
-    S, N, L = [1] * pad_front + S, [1] * pad_front + N, [0] * pad_front + L
-    XS, OS = [0] * pad_front + XS, [0] * pad_front + OS
     total = out.size
     block = block_for(total, _BLOCK)
-    launch(_pad_kernel, (cdiv(total, block),), x, out, fill, total, *S, *N, *L, *XS, *OS, MODE=_MODES[mode],
-           NDIM=nk, I64=_i64(total, block, x, out), BLOCK=block, num_warps=4)
+    launch(_pad_kernel, (cdiv(total, block),), x, out, fill, total, *_inner_first(S, 1), *_inner_first(N, 1),
+           *_inner_first(L, 0), *_inner_first(XS, 0), *_inner_first(OS, 0), MODE=_MODES[mode],
+           NDIM=max(len(S), 1), I64=needs_i64(x, out, counts=(total + block,)), BLOCK=block, num_warps=4)
+
+
+def _inner_first(v, fill):
+    """A per-dim argument group innermost dim first, padded to `_MAX_DIMS` (the kernels peel the
+    flat index from the innermost dim out)."""
+    return pad_seq(v[::-1], _MAX_DIMS, fill)
 
 
 def _fill(dst, fill):
@@ -235,13 +247,11 @@ def _fold(out, g, axis, lo, hi, mode):
     gs[axis] = 0
     S, (GS, OS), _ = _collapse(list(out.shape), [gs, list(out.strides)], keep)
     inner = int(np.prod(out.shape[axis + 1:], dtype=np.int64))
-    nk = len(S)
-    pad_front = _MAX_DIMS - nk
-    S, GS, OS = [1] * pad_front + S, [0] * pad_front + GS, [0] * pad_front + OS
     total = out.size
     block = block_for(total, _FOLD_BLOCK)
-    launch(_fold_kernel, (cdiv(total, block),), g, out, total, inner, n, L, lo, max(lo, hi, 0), gf, *S, *GS, *OS,
-           MODE=_MODES[mode], CT=compute_tl(out.dtype), NDIM=nk, I64=_i64(total + L, block, g, out), BLOCK=block,
+    launch(_fold_kernel, (cdiv(total, block),), g, out, total, inner, n, L, lo, max(lo, hi, 0), gf,
+           *_inner_first(S, 1), *_inner_first(GS, 0), *_inner_first(OS, 0), MODE=_MODES[mode],
+           CT=compute_tl(out.dtype), NDIM=len(S), I64=needs_i64(g, out, counts=(total + L + block,)), BLOCK=block,
            num_warps=4)
 
 

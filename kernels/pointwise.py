@@ -33,9 +33,9 @@ from tritorch.cuda.array import CudaArray
 from ._dtypes import BF16, F16, F32
 from ._elementwise import pointwise, assign, collapse
 from ._jit import convert
-from ._launch import launch, cdiv, block_for, SIZE_FOR_INTERPRETER
-from .pointwise_unary import (UNARY_IMPLS, ct_of, signbit, copysign, atan, sqrt_ieee, div_ieee, trunc, _INF, _NAN,
-                              _PI, _PI_2)
+from ._launch import launch, cdiv, block_for, needs_i64, SIZE_FOR_INTERPRETER
+from ._activation import signbit, copysign
+from .pointwise_unary import UNARY_IMPLS, ct_of, atan, sqrt_ieee, div_ieee, trunc, _INF, _NAN, _PI, _PI_2
 
 __all__ = ["IMPLS"]
 
@@ -434,15 +434,22 @@ def _clamp(x, y, z, p0, p1, p2):
 
 
 @triton.jit
-def _any_zero_kernel(b, flags, n, stride, CT: tl.constexpr, CHUNK: tl.constexpr, BLOCK: tl.constexpr):
-    # flags[pid] = 1 if the pid-th CHUNK of the (1-d, strided) divisor holds a zero in CT.
+def _any_zero_kernel(b, flags, n, stride_b, CT: tl.constexpr, CHUNK: tl.constexpr, BLOCK: tl.constexpr,
+                     I64: tl.constexpr):
+    """flags[pid] = 1 if the pid-th CHUNK of the (1-d, strided) divisor holds a zero in CT.
+    Grid: (cdiv(n, CHUNK),).  Pointers: b (n,) divisor, flags (programs,) int32 output.  Sizes: n
+    elements.  Strides: stride_b (elements).  Constexprs: CT compare dtype, CHUNK elements per
+    program scanned BLOCK at a time, I64 int64 offsets."""
     pid = tl.program_id(0)
-    start = pid.to(tl.int64) * CHUNK
+    if I64:
+        start = pid.to(tl.int64) * CHUNK
+    else:
+        start = pid * CHUNK
     hit = tl.zeros([BLOCK], tl.int32)
     for k in range(0, CHUNK, BLOCK):
         i = start + k + tl.arange(0, BLOCK)
         m = i < n
-        v = convert(tl.load(b + i * stride, mask=m), CT)
+        v = convert(tl.load(b + i * stride_b, mask=m), CT)
         hit = tl.maximum(hit, (m & (v == 0)).to(tl.int32))
     tl.store(flags + pid, tl.max(hit, 0))
 
@@ -470,7 +477,8 @@ def _check_divisor(b, ct):
     chunk = block if SIZE_FOR_INTERPRETER else 16 * block
     nprog = cdiv(n, chunk)
     flags = CudaArray.empty((nprog,), np.int32, b.block.device_index)
-    launch(_any_zero_kernel, (nprog,), b, flags, n, stride, CT=ct_of(ct), CHUNK=chunk, BLOCK=block)
+    i64 = needs_i64(((n,), (stride,)), counts=(nprog * chunk,))
+    launch(_any_zero_kernel, (nprog,), b, flags, n, stride, CT=ct_of(ct), CHUNK=chunk, BLOCK=block, I64=i64)
     host = np.empty(nprog, np.int32)
     memory.copy_to_host(host, flags.block, 0)
     if host.any():

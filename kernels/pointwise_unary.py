@@ -1,5 +1,7 @@
 """Triton kernels: the elementwise unary ops (math functions, rounding, predicates, `nan_to_num`)
-and the device math helpers the binary ops share (`pointwise.py`).
+and the device math helpers the binary ops share (`pointwise.py`: atan, sqrt_ieee, div_ieee,
+trunc).  tanh, sigmoid, expm1, log1p and copysign are the device math library's
+(`_activation.py`), shared with the activations and the fused matmul epilogue.
 
 Every op is one small ``@triton.jit`` scalar function run by the shared elementwise generator
 (`_elementwise.pointwise`, which owns the tiling: 1024 elements per program on a GPU; strided
@@ -16,7 +18,7 @@ Giles' polynomial + one (float32) or two (float64) Newton steps, ~150 per step).
 Only core ``tl`` math is used (exp, exp2, log, log2, sin, cos, sqrt, floor, ceil, fma):
 libdevice calls do not run in Triton's interpreter.  Functions with no ``tl`` primitive are
 composed so they keep full relative precision in float64 (within a few ulps of numpy): expm1
-and log1p by Kahan's correction ratios, tanh/sinh through expm1, atan by Cephes' range
+and log1p by Kahan's correction ratios (`_activation`), tanh/sinh through expm1, atan by Cephes' range
 reduction and rational, asin/acos/atanh/asinh/acosh through atan/log1p, erf/erfc/erfinv as the
 cpu fallback.  Division and sqrt are the correctly rounded instructions (`div_ieee`,
 `sqrt_ieee`); float32 exp/log are the GPU's fast approximations (~2 ulp).
@@ -26,6 +28,7 @@ import numpy as np
 import triton
 import triton.language as tl
 
+from ._activation import copysign, expm1, log1p, tanh, sigmoid
 from ._dtypes import TL, BF16, compute_tl
 from ._elementwise import pointwise, identity
 
@@ -53,21 +56,6 @@ def ct_of(np_dtype):
 
 # ---- shared device math -----------------------------------------------------------------------------
 @triton.jit
-def signbit(x):
-    if x.dtype == tl.float64:
-        s = x.to(tl.int64, bitcast=True) < 0
-    else:
-        s = x.to(tl.int32, bitcast=True) < 0
-    return s
-
-
-@triton.jit
-def copysign(mag, sgn):
-    m = tl.abs(mag)
-    return tl.where(signbit(sgn), -m, m)
-
-
-@triton.jit
 def sqrt_ieee(x):
     # tl.sqrt is the approximate instruction for float32 on a GPU; numpy's is correctly rounded.
     if x.dtype == tl.float64:
@@ -85,26 +73,6 @@ def div_ieee(a, b):
     else:
         r = a / b
     return r
-
-
-@triton.jit
-def expm1(x):
-    u = tl.exp(x)
-    um1 = u - 1.0
-    # Kahan: the ratio (u - 1) / log(u) cancels exp's rounding error, so small x keep full
-    # relative precision; x / log(u) first so that (u - 1) * x cannot overflow.
-    r = um1 * (x / tl.log(u))
-    r = tl.where(u == 1.0, x, r)
-    r = tl.where(um1 == -1.0, -1.0, r)
-    return tl.where(u == _INF, u, r)
-
-
-@triton.jit
-def log1p(x):
-    u = 1.0 + x
-    r = tl.log(u) * (x / (u - 1.0))
-    r = tl.where(u == 1.0, x, r)
-    return tl.where(u == _INF, u, r)
 
 
 @triton.jit
@@ -340,18 +308,12 @@ def _tan(x, y, z, p0, p1, p2):
 
 @triton.jit
 def _tanh(x, y, z, p0, p1, p2):
-    # expm1(2|x|) / (expm1(2|x|) + 2): no cancellation near 0; 1 once exp overflows.
-    ax = tl.abs(x)
-    t = expm1(2.0 * ax)
-    r = tl.where(ax > 22.0, 1.0, t / (t + 2.0))
-    return copysign(r, x)
+    return tanh(x)
 
 
 @triton.jit
 def _sigmoid(x, y, z, p0, p1, p2):
-    # exp of a non-positive argument only: no overflow for large |x|.
-    e = tl.exp(-tl.abs(x))
-    return tl.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return sigmoid(x)
 
 
 @triton.jit

@@ -31,8 +31,8 @@ import triton
 import triton.language as tl
 
 from ._dtypes import compute_tl
-from ._jit import convert
-from ._launch import launch, block_for, cdiv
+from ._jit import convert, flat_index, unravel_ncs3
+from ._launch import launch, block_for, cdiv, needs_i64, pad
 
 __all__ = ["IMPLS"]
 
@@ -77,34 +77,42 @@ def _cover(i, I, O, K, S, P, DL, ADAPTIVE: tl.constexpr):
     return lo, hi
 
 
+
 @triton.jit
-def _unravel(t, C, S1, S2, S3):
-    s3 = t % S3
-    r = t // S3
-    s2 = r % S2
-    r = r // S2
-    s1 = r % S1
-    r = r // S1
-    return r // C, r % C, s1, s2, s3
+def _divisor(o1, o2, o3, I1, I2, I3, O1, O2, O3, K1, K2, K3, S1, S2, S3, P1, P2, P3, DIV,
+             CT: tl.constexpr, ADAPTIVE: tl.constexpr, INCLUDE_PAD: tl.constexpr, HAS_DIV: tl.constexpr):
+    """The avg divisor of output (o1, o2, o3): ``DIV`` when overridden, else the product of `_count`."""
+    if HAS_DIV:
+        div = (o1 * 0 + DIV).to(CT)
+    else:
+        div = (_count(o1, I1, O1, K1, S1, P1, ADAPTIVE, INCLUDE_PAD)
+               * _count(o2, I2, O2, K2, S2, P2, ADAPTIVE, INCLUDE_PAD)
+               * _count(o3, I3, O3, K3, S3, P3, ADAPTIVE, INCLUDE_PAD)).to(CT)
+    return div
 
 
 @triton.jit
 def _pool_fwd_kernel(x, out, idx, T, C, O1, O2, O3, I1, I2, I3, K1, K2, K3, S1, S2, S3, P1, P2, P3,
-                     D1, D2, D3, XN, XC, X1, X2, X3, YN, YC, Y1, Y2, Y3, ZN, ZC, Z1, Z2, Z3, DIV,
+                     D1, D2, D3, stride_xn, stride_xc, stride_x1, stride_x2, stride_x3,
+                     stride_yn, stride_yc, stride_y1, stride_y2, stride_y3,
+                     stride_zn, stride_zc, stride_z1, stride_z2, stride_z3, DIV,
                      CT: tl.constexpr, IS_MAX: tl.constexpr, ADAPTIVE: tl.constexpr,
                      INCLUDE_PAD: tl.constexpr, HAS_DIV: tl.constexpr, I64: tl.constexpr,
                      BLOCK: tl.constexpr):
-    pid = tl.program_id(0)
-    if I64:
-        t = pid.to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
-    else:
-        t = pid * BLOCK + tl.arange(0, BLOCK)
+    """Max / avg / adaptive pool forward.  Grid: (cdiv(T, BLOCK),).
+    Pointers: x (N, C, I1, I2, I3) input, out (N, C, O1, O2, O3) values, idx (same shape) int64
+    flat-in-plane argmax (max only; else a placeholder).  Sizes: T outputs, C channels, output
+    O1..O3, input I1..I3, kernel K1..K3 (adaptive: the longest window), stride S1..S3, padding
+    P1..P3, dilation D1..D3, DIV the divisor override.  Strides: stride_x*, stride_y* (out),
+    stride_z* (idx) over (n, c, 1, 2, 3), elements.  Constexprs: CT compute type, IS_MAX, ADAPTIVE,
+    INCLUDE_PAD (count_include_pad), HAS_DIV, I64 int64 offsets, BLOCK outputs per program."""
+    t = flat_index(BLOCK, I64)
     mask = t < T
-    n, c, o1, o2, o3 = _unravel(t, C, O1, O2, O3)
+    n, c, o1, o2, o3 = unravel_ncs3(t, C, O1, O2, O3)
     lo1, n1 = _window(o1, I1, O1, K1, S1, P1, ADAPTIVE)
     lo2, n2 = _window(o2, I2, O2, K2, S2, P2, ADAPTIVE)
     lo3, n3 = _window(o3, I3, O3, K3, S3, P3, ADAPTIVE)
-    base = x + (n * XN + c * XC)
+    base = x + (n * stride_xn + c * stride_xc)
     if IS_MAX:
         m = tl.full([BLOCK], float("-inf"), CT)
         mi = tl.full([BLOCK], -1, tl.int64)
@@ -119,45 +127,46 @@ def _pool_fwd_kernel(x, out, idx, T, C, O1, O2, O3, I1, I2, I3, K1, K2, K3, S1, 
             for j3 in range(K3):
                 p3 = lo3 + j3 * D3
                 valid = v2 & (j3 < n3) & (p3 >= 0) & (p3 < I3)
-                v = convert(tl.load(base + p1 * X1 + p2 * X2 + p3 * X3, mask=valid, other=0), CT)
+                v = convert(tl.load(base + p1 * stride_x1 + p2 * stride_x2 + p3 * stride_x3, mask=valid, other=0), CT)
                 if IS_MAX:
                     upd = valid & ((v > m) | (v != v) | (mi < 0))
                     m = tl.where(upd, v, m)
                     mi = tl.where(upd, ((p1 * I2 + p2) * I3 + p3).to(tl.int64), mi)
                 else:
                     acc += v
+    dst = n * stride_yn + c * stride_yc + o1 * stride_y1 + o2 * stride_y2 + o3 * stride_y3
     if IS_MAX:
-        tl.store(out + (n * YN + c * YC + o1 * Y1 + o2 * Y2 + o3 * Y3), convert(m, out.dtype.element_ty), mask=mask)
-        tl.store(idx + (n * ZN + c * ZC + o1 * Z1 + o2 * Z2 + o3 * Z3), mi, mask=mask)
+        tl.store(out + dst, convert(m, out.dtype.element_ty), mask=mask)
+        zdst = n * stride_zn + c * stride_zc + o1 * stride_z1 + o2 * stride_z2 + o3 * stride_z3
+        tl.store(idx + zdst, mi, mask=mask)
     else:
-        if HAS_DIV:
-            div = (t * 0 + DIV).to(CT)
-        else:
-            div = (_count(o1, I1, O1, K1, S1, P1, ADAPTIVE, INCLUDE_PAD)
-                   * _count(o2, I2, O2, K2, S2, P2, ADAPTIVE, INCLUDE_PAD)
-                   * _count(o3, I3, O3, K3, S3, P3, ADAPTIVE, INCLUDE_PAD)).to(CT)
-        tl.store(out + (n * YN + c * YC + o1 * Y1 + o2 * Y2 + o3 * Y3), convert(acc / div, out.dtype.element_ty),
-                 mask=mask)
+        div = _divisor(o1, o2, o3, I1, I2, I3, O1, O2, O3, K1, K2, K3, S1, S2, S3, P1, P2, P3, DIV,
+                       CT, ADAPTIVE, INCLUDE_PAD, HAS_DIV)
+        tl.store(out + dst, convert(acc / div, out.dtype.element_ty), mask=mask)
 
 
 @triton.jit
 def _pool_bwd_kernel(g, idx, dx, T, C, I1, I2, I3, O1, O2, O3, K1, K2, K3, S1, S2, S3, P1, P2, P3,
-                     D1, D2, D3, J1, J2, J3, GN, GC, G1, G2, G3, ZN, ZC, Z1, Z2, Z3, XN, XC, X1, X2, X3, DIV,
+                     D1, D2, D3, J1, J2, J3, stride_gn, stride_gc, stride_g1, stride_g2, stride_g3,
+                     stride_zn, stride_zc, stride_z1, stride_z2, stride_z3,
+                     stride_xn, stride_xc, stride_x1, stride_x2, stride_x3, DIV,
                      CT: tl.constexpr, IS_MAX: tl.constexpr, ADAPTIVE: tl.constexpr,
                      INCLUDE_PAD: tl.constexpr, HAS_DIV: tl.constexpr, I64: tl.constexpr,
                      BLOCK: tl.constexpr):
-    pid = tl.program_id(0)
-    if I64:
-        t = pid.to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
-    else:
-        t = pid * BLOCK + tl.arange(0, BLOCK)
+    """Pool input gradient, a gather over the outputs covering each input.  Grid: (cdiv(T, BLOCK),).
+    Pointers: g (N, C, O1, O2, O3) grad_output, idx (same shape) argmax (max only; else a
+    placeholder), dx (N, C, I1, I2, I3) grad_input.  Sizes: T inputs, C, geometry as the forward's,
+    J1..J3 the most outputs covering one input per dim.  Strides: stride_g* (grad), stride_z* (idx),
+    stride_x* (dx) over (n, c, 1, 2, 3), elements.  Constexprs as the forward's (BLOCK inputs per
+    program)."""
+    t = flat_index(BLOCK, I64)
     mask = t < T
-    n, c, i1, i2, i3 = _unravel(t, C, I1, I2, I3)
+    n, c, i1, i2, i3 = unravel_ncs3(t, C, I1, I2, I3)
     lo1, hi1 = _cover(i1, I1, O1, K1, S1, P1, D1, ADAPTIVE)
     lo2, hi2 = _cover(i2, I2, O2, K2, S2, P2, D2, ADAPTIVE)
     lo3, hi3 = _cover(i3, I3, O3, K3, S3, P3, D3, ADAPTIVE)
-    gbase = g + (n * GN + c * GC)
-    zbase = idx + (n * ZN + c * ZC)
+    gbase = g + (n * stride_gn + c * stride_gc)
+    zbase = idx + (n * stride_zn + c * stride_zc)
     me = ((i1 * I2 + i2) * I3 + i3).to(tl.int64)
     acc = tl.zeros([BLOCK], CT)
     for a1 in range(J1):
@@ -169,42 +178,33 @@ def _pool_bwd_kernel(g, idx, dx, T, C, I1, I2, I3, O1, O2, O3, K1, K2, K3, S1, S
             for a3 in range(J3):
                 o3 = lo3 + a3
                 valid = v2 & (o3 <= hi3)
-                gv = convert(tl.load(gbase + o1 * G1 + o2 * G2 + o3 * G3, mask=valid, other=0), CT)
+                gv = convert(tl.load(gbase + o1 * stride_g1 + o2 * stride_g2 + o3 * stride_g3, mask=valid, other=0),
+                             CT)
                 if IS_MAX:
-                    w = tl.load(zbase + o1 * Z1 + o2 * Z2 + o3 * Z3, mask=valid, other=-1)
+                    w = tl.load(zbase + o1 * stride_z1 + o2 * stride_z2 + o3 * stride_z3, mask=valid, other=-1)
                     acc += tl.where(valid & (w == me), gv, 0.0)
                 else:
-                    if HAS_DIV:
-                        div = (o1 * 0 + DIV).to(CT)
-                    else:
-                        div = (_count(o1, I1, O1, K1, S1, P1, ADAPTIVE, INCLUDE_PAD)
-                               * _count(o2, I2, O2, K2, S2, P2, ADAPTIVE, INCLUDE_PAD)
-                               * _count(o3, I3, O3, K3, S3, P3, ADAPTIVE, INCLUDE_PAD)).to(CT)
+                    div = _divisor(o1, o2, o3, I1, I2, I3, O1, O2, O3, K1, K2, K3, S1, S2, S3, P1, P2, P3, DIV,
+                                   CT, ADAPTIVE, INCLUDE_PAD, HAS_DIV)
                     acc += tl.where(valid, gv / tl.where(valid, div, 1.0), 0.0)
-    tl.store(dx + (n * XN + c * XC + i1 * X1 + i2 * X2 + i3 * X3), convert(acc, dx.dtype.element_ty), mask=mask)
+    dst = n * stride_xn + c * stride_xc + i1 * stride_x1 + i2 * stride_x2 + i3 * stride_x3
+    tl.store(dx + dst, convert(acc, dx.dtype.element_ty), mask=mask)
 
 
 # --- host side ---------------------------------------------------------------------------------
 
 def _view5(a, D):
-    """(N, C, S1, S2, S3) sizes and strides of ``a`` = ``(N?, C, *spatial[D])``."""
+    """(N, C, S1, S2, S3) sizes and strides of ``a`` = ``(N?, C, *spatial[D])``: an unbatched input
+    gets N = 1 (stride 0), missing spatial dims size 1 at the end (the row-major order is unchanged)."""
     shape, strides = list(a.shape), list(a.strides)
     if len(shape) == D + 1:
         shape, strides = [1] + shape, [0] + strides
-    pad = 3 - D
-    return shape[:2] + [1] * pad + shape[2:], strides[:2] + [0] * pad + strides[2:]
+    return shape[:2] + pad(shape[2:], 3, 1), strides[:2] + pad(strides[2:], 3)
 
 
-def _pad3(v, fill):
-    return [fill] * (3 - len(v)) + list(v)
-
-
-def _span(arrs):
-    return max(a.offset + sum((n - 1) * abs(s) for n, s in zip(a.shape, a.strides)) for a in arrs)
-
-
-def _i64(total, arrs):
-    return total + _GPU_BLOCK >= 2**31 or _span(arrs) >= 2**31
+def _geometry(kernel, stride, padding, dilation):
+    """The kernel, stride, padding and dilation argument groups, each padded to three dims."""
+    return pad(kernel, 3, 1) + pad(stride, 3, 1) + pad(padding, 3) + pad(dilation, 3, 1)
 
 
 def _forward(x, out, idx, D, kernel, stride, padding, dilation, adaptive, is_max, include_pad=True, divisor=None):
@@ -215,11 +215,11 @@ def _forward(x, out, idx, D, kernel, stride, padding, dilation, adaptive, is_max
     zst = _view5(idx, D)[1] if is_max else [0] * 5
     T = out.size
     blk = block_for(T, _GPU_BLOCK)
-    geom = ys[2:] + xs[2:] + _pad3(kernel, 1) + _pad3(stride, 1) + _pad3(padding, 0) + _pad3(dilation, 1)
-    launch(_pool_fwd_kernel, (cdiv(T, blk),), x, out, idx if is_max else out, T, xs[1], *geom, *xst, *yst, *zst,
-           divisor or 0, CT=compute_tl(out.dtype), IS_MAX=is_max, ADAPTIVE=adaptive, INCLUDE_PAD=include_pad,
-           HAS_DIV=divisor is not None, I64=_i64(T, [x, out] + ([idx] if is_max else [])), BLOCK=blk,
-           num_warps=4)
+    i64 = needs_i64(x, out, idx if is_max else None, counts=(T + blk,))
+    launch(_pool_fwd_kernel, (cdiv(T, blk),), x, out, idx if is_max else out, T, xs[1], *ys[2:], *xs[2:],
+           *_geometry(kernel, stride, padding, dilation), *xst, *yst, *zst, divisor or 0,
+           CT=compute_tl(out.dtype), IS_MAX=is_max, ADAPTIVE=adaptive, INCLUDE_PAD=include_pad,
+           HAS_DIV=divisor is not None, I64=i64, BLOCK=blk, num_warps=4)
 
 
 def _backward(g, idx, dx, D, kernel, stride, padding, dilation, taps, adaptive, is_max, include_pad=True,
@@ -231,11 +231,11 @@ def _backward(g, idx, dx, D, kernel, stride, padding, dilation, taps, adaptive, 
     zst = _view5(idx, D)[1] if is_max else [0] * 5
     T = dx.size
     blk = block_for(T, _GPU_BLOCK)
-    geom = xs[2:] + gs[2:] + _pad3(kernel, 1) + _pad3(stride, 1) + _pad3(padding, 0) + _pad3(dilation, 1) + _pad3(taps, 1)
-    launch(_pool_bwd_kernel, (cdiv(T, blk),), g, idx if is_max else g, dx, T, xs[1], *geom, *gst, *zst, *xst,
-           divisor or 0, CT=compute_tl(dx.dtype), IS_MAX=is_max, ADAPTIVE=adaptive, INCLUDE_PAD=include_pad,
-           HAS_DIV=divisor is not None, I64=_i64(T, [g, dx] + ([idx] if is_max else [])), BLOCK=blk,
-           num_warps=4)
+    i64 = needs_i64(g, dx, idx if is_max else None, counts=(T + blk,))
+    launch(_pool_bwd_kernel, (cdiv(T, blk),), g, idx if is_max else g, dx, T, xs[1], *xs[2:], *gs[2:],
+           *_geometry(kernel, stride, padding, dilation), *pad(taps, 3, 1), *gst, *zst, *xst, divisor or 0,
+           CT=compute_tl(dx.dtype), IS_MAX=is_max, ADAPTIVE=adaptive, INCLUDE_PAD=include_pad,
+           HAS_DIV=divisor is not None, I64=i64, BLOCK=blk, num_warps=4)
 
 
 def _adaptive_taps(sp_in, sp_out):
@@ -253,6 +253,8 @@ def _regular_cover(kernel, stride, dilation):
 
 
 def max_pool(out, x, kernel, stride, padding, dilation, ceil_mode):
+    """``ceil_mode`` is spent by the meta on the output length (``out``'s shape); a last window that
+    overhangs the input + padding only has more masked (-inf) taps, so it is not read here."""
     vals, idx = out
     _forward(x, vals, idx, len(kernel), kernel, stride, padding, dilation, False, True)
 
@@ -263,12 +265,16 @@ def max_pool_backward(out, grad, indices, input_shape, kernel, stride, padding, 
 
 
 def avg_pool(out, x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """``ceil_mode`` is spent by the meta on the output length (``out``'s shape).  Where it matters,
+    the divisor of ceil_mode's overhanging last window, torch clips the window to ``input +
+    padding`` (``count_include_pad``) or to the input, and so do the divisors here: it is not read."""
     D = len(kernel)
     _forward(x, out, None, D, kernel, stride, padding, (1,) * D, False, False, count_include_pad, divisor_override)
 
 
 def avg_pool_backward(out, grad, input_shape, kernel, stride, padding, ceil_mode, count_include_pad,
                       divisor_override):
+    """``ceil_mode``: as in `avg_pool`, carried by ``grad``'s shape (checked by the meta); not read."""
     D = len(kernel)
     _backward(grad, None, out, D, kernel, stride, padding, (1,) * D, _regular_cover(kernel, stride, (1,) * D),
               False, False, count_include_pad, divisor_override)

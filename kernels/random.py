@@ -59,10 +59,9 @@ import numpy as np
 import triton
 import triton.language as tl
 
-from tritorch.cuda import memory
 from tritorch.cuda.array import CudaArray
 from ._dtypes import F64
-from ._elementwise import pointwise, identity, broadcast_strides, collapse, dim_args
+from ._elementwise import broadcast_strides, collapse, dim_args, lead, new_flag, read_flag
 from ._jit import as_f64, convert, strided_offset, flat_index
 from ._launch import launch, cdiv, block_for
 
@@ -258,27 +257,35 @@ def _poisson_fn(sl, sh, g, ol, oh, x, y, q0, q1, q2, mask, CT: tl.constexpr, OUT
 # ---- the sampler kernel -----------------------------------------------------------------------------
 @triton.jit
 def _sample_kernel(out, a, b, n, base, S1, S2, S3, S4,
-                   O0, O1, O2, O3, O4, A0, A1, A2, A3, A4, B0, B1, B2, B3, B4,
+                   stride_o0, stride_o1, stride_o2, stride_o3, stride_o4,
+                   stride_a0, stride_a1, stride_a2, stride_a3, stride_a4,
+                   stride_b0, stride_b1, stride_b2, stride_b3, stride_b4,
                    seed_lo: tl.int64, seed_hi: tl.int64, off_lo: tl.int64, off_hi: tl.int64,
                    p0: tl.float64, p1: tl.float64, q0: tl.int64, q1: tl.int64, q2: tl.int64,
                    FN: tl.constexpr, KA: tl.constexpr, KB: tl.constexpr, CT: tl.constexpr,
                    NDIM: tl.constexpr, I64: tl.constexpr, BLOCK: tl.constexpr):
+    """Elementwise sampler.  Grid: (cdiv(n, BLOCK),).
+    Pointers: out (<= 5 merged dims), a, b tensor parameters broadcast to out (placeholders unless
+    KA / KB).  Sizes: n elements, base (the first element's stream index), S1..S4 inner dims.
+    Strides: stride_o*, stride_a*, stride_b* per merged dim (elements).  Scalars: the seed and offset
+    halves, float parameters p0, p1, int parameters q0..q2.  Constexprs: FN the sampler, KA, KB,
+    CT compute type, NDIM merged dims, I64 int64 offsets, BLOCK elements per program."""
     i = flat_index(BLOCK, I64)
     mask = i < n
     if KA:
-        x = convert(tl.load(a + strided_offset(i, S1, S2, S3, S4, A0, A1, A2, A3, A4, NDIM), mask=mask, other=0),
-                    CT)
+        oa = strided_offset(i, S1, S2, S3, S4, stride_a0, stride_a1, stride_a2, stride_a3, stride_a4, NDIM)
+        x = convert(tl.load(a + oa, mask=mask, other=0), CT)
     else:
         x = as_f64(p0).to(CT)
     if KB:
-        y = convert(tl.load(b + strided_offset(i, S1, S2, S3, S4, B0, B1, B2, B3, B4, NDIM), mask=mask, other=0),
-                    CT)
+        ob = strided_offset(i, S1, S2, S3, S4, stride_b0, stride_b1, stride_b2, stride_b3, stride_b4, NDIM)
+        y = convert(tl.load(b + ob, mask=mask, other=0), CT)
     else:
         y = as_f64(p1).to(CT)
     g = i.to(tl.int64) + base
     v = FN(seed_lo, seed_hi, g, off_lo, off_hi, x, y, q0, q1, q2, mask, CT, out.dtype.element_ty)
-    tl.store(out + strided_offset(i, S1, S2, S3, S4, O0, O1, O2, O3, O4, NDIM), convert(v, out.dtype.element_ty),
-             mask=mask)
+    oo = strided_offset(i, S1, S2, S3, S4, stride_o0, stride_o1, stride_o2, stride_o3, stride_o4, NDIM)
+    tl.store(out + oo, convert(v, out.dtype.element_ty), mask=mask)
 
 
 def _halves(v):
@@ -303,25 +310,20 @@ def _sample(fn, out, seed, offset, ct, a=None, b=None, p=(0.0, 0.0), q=(0, 0, 0)
         # More unmergeable dims than the kernel unravels: one launch per index of the leading dim.
         inner = n // shape[0]
         for k in range(shape[0]):
-            sub = [_select0(x, k, shape) if x is not None else None for x in (out, a, b)]
+            sub = [lead(x, k, shape) if x is not None else None for x in (out, a, b)]
             _sample(fn, sub[0], seed, offset, ct, sub[1], sub[2], p, q, base + k * inner, block)
         return
-    sizes, st, i64 = dim_args(cshape, cstrides)
+    blk = block_for(n, block)
+    sizes, st, i64 = dim_args(cshape, cstrides, blk)
     st = iter(st)
     so = next(st)
     sa = next(st) if a is not None else [0] * _MAX_DIMS
     sb = next(st) if b is not None else [0] * _MAX_DIMS
     sl, sh = _halves(seed)
     ol, oh = _halves(offset)
-    blk = block_for(n, block)
     launch(_sample_kernel, (cdiv(n, blk),), out, a if a is not None else out, b if b is not None else out, n, base,
            *sizes, *so, *sa, *sb, sl, sh, ol, oh, float(p[0]), float(p[1]), *q,
            FN=fn, KA=a is not None, KB=b is not None, CT=ct, NDIM=len(cshape), I64=i64, BLOCK=blk)
-
-
-def _select0(x, k, shape):
-    strides = broadcast_strides(x, shape)
-    return x.view_as(tuple(shape[1:]), strides[1:], x.offset + k * strides[0])
 
 
 def _ct(out):
@@ -330,43 +332,36 @@ def _ct(out):
 
 # ---- parameter checks (one host sync) --------------------------------------------------------------------
 @triton.jit
-def _check_kernel(flag, a, n, S1, S2, S3, S4, A0, A1, A2, A3, A4, lo: tl.float64, hi: tl.float64,
-                  NAN_BAD: tl.constexpr, NDIM: tl.constexpr, I64: tl.constexpr, BLOCK: tl.constexpr):
+def _check_kernel(flag, a, n, S1, S2, S3, S4, stride_a0, stride_a1, stride_a2, stride_a3, stride_a4,
+                  lo: tl.float64, hi: tl.float64, NAN_BAD: tl.constexpr, NDIM: tl.constexpr, I64: tl.constexpr,
+                  BLOCK: tl.constexpr):
+    """Parameter range check: ORs 1 into ``flag`` when an element of ``a`` is outside [lo, hi] (or
+    NaN when NAN_BAD).  Grid: (cdiv(n, BLOCK),).  Pointers: flag (1,) int32, a (<= 5 merged dims).
+    Sizes: n elements, S1..S4 inner dims.  Strides: stride_a* per merged dim (elements).
+    Constexprs: NAN_BAD, NDIM merged dims, I64 int64 offsets, BLOCK elements per program."""
     i = flat_index(BLOCK, I64)
     mask = i < n
-    v = convert(tl.load(a + strided_offset(i, S1, S2, S3, S4, A0, A1, A2, A3, A4, NDIM), mask=mask, other=0),
-                tl.float64)
+    oa = strided_offset(i, S1, S2, S3, S4, stride_a0, stride_a1, stride_a2, stride_a3, stride_a4, NDIM)
+    v = convert(tl.load(a + oa, mask=mask, other=0), tl.float64)
     bad = (v < as_f64(lo)) | (v > as_f64(hi))
     if NAN_BAD:
         bad = bad | (v != v)
     tl.atomic_or(flag, tl.max((bad & mask).to(tl.int32), axis=0))
 
 
-def _new_flag(dev):
-    flag = CudaArray.empty((1,), np.int32, dev)
-    pointwise(identity, flag, [0], tl.int32)
-    return flag
-
-
-def _read_flag(flag):
-    host = np.empty(1, np.int32)
-    memory.copy_to_host(host, flag.block, flag.offset * 4)
-    return int(host[0])
-
-
 def _any_outside(a, lo, hi, nan_bad):
     """True when some element of ``a`` is outside [lo, hi] (or NaN when ``nan_bad``): one host sync."""
     if a.size == 0:
         return False
-    flag = _new_flag(a.block.device_index)
+    flag = new_flag(a.block.device_index)
     cshape, (cst,) = collapse(a.shape, [a.strides])
     if len(cshape) > _MAX_DIMS:
-        return any(_any_outside(_select0(a, k, a.shape), lo, hi, nan_bad) for k in range(a.shape[0]))
-    sizes, (sa,), i64 = dim_args(cshape, [cst])
+        return any(_any_outside(lead(a, k, a.shape), lo, hi, nan_bad) for k in range(a.shape[0]))
     blk = block_for(a.size, BLOCK)
+    sizes, (sa,), i64 = dim_args(cshape, [cst], blk)
     launch(_check_kernel, (cdiv(a.size, blk),), flag, a, a.size, *sizes, *sa, float(lo), float(hi),
            NAN_BAD=nan_bad, NDIM=len(cshape), I64=i64, BLOCK=blk)
-    return _read_flag(flag) != 0
+    return read_flag(flag) != 0
 
 
 # ---- elementwise samplers -----------------------------------------------------------------------------------
@@ -430,9 +425,13 @@ def poisson(out, rates, *, seed, offset):
 # Row-wise kernels work on [RB, WB] tiles: RB rows of WB consecutive elements each (short rows are
 # packed many to a program; a long row spans ``chunks`` tiles).  `_tile` picks the shape.
 @triton.jit
-def _mn_prepare_kernel(probs, cdf, tot, last, flag, rows, n, chunks, sr, sc,
+def _mn_prepare_kernel(probs, cdf, tot, last, flag, rows, n, chunks, stride_pr, stride_pc,
                        WRITE_CDF: tl.constexpr, RB: tl.constexpr, WB: tl.constexpr):
-    # Validate the rows, write their float64 running sums, totals and last categories with mass.
+    """Validate the rows, write their float64 running sums, totals and last categories with mass.
+    Grid: (cdiv(rows, RB),).  Pointers: probs (rows, n) weights, cdf (rows * n,) float64, tot (rows,),
+    last (rows,) int64, flag (1,) int32 (bit 1: bad weight, bit 2: sum <= 0).  Sizes: rows, n,
+    chunks of WB per row.  Strides: stride_pr, stride_pc (probs, elements).  Constexprs: WRITE_CDF,
+    RB rows and WB categories per tile.  Offsets are int64 throughout."""
     row = tl.program_id(0).to(tl.int64) * RB + tl.arange(0, RB).to(tl.int64)[:, None]
     rm = row < rows
     carry = tl.zeros([RB, 1], tl.float64)
@@ -441,7 +440,7 @@ def _mn_prepare_kernel(probs, cdf, tot, last, flag, rows, n, chunks, sr, sc,
     for c in range(chunks):
         j = c * WB + tl.arange(0, WB).to(tl.int64)[None, :]
         m = rm & (j < n)
-        p = convert(tl.load(probs + row * sr + j * sc, mask=m, other=0), tl.float64)
+        p = convert(tl.load(probs + row * stride_pr + j * stride_pc, mask=m, other=0), tl.float64)
         bad = bad | tl.max((m & ~((p >= 0.0) & (p < float("inf")))).to(tl.int32), axis=1, keep_dims=True)
         cs = tl.cumsum(p, axis=1) + carry
         if WRITE_CDF:
@@ -455,9 +454,13 @@ def _mn_prepare_kernel(probs, cdf, tot, last, flag, rows, n, chunks, sr, sc,
 
 
 @triton.jit
-def _mn_sample_kernel(out, cdf, tot, last, total, S, n, so_r, so_c, steps,
+def _mn_sample_kernel(out, cdf, tot, last, total, S, n, stride_or, stride_oc, steps,
                       seed_lo: tl.int64, seed_hi: tl.int64, off_lo: tl.int64, off_hi: tl.int64, BLOCK: tl.constexpr):
-    # One lane per (row, sample): u * total, then the first category whose running sum exceeds it.
+    """Sampling with replacement, one lane per (row, sample): u * total, then the first category whose
+    running sum exceeds it.  Grid: (cdiv(total, BLOCK),).  Pointers: out (rows, S) int64 samples,
+    cdf, tot, last from `_mn_prepare_kernel`.  Sizes: total = rows * S, S samples per row, n
+    categories, steps binary-search probes.  Strides: stride_or, stride_oc (out, elements).  Scalars:
+    the seed and offset halves.  Constexprs: BLOCK lanes per program.  Offsets are int64."""
     e = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
     m = e < total
     row = e // S
@@ -474,19 +477,22 @@ def _mn_sample_kernel(out, cdf, tot, last, total, S, n, so_r, so_c, steps,
         hi = tl.where(go & ~right, mid, hi)
     # u * total can round up to the total: never go past the last category with mass.
     idx = tl.minimum(lo, tl.load(last + row, mask=m, other=0))
-    tl.store(out + row * so_r + (e - row * S) * so_c, idx, mask=m)
+    tl.store(out + row * stride_or + (e - row * S) * stride_oc, idx, mask=m)
 
 
 @triton.jit
-def _race_keys_kernel(keys, vals, probs, total, n, sr, sc,
+def _race_keys_kernel(keys, vals, probs, total, n, stride_pr, stride_pc,
                       seed_lo: tl.int64, seed_hi: tl.int64, off_lo: tl.int64, off_hi: tl.int64, BLOCK: tl.constexpr):
-    # Exponential race: key E / p (E ~ Exp(1)); zero-probability categories get +inf.  Non-negative
-    # doubles order like their int64 bit patterns.
+    """Exponential race keys E / p (E ~ Exp(1)); zero-probability categories get +inf (non-negative
+    doubles order like their int64 bit patterns).  Grid: (cdiv(total, BLOCK),).  Pointers: keys,
+    vals (total,) int64 (key bits, category), probs (rows, n).  Sizes: total = rows * n, n.
+    Strides: stride_pr, stride_pc (probs, elements).  Scalars: the seed and offset halves.
+    Constexprs: BLOCK elements per program.  Offsets are int64."""
     e = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
     m = e < total
     row = e // n
     j = e - row * n
-    p = convert(tl.load(probs + row * sr + j * sc, mask=m, other=0), tl.float64)
+    p = convert(tl.load(probs + row * stride_pr + j * stride_pc, mask=m, other=0), tl.float64)
     r0, r1, _, _ = _bits(seed_lo, seed_hi, e, off_lo, off_hi, 0)
     x = 0.0 - tl.log(1.0 - _u53(r0, r1))
     key = tl.where(p > 0.0, x / tl.where(p > 0.0, p, 1.0), float("inf"))
@@ -497,7 +503,9 @@ def _race_keys_kernel(keys, vals, probs, total, n, sr, sc,
 @triton.jit
 def _perm_keys_kernel(keys, vals, n, seed_lo: tl.int64, seed_hi: tl.int64, off_lo: tl.int64, off_hi: tl.int64,
                       BLOCK: tl.constexpr):
-    # 63 random bits per element (non-negative int64 keys).
+    """randperm's sort keys: 63 random bits per element (non-negative int64) and its index.
+    Grid: (cdiv(n, BLOCK),).  Pointers: keys, vals (n,) int64.  Sizes: n.  Scalars: the seed and
+    offset halves.  Constexprs: BLOCK elements per program.  Offsets are int64."""
     j = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
     m = j < n
     r0, r1, _, _ = _bits(seed_lo, seed_hi, j, off_lo, off_hi, 0)
@@ -509,9 +517,10 @@ def _perm_keys_kernel(keys, vals, n, seed_lo: tl.int64, seed_hi: tl.int64, off_l
 @triton.jit
 def _merge_kernel(keys, vals, total, rows, n, chunks, log_run, first, passes, RB: tl.constexpr, WB: tl.constexpr):
     """Stable merge passes over rows of length n: sorted runs of 2**log_run -> 2**(log_run + passes).
-
-    keys/vals hold two halves of ``total`` elements; pass q reads half (first + q) % 2 and writes the other.
-    """
+    Grid: (cdiv(rows, RB) * chunks,).  Pointers: keys, vals (2 * total,) int64, two halves; pass q
+    reads half (first + q) % 2 and writes the other.  Sizes: total = rows * n, rows, n, chunks of WB
+    per row, log_run, first, passes.  Constexprs: RB rows and WB elements per tile.  Offsets are
+    int64; rows are contiguous (no strides)."""
     pid = tl.program_id(0).to(tl.int64)
     row = (pid // chunks) * RB + tl.arange(0, RB).to(tl.int64)[:, None]
     p = (pid % chunks) * WB + tl.arange(0, WB).to(tl.int64)[None, :]
@@ -545,14 +554,17 @@ def _merge_kernel(keys, vals, total, rows, n, chunks, log_run, first, passes, RB
 
 
 @triton.jit
-def _take_kernel(out, vals, total, k, n, so_r, so_c, BLOCK: tl.constexpr):
-    # out[row, j] = vals[row, j] for j < k, through out's strides.
+def _take_kernel(out, vals, total, k, n, stride_or, stride_oc, BLOCK: tl.constexpr):
+    """out[row, j] = vals[row, j] for j < k, through out's strides.  Grid: (cdiv(total, BLOCK),).
+    Pointers: out (rows, k), vals (rows, n) int64 contiguous.  Sizes: total = rows * k, k, n.
+    Strides: stride_or, stride_oc (out, elements).  Constexprs: BLOCK elements per program.
+    Offsets are int64."""
     e = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
     m = e < total
     row = e // k
     j = e - row * k
     v = tl.load(vals + row * n + j, mask=m, other=0)
-    tl.store(out + row * so_r + j * so_c, convert(v, out.dtype.element_ty), mask=m)
+    tl.store(out + row * stride_or + j * stride_oc, convert(v, out.dtype.element_ty), mask=m)
 
 
 def _tile(rows, n):
@@ -603,14 +615,14 @@ def multinomial(out, probs, num_samples, replacement, *, seed, offset):
     rows = probs.size // n
     sr, sc = _strides2(probs)
     dev = probs.block.device_index
-    flag = _new_flag(dev)
+    flag = new_flag(dev)
     cdf = CudaArray.empty((rows * n if replacement else 1,), F64, dev)
     tot = CudaArray.empty((rows,), F64, dev)
     last = CudaArray.empty((rows,), np.int64, dev)
     rb, wb, chunks, groups = _tile(rows, n)
     launch(_mn_prepare_kernel, (groups,), probs, cdf, tot, last, flag, rows, n, chunks, sr, sc,
            WRITE_CDF=bool(replacement), RB=rb, WB=wb)
-    bad = _read_flag(flag)
+    bad = read_flag(flag)
     if bad & 1:
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if bad & 2:

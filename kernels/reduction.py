@@ -15,6 +15,10 @@ Every op is the shared template of `_reduce` (one ``@triton.jit`` kernel) specia
     (or first NaN) is returned, as in PyTorch.  The reduced dims are walked in logical order.
 Bytes per element: the input's item size; FLOPs per element: 1 (sum) to ~6 (logsumexp's exp
 and rescale, argmax's compare/select).
+
+``dtype``: the registry passes every reduction's args tuple ``(x, dims, keepdim, dtype)``
+positionally (None for amax/amin/all/any), so the impls keep the parameter; the result dtype it
+asks for is already ``out``'s dtype (meta allocated ``out`` with it), which is all they read.
 """
 import triton
 import triton.language as tl

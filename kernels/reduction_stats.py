@@ -10,6 +10,10 @@
   sqrt or the 1/p power.  One read, 1-3 FLOPs per element (~5 for a general p).
 * isclose: elementwise on the shared pointwise template: |a - b| <= atol + rtol |b| (or a == b,
   or both NaN with equal_nan) in the compute dtype (float64 for integers), like the cpu impl.
+
+``dtype`` (norm, cumsum, cumprod): passed positionally by the registry (the op's args tuple
+carries it), so the impls keep the parameter; the dtype it asks for is already ``out``'s, which
+is all they read.
 """
 import math
 

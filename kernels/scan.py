@@ -13,35 +13,41 @@ carry of the chunks before it.
 
 Accumulation in the output's compute dtype (float32 for half types, int64 for integer inputs
 unless ``dtype=``); each output is rounded once.  Bytes per element: input + output item sizes
-(the split path reads the input twice); 1 FLOP per element.
+(the split path reads the input twice); 1 FLOP per element.  Offsets are int32 unless an operand's
+span, the row count or the scanned length (with the last tile's overshoot) needs int64.
 """
 import triton
 import triton.language as tl
 
 from ._elementwise import collapse
-from ._jit import convert, unravel3
-from ._launch import SIZE_FOR_INTERPRETER, launch, cdiv
+from ._jit import convert, unravel3, row_block
+from ._launch import SIZE_FOR_INTERPRETER, launch, cdiv, needs_i64, pad, select
 from ._reduce import SUM, PROD, comb_add, comb_mul, acc_ct, partials, split_count, MAX_DIMS, TILE
 
 
 @triton.jit
-def _scan_kernel(x, out, carry, M, L, CH, KS1, KS2, KS3, KX0, KX1, KX2, KX3, KO0, KO1, KO2, KO3, XL, OL,
+def _scan_kernel(x, out, carry, M, L, CH, size_k1, size_k2, size_k3,
+                 stride_xk0, stride_xk1, stride_xk2, stride_xk3, stride_ok0, stride_ok1, stride_ok2, stride_ok3,
+                 stride_xl, stride_ol,
                  CT: tl.constexpr, PROD: tl.constexpr, HAS_CARRY: tl.constexpr, KD: tl.constexpr,
                  I64: tl.constexpr, BM: tl.constexpr, BL: tl.constexpr):
-    # Program (pid, split) scans rows [pid*BM, +BM) over [split*CH, +CH) of the scanned dim,
-    # starting from carry[split - 1] (the inclusive total of the chunks before) when HAS_CARRY.
-    pid = tl.program_id(0)
+    """Inclusive scan of ``M`` rows of length ``L``.  Grid: (cdiv(M, BM), S): program (pid, split)
+    scans rows [pid*BM, +BM) over [split*CH, +CH) of the scanned dim, starting from
+    carry[split - 1] (the inclusive total of the chunks before) when HAS_CARRY.
+    Pointers: x input, out output, carry (S, M) chunk carries.  Sizes: M rows, L scanned length, CH
+    per split, size_k1..3 inner row dims.  Strides (elements): stride_xk* / stride_ok* of x / out along
+    the row dims, stride_xl / stride_ol along the scanned dim.  Constexprs: CT compute dtype, PROD
+    product (else sum), HAS_CARRY, KD row dims, I64 int64 offsets, BM rows and BL columns per tile."""
     split = tl.program_id(1)
+    m, cols = row_block(I64, BM, BL)
     if I64:
-        m = pid.to(tl.int64) * BM + tl.arange(0, BM).to(tl.int64)
-        cols = tl.arange(0, BL).to(tl.int64)
         l_lo = split.to(tl.int64) * CH
     else:
-        m = pid * BM + tl.arange(0, BM)
-        cols = tl.arange(0, BL)
         l_lo = split * CH
     mmask = m < M
-    kx, ko, _ = unravel3(m, KS1, KS2, KS3, 1, KX0, KX1, KX2, KX3, 0, KO0, KO1, KO2, KO3, 0, KO0, KO1, KO2, KO3, 0, KD)
+    kx, ko, _ = unravel3(m, size_k1, size_k2, size_k3, 1, stride_xk0, stride_xk1, stride_xk2, stride_xk3, 0,
+                         stride_ok0, stride_ok1, stride_ok2, stride_ok3, 0, stride_ok0, stride_ok1, stride_ok2,
+                         stride_ok3, 0, KD)
     l_hi = tl.minimum(l_lo + CH, L)
     if PROD:
         c = tl.full([BM], 1, CT)
@@ -53,7 +59,7 @@ def _scan_kernel(x, out, carry, M, L, CH, KS1, KS2, KS3, KX0, KX1, KX2, KX3, KO0
     for l0 in range(l_lo, l_hi, BL):
         col = l0 + cols
         mask = mmask[:, None] & (col < l_hi)[None, :]
-        v = tl.load(x + (kx[:, None] + col[None, :] * XL), mask=mask)
+        v = tl.load(x + (kx[:, None] + col[None, :] * stride_xl), mask=mask)
         # (convert only where needed: an interpreted nested jit call costs ~1 ms)
         if x.dtype.element_ty == tl.bfloat16:
             v = convert(v, CT)
@@ -70,7 +76,7 @@ def _scan_kernel(x, out, carry, M, L, CH, KS1, KS2, KS3, KX0, KX1, KX2, KX3, KO0
             r = convert(s, tl.bfloat16)
         else:
             r = s.to(out.dtype.element_ty)
-        tl.store(out + (ko[:, None] + col[None, :] * OL), r, mask=mask)
+        tl.store(out + (ko[:, None] + col[None, :] * stride_ol), r, mask=mask)
         c = tl.sum(tl.where(cols[None, :] == BL - 1, s, 0), 1, dtype=CT)
 
 
@@ -81,10 +87,6 @@ def _blocks(M, L, inner_kept):
         return bm, min(np2(L), max(1, TILE // bm))
     bl = min(np2(L), TILE if SIZE_FOR_INTERPRETER else 1024)
     return min(np2(M), max(1, TILE // bl)), bl
-
-
-def _span(shape, strides):
-    return sum((n - 1) * abs(s) for n, s in zip(shape, strides))
 
 
 def scan(out, x, dim, prod, reverse):
@@ -106,7 +108,7 @@ def scan(out, x, dim, prod, reverse):
         # Too many unmergeable dims (rare): one launch per index of the leading other dim.
         lead = kept[0]
         for i in range(x.shape[lead]):
-            scan(_select(out, lead, i), _select(x, lead, i), dim - (lead < dim), prod, False)
+            scan(select(out, lead, i), select(x, lead, i), dim - (lead < dim), prod, False)
         return
     ct = acc_ct(out.dtype)
     M = out.size // L
@@ -117,28 +119,25 @@ def scan(out, x, dim, prod, reverse):
     S = cdiv(L, CH)
     if SIZE_FOR_INTERPRETER and S > 1:
         BM, BL = _blocks(M, CH, inner_kept)
-    i64 = (M * S >= 2**31 or L + CH >= 2**31 or
-           _span(kshape, kx) + (L - 1) * abs(x.strides[dim]) + x.offset >= 2**31 or
-           _span(kshape, ko) + (L - 1) * abs(out.strides[dim]) + out.offset >= 2**31)
-    args = (kshape + [1, 1, 1])[1:4] + (kx + [0] * 3)[:4] + (ko + [0] * 3)[:4] + [x.strides[dim], out.strides[dim]]
+    BM2, BS = _blocks(M, S, False) if S > 1 else (BM, BL)  # the carries' scan
+    i64 = needs_i64((kshape + [L], kx + [x.strides[dim]]), (kshape + [L], ko + [out.strides[dim]]),
+                    counts=(M * S, M + max(BM, BM2), L + CH, L + BL))
+    args = pad(kshape[1:], 3, 1) + pad(kx, 4) + pad(ko, 4) + [x.strides[dim], out.strides[dim]]
     meta = dict(CT=ct, PROD=prod, KD=len(kshape), I64=i64, BM=BM, BL=BL)
     if S == 1:
         launch(_scan_kernel, (cdiv(M, BM), 1), x, out, out, M, L, L, *args, HAS_CARRY=False, **meta)
         return
     totals, = partials(PROD if prod else SUM, x, dim, ct, 1 if prod else 0, S, CH)
-    BM2, BS = _blocks(M, S, False)
     launch(_scan_kernel, (cdiv(M, BM2), 1), totals, totals, totals, M, S, S, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 0,
            M, M, CT=ct, PROD=prod, HAS_CARRY=False, KD=1, I64=i64, BM=BM2, BL=BS)
     launch(_scan_kernel, (cdiv(M, BM), S), x, out, totals, M, L, CH, *args, HAS_CARRY=True, **meta)
 
 
-def _select(a, d, i):
-    return a.view_as(a.shape[:d] + a.shape[d + 1:], a.strides[:d] + a.strides[d + 1:], a.offset + i * a.strides[d])
-
-
 def cumsum(out, x, dim, dtype=None, reverse=False):
+    """``dtype``: passed positionally by the registry; ``out``'s dtype already carries it."""
     scan(out, x, dim, False, reverse)
 
 
 def cumprod(out, x, dim, dtype=None, reverse=False):
+    """``dtype``: passed positionally by the registry; ``out``'s dtype already carries it."""
     scan(out, x, dim, True, reverse)

@@ -35,6 +35,9 @@ sort the whole row (no radix select); the scratch must fit in device memory.
 
 gather_along_dim / scatter_along_dim are the gather/scatter index walk (gather_scatter.py)
 without bounds checks: their indices come from sort / max and are in range by construction.
+
+Offsets are int32 unless an operand's span (rows and the sorted dim), the scratch size or the last
+tile's overshoot needs int64 (`_launch.needs_i64`); the merge and emit kernels always index in int64.
 """
 import math
 
@@ -46,9 +49,8 @@ from tritorch.cuda.array import CudaArray, contiguous_strides
 from ._dtypes import F16, BF16, F32, F64
 from ._elementwise import assign, collapse
 from ._jit import convert, unravel3
-from ._launch import launch, cdiv, block_for, SIZE_FOR_INTERPRETER
-from .gather_scatter import (for_each_block, fill, index_walk, span_i64, pad_strides, inner_sizes,
-                             dim_zeroed, GATHER, STORE)
+from ._launch import launch, cdiv, block_for, needs_i64, SIZE_FOR_INTERPRETER
+from .gather_scatter import for_each_block, fill, index_walk, loop_args, dim_zeroed, GATHER, STORE
 
 __all__ = ["IMPLS"]
 
@@ -134,22 +136,38 @@ def _rank_in(K, P, start, length, k, p, mask, steps):
 
 
 @triton.jit
-def _sort_tile_kernel(x, vals, idxs, K, P, nrows, n, kc, pos0,
-                      S1, S2, S3, S4, X0, X1, X2, X3, X4, V0, V1, V2, V3, V4, I0, I1, I2, I3, I4,
-                      xs_d, vs_d, is_d,
+def _sort_tile_kernel(x, vals, idxs, K, P, nrows, n, kc, pos0, size_1, size_2, size_3, size_4,
+                      stride_x0, stride_x1, stride_x2, stride_x3, stride_x4,
+                      stride_v0, stride_v1, stride_v2, stride_v3, stride_v4,
+                      stride_i0, stride_i1, stride_i2, stride_i3, stride_i4,
+                      stride_xd, stride_vd, stride_id,
                       MODE: tl.constexpr, DESC: tl.constexpr, MEDIAN: tl.constexpr, WRITE_IDX: tl.constexpr,
                       KT: tl.constexpr, PT: tl.constexpr, R: tl.constexpr, B: tl.constexpr,
                       LOG_B: tl.constexpr, ND: tl.constexpr, RANK: tl.constexpr, NDIM: tl.constexpr,
                       I64: tl.constexpr):
-    rows = tl.program_id(0) * R + tl.arange(0, R)
-    cols = tl.program_id(1) * B + tl.arange(0, B)
+    """Sort [R, B] tiles of rows in registers.  Grid: (cdiv(nrows, R), 1), or (nrows, cdiv(n, B))
+    with R = 1 for the scratch tiles of long rows (MODE 2).
+    Pointers: x input, vals / idxs outputs (MODE 0: the first kc sorted; 1: the one at sorted
+    position pos0), K / P (nrows * n) key / payload scratch (MODE 2).  Sizes: nrows rows, n row
+    length, size_1..size_4 inner row dims.  Strides (elements): stride_x* / stride_v* / stride_i*
+    per row dim, stride_xd / stride_vd / stride_id along the sorted dim.  Constexprs: MODE, DESC,
+    MEDIAN (pick the first NaN when a row has one), WRITE_IDX, KT key and PT payload dtypes, R rows
+    and B (a power of two, LOG_B its log) columns per tile, ND = log2(R * B), RANK (counting sort),
+    NDIM row dims, I64 int64 offsets."""
     if I64:
-        rows = rows.to(tl.int64)
-        cols = cols.to(tl.int64)
+        rows = tl.program_id(0).to(tl.int64) * R + tl.arange(0, R).to(tl.int64)
+        col0 = tl.program_id(1).to(tl.int64) * B
+        cols = col0 + tl.arange(0, B).to(tl.int64)
+    else:
+        rows = tl.program_id(0) * R + tl.arange(0, R)
+        col0 = tl.program_id(1) * B
+        cols = col0 + tl.arange(0, B)
     rmask = rows < nrows
     m = rmask[:, None] & (cols < n)[None, :]
-    ox, ov, oi = unravel3(rows, S1, S2, S3, S4, X0, X1, X2, X3, X4, V0, V1, V2, V3, V4, I0, I1, I2, I3, I4, NDIM)
-    key = _sort_key(tl.load(x + (ox[:, None] + cols[None, :] * xs_d), mask=m), KT, DESC)
+    ox, ov, oi = unravel3(rows, size_1, size_2, size_3, size_4, stride_x0, stride_x1, stride_x2, stride_x3, stride_x4,
+                          stride_v0, stride_v1, stride_v2, stride_v3, stride_v4, stride_i0, stride_i1, stride_i2,
+                          stride_i3, stride_i4, NDIM)
+    key = _sort_key(tl.load(x + (ox[:, None] + cols[None, :] * stride_xd), mask=m), KT, DESC)
     if KT == tl.int64:
         top = 0x7FFFFFFFFFFFFFFF
     else:
@@ -171,27 +189,30 @@ def _sort_tile_kernel(x, vals, idxs, K, P, nrows, n, kc, pos0,
     # Lane (r, j) now holds the pair at sorted position pos of its row, of column sel.
     if MODE == 2:
         # R == 1: the tile's sorted pairs go to scratch (padding sorts last, beyond the row).
-        s = rows[:, None] * n + (tl.program_id(1) * B + pos)
+        s = rows[:, None] * n + (col0 + pos)
         tl.store(K + s, key, mask=m)
         tl.store(P + s, sel.to(PT), mask=m)
     elif MODE == 0:
         w = m & (pos < kc)
-        tl.store(vals + (ov[:, None] + pos * vs_d), tl.load(x + (ox[:, None] + sel * xs_d), mask=w), mask=w)
+        tl.store(vals + (ov[:, None] + pos * stride_vd), tl.load(x + (ox[:, None] + sel * stride_xd), mask=w), mask=w)
         if WRITE_IDX:
-            tl.store(idxs + (oi[:, None] + pos * is_d), sel.to(tl.int64), mask=w)
+            tl.store(idxs + (oi[:, None] + pos * stride_id), sel.to(tl.int64), mask=w)
     else:
         want = tl.zeros([R], tl.int32) + pos0
         if MEDIAN:
             want = tl.where(nans > 0, n - nans, want)
         pick = tl.sum(tl.where(pos == want[:, None], sel, 0), 1)
-        tl.store(vals + ov, tl.load(x + (ox + pick * xs_d), mask=rmask), mask=rmask)
+        tl.store(vals + ov, tl.load(x + (ox + pick * stride_xd), mask=rmask), mask=rmask)
         if WRITE_IDX:
             tl.store(idxs + oi, pick.to(tl.int64), mask=rmask)
 
 
 @triton.jit
 def _merge_kernel(Ki, Pi, Ko, Po, total, n, run, steps, BLOCK: tl.constexpr):
-    # Sorted runs of length `run` within each row of n -> runs of 2 * run.
+    """Merge sorted runs of length ``run`` within each row of n into runs of 2 * run.
+    Grid: (cdiv(total, BLOCK),).  Pointers: Ki / Pi input and Ko / Po output (total,) key / payload
+    scratch.  Sizes: total = rows * n, n row length, run, steps binary-search probes.  Constexpr:
+    BLOCK elements per program (int64 indices)."""
     e = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
     mask = e < total
     row = e // n
@@ -208,12 +229,18 @@ def _merge_kernel(Ki, Pi, Ko, Po, total, n, run, steps, BLOCK: tl.constexpr):
 
 
 @triton.jit
-def _emit_kernel(x, vals, idxs, K, P, total, n, kc, pos0, steps,
-                 S1, S2, S3, S4, X0, X1, X2, X3, X4, V0, V1, V2, V3, V4, I0, I1, I2, I3, I4,
-                 xs_d, vs_d, is_d,
+def _emit_kernel(x, vals, idxs, K, P, total, n, kc, pos0, steps, size_1, size_2, size_3, size_4,
+                 stride_x0, stride_x1, stride_x2, stride_x3, stride_x4,
+                 stride_v0, stride_v1, stride_v2, stride_v3, stride_v4,
+                 stride_i0, stride_i1, stride_i2, stride_i3, stride_i4,
+                 stride_xd, stride_vd, stride_id,
                  PICK: tl.constexpr, MEDIAN: tl.constexpr, WRITE_IDX: tl.constexpr, NDIM: tl.constexpr,
                  BLOCK: tl.constexpr):
-    # Sorted scratch rows -> the first kc values/indices of each row, or (PICK) one position.
+    """Sorted scratch rows -> the first kc values/indices of each row, or (PICK) one position.
+    Grid: (cdiv(total, BLOCK),), total = rows * kc.  Pointers: x input, vals / idxs outputs, K / P
+    sorted scratch.  Sizes: n row length, kc, pos0, steps binary-search probes, size_1..size_4 inner
+    row dims.  Strides as `_sort_tile_kernel`.  Constexprs: PICK, MEDIAN, WRITE_IDX, NDIM, BLOCK
+    (int64 indices)."""
     e = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK).to(tl.int64)
     mask = e < total
     row = e // kc
@@ -229,15 +256,23 @@ def _emit_kernel(x, vals, idxs, K, P, total, n, kc, pos0, steps,
             finite = _rank_in(K, P, row * n, e * 0 + n, top, tl.full([BLOCK], -1, P.dtype.element_ty), mask, steps)
             c = tl.where(finite < n, finite, c)
     sel = tl.load(P + row * n + c, mask=mask).to(tl.int64)
-    ox, ov, oi = unravel3(row, S1, S2, S3, S4, X0, X1, X2, X3, X4, V0, V1, V2, V3, V4, I0, I1, I2, I3, I4, NDIM)
-    tl.store(vals + (ov + c * vs_d), tl.load(x + (ox + sel * xs_d), mask=mask), mask=mask)
+    ox, ov, oi = unravel3(row, size_1, size_2, size_3, size_4, stride_x0, stride_x1, stride_x2, stride_x3, stride_x4,
+                          stride_v0, stride_v1, stride_v2, stride_v3, stride_v4, stride_i0, stride_i1, stride_i2,
+                          stride_i3, stride_i4, NDIM)
+    tl.store(vals + (ov + c * stride_vd), tl.load(x + (ox + sel * stride_xd), mask=mask), mask=mask)
     if WRITE_IDX:
-        tl.store(idxs + (oi + c * is_d), sel, mask=mask)
+        tl.store(idxs + (oi + c * stride_id), sel, mask=mask)
 
 
 # ---- host side -----------------------------------------------------------------------------------------
 def _counting(b):
     return b <= _RANK_MAX and b * b <= _RANK_CELLS
+
+
+def _rows_per_tile(nrows, b):
+    """Rows R of a [R, b] register tile (b <= the tile cap)."""
+    rows = (_RANK_CELLS // (b * b)) if _counting(b) else _tile_cap() // b
+    return min(triton.next_power_of_2(nrows), max(1, rows))
 
 
 def _key_dtype(dtype):
@@ -269,21 +304,22 @@ def _launch_rows(arrs, cshape, cst, dstr, n, mode, k, pos, desc, median, write_i
     x = arrs[0]
     nrows = math.prod(cshape)
     kt = _key_dtype(x.dtype)
-    pt = tl.int64 if n >= 2**31 else tl.int32
-    geo = (*inner_sizes(cshape), *pad_strides(cst[0]), *pad_strides(cst[1]), *pad_strides(cst[2]), *dstr)
-    i64 = span_i64(nrows * n, cshape, cst, n * max(abs(s) for s in dstr))
     cap = _tile_cap()
+    b = max(2, triton.next_power_of_2(n)) if n <= cap else cap
+    # Payloads are columns, up to the last tile's padding.
+    pt = tl.int64 if needs_i64(counts=(n + b,)) else tl.int32
+    geo = (*loop_args(cshape, cst), *dstr)
+    rows = [(cshape + [n], list(st) + [sd]) for st, sd in zip(cst, dstr)]
+    i64 = needs_i64(*rows, counts=(nrows * n + b, nrows + _rows_per_tile(nrows, b)))
     kc = k if mode == _EMIT else 1
     flags = dict(DESC=desc, MEDIAN=median, WRITE_IDX=write_idx, KT=kt, PT=pt, NDIM=len(cshape), I64=i64)
     if n <= cap:
-        b = max(2, triton.next_power_of_2(n))
         rank = _counting(b)
-        r = min(triton.next_power_of_2(nrows), max(1, (_RANK_CELLS // (b * b)) if rank else cap // b))
+        r = _rows_per_tile(nrows, b)
         lb, nd = b.bit_length() - 1, (b * r).bit_length() - 1
         launch(_sort_tile_kernel, (cdiv(nrows, r), 1), x, *arrs[1:], x, x, nrows, n, kc, pos, *geo,
                MODE=mode, R=r, B=b, LOG_B=lb, ND=nd, RANK=rank, **flags)
         return
-    b = cap
     lb = b.bit_length() - 1
     dev = x.block.device_index
     knp = np.dtype(np.int64) if kt == tl.int64 else np.dtype(np.int32)
@@ -328,6 +364,8 @@ def _is_float(dtype):
 
 # ---- impls ---------------------------------------------------------------------------------------------
 def sort(outs, x, dim, descending, stable):
+    """Always stable (ties keep input order): that honours ``stable=True`` and is a valid result for
+    ``stable=False``, so ``stable`` (always passed by the registry) is not read."""
     if x.ndim == 0:
         return _fill_scalar(outs, x)
     _sorted_rows(x, dim, outs[0], outs[1], _EMIT, k=x.shape[dim], desc=descending)

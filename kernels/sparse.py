@@ -33,13 +33,18 @@ import triton.language as tl
 from tritorch.cuda import memory
 from tritorch.cuda.array import CudaArray
 from ._dtypes import compute_tl
-from ._elementwise import assign, pointwise, identity, collapse
+from ._elementwise import assign, collapse, new_flag, read_flag
 from ._jit import convert, as_f64
 from ._launch import launch, cdiv, SIZE_FOR_INTERPRETER
 
 
 @triton.jit
-def _gather(W, IDX, OUT, FLAG, T, D, V, sw0, sw1, so0, so1, BT: tl.constexpr, BD: tl.constexpr):
+def _gather(W, IDX, OUT, FLAG, T, D, V, stride_wr, stride_wc, stride_or, stride_oc, BT: tl.constexpr,
+            BD: tl.constexpr):
+    """Embedding forward, a [BT, BD] tile of (token, feature).  Grid: (cdiv(T, BT), cdiv(D, BD)).
+    Pointers: W (V, D) weight, IDX (T,) indices, OUT (T, D), FLAG (1,) int32 (set on a bad index).
+    Sizes: T tokens, D features, V rows.  Strides: stride_wr, stride_wc (W), stride_or, stride_oc
+    (OUT), elements.  Constexprs: BT tokens and BD features per tile.  Row offsets are int64."""
     t = tl.program_id(0) * BT + tl.arange(0, BT)
     d = tl.program_id(1) * BD + tl.arange(0, BD)
     tm = t < T
@@ -49,12 +54,14 @@ def _gather(W, IDX, OUT, FLAG, T, D, V, sw0, sw1, so0, so1, BT: tl.constexpr, BD
         tl.atomic_or(FLAG, tl.max((tm & ~ok).to(tl.int32), axis=0))
     m = (tm & ok)[:, None] & (d < D)[None, :]
     d64 = d.to(tl.int64)[None, :]
-    v = tl.load(W + idx[:, None] * sw0 + d64 * sw1, mask=m, other=0.0)
-    tl.store(OUT + t.to(tl.int64)[:, None] * so0 + d64 * so1, v, mask=(tm[:, None] & (d < D)[None, :]))
+    v = tl.load(W + idx[:, None] * stride_wr + d64 * stride_wc, mask=m, other=0.0)
+    tl.store(OUT + t.to(tl.int64)[:, None] * stride_or + d64 * stride_oc, v, mask=(tm[:, None] & (d < D)[None, :]))
 
 
 @triton.jit
 def _range_check(IDX, FLAG, T, V, BT: tl.constexpr):
+    """ORs 1 into FLAG when one of the T indices is outside [0, V).  Grid: (cdiv(T, BT),).
+    Pointers: IDX (T,), FLAG (1,) int32.  Sizes: T, V.  Constexprs: BT indices per program."""
     t = tl.program_id(0) * BT + tl.arange(0, BT)
     idx = tl.load(IDX + t, mask=t < T, other=0).to(tl.int64)
     tl.atomic_or(FLAG, tl.max(((t < T) & ((idx < 0) | (idx >= V))).to(tl.int32), axis=0))
@@ -62,14 +69,21 @@ def _range_check(IDX, FLAG, T, V, BT: tl.constexpr):
 
 @triton.jit
 def _count(IDX, CNT, T, V, BT: tl.constexpr):
+    """Histogram of the indices into CNT (V,) int32 (atomics).  Grid: (cdiv(T, BT),).
+    Pointers: IDX (T,), CNT.  Sizes: T, V.  Constexprs: BT indices per program."""
     t = tl.program_id(0) * BT + tl.arange(0, BT)
     idx = tl.load(IDX + t, mask=t < T, other=0).to(tl.int64)
     tl.atomic_add(CNT + idx, tl.full([BT], 1, tl.int32), mask=(t < T) & (idx >= 0) & (idx < V))
 
 
 @triton.jit
-def _scatter_add(G, IDX, CNT, ACC, T, D, V, sg0, sg1, sa0, sa1, padding_idx, FREQ: tl.constexpr,
+def _scatter_add(G, IDX, CNT, ACC, T, D, V, stride_gr, stride_gc, stride_ar, stride_ac, padding_idx, FREQ: tl.constexpr,
                  CT: tl.constexpr, BT: tl.constexpr, BD: tl.constexpr):
+    """Embedding backward: ACC[idx[t]] += G[t] (/ count under FREQ), skipping padding_idx, by atomic
+    adds.  Grid: (cdiv(T, BT), cdiv(D, BD)).  Pointers: G (T, D) grad, IDX (T,), CNT (V,) counts,
+    ACC (V, D) zeroed accumulator.  Sizes: T, D, V, padding_idx.  Strides: stride_gr, stride_gc (G),
+    stride_ar, stride_ac (ACC), elements.  Constexprs: FREQ, CT accumulation type, BT tokens and BD
+    features per tile.  Row offsets are int64."""
     t = tl.program_id(0) * BT + tl.arange(0, BT)
     d = tl.program_id(1) * BD + tl.arange(0, BD)
     tm = t < T
@@ -77,30 +91,34 @@ def _scatter_add(G, IDX, CNT, ACC, T, D, V, sg0, sg1, sa0, sa1, padding_idx, FRE
     rm = tm & (idx >= 0) & (idx < V) & (idx != padding_idx)
     m = rm[:, None] & (d < D)[None, :]
     d64 = d.to(tl.int64)[None, :]
-    g = convert(tl.load(G + t.to(tl.int64)[:, None] * sg0 + d64 * sg1, mask=m, other=0.0), CT)
+    g = convert(tl.load(G + t.to(tl.int64)[:, None] * stride_gr + d64 * stride_gc, mask=m, other=0.0), CT)
     if FREQ:
         cnt = tl.load(CNT + idx, mask=rm, other=1).to(CT)
         g = g / cnt[:, None]
-    tl.atomic_add(ACC + idx[:, None] * sa0 + d64 * sa1, g, mask=m)
+    tl.atomic_add(ACC + idx[:, None] * stride_ar + d64 * stride_ac, g, mask=m)
 
 
 @triton.jit
-def _renorm(W, IDX, CLAIM, T, D, V, sw0, sw1, max_norm: tl.float64, p: tl.float64, KIND: tl.constexpr,
+def _renorm(W, IDX, CLAIM, T, D, V, stride_wr, stride_wc, max_norm: tl.float64, p: tl.float64, KIND: tl.constexpr,
             CT: tl.constexpr, BT: tl.constexpr, BD: tl.constexpr):
-    # KIND: 0 -> general p, 1 -> p == 1, 2 -> p == 2, 3 -> p == inf
+    """embedding_renorm: the token that claims a row (CLAIM (V + 1,) int32 compare-and-swap) scales
+    it to max_norm when its p-norm exceeds it.  Grid: (cdiv(T, BT),).  Pointers: W (V, D) weight
+    (in place), IDX (T,), CLAIM.  Sizes: T, D, V, max_norm, p.  Strides: stride_wr, stride_wc
+    (elements).  Constexprs: KIND (0 general p, 1 p == 1, 2 p == 2, 3 p == inf), CT compute type, BT
+    tokens per program, BD features per step.  Row offsets are int64."""
     t = tl.program_id(0) * BT + tl.arange(0, BT)
     tm = t < T
     idx = tl.load(IDX + t, mask=tm, other=0).to(tl.int64)
     ok = tm & (idx >= 0) & (idx < V)
     old = tl.atomic_cas(CLAIM + tl.where(ok, idx, V), tl.zeros([BT], tl.int32), tl.full([BT], 1, tl.int32))
     mine = ok & (old == 0)
-    base = W + idx[:, None] * sw0
+    base = W + idx[:, None] * stride_wr
     acc = tl.zeros([BT, BD], CT)
     pp = as_f64(p).to(CT)
     for d0 in range(0, D, BD):
         d = d0 + tl.arange(0, BD)
         m = mine[:, None] & (d < D)[None, :]
-        a = tl.abs(convert(tl.load(base + d.to(tl.int64)[None, :] * sw1, mask=m, other=0.0), CT))
+        a = tl.abs(convert(tl.load(base + d.to(tl.int64)[None, :] * stride_wc, mask=m, other=0.0), CT))
         if KIND == 1:
             acc += a
         elif KIND == 2:
@@ -123,13 +141,17 @@ def _renorm(W, IDX, CLAIM, T, D, V, sw0, sw1, max_norm: tl.float64, p: tl.float6
     for d0 in range(0, D, BD):
         d = d0 + tl.arange(0, BD)
         m = upd[:, None] & (d < D)[None, :]
-        ptr = base + d.to(tl.int64)[None, :] * sw1
+        ptr = base + d.to(tl.int64)[None, :] * stride_wc
         v = convert(tl.load(ptr, mask=m, other=0.0), CT) * scale[:, None]
         tl.store(ptr, convert(v, W.dtype.element_ty), mask=m)
 
 
 @triton.jit
-def _one_hot(IDX, OUT, FLAG, T, K, so0, so1, BT: tl.constexpr, BK: tl.constexpr):
+def _one_hot(IDX, OUT, FLAG, T, K, stride_or, stride_oc, BT: tl.constexpr, BK: tl.constexpr):
+    """one_hot, a [BT, BK] tile of (token, class).  Grid: (cdiv(T, BT), cdiv(K, BK)).
+    Pointers: IDX (T,), OUT (T, K) int64, FLAG (1,) int32 (bit 1 negative, bit 2 too large).  Sizes:
+    T, K classes.  Strides: stride_or, stride_oc (OUT, elements).  Constexprs: BT tokens and BK
+    classes per tile.  Offsets are int64."""
     t = tl.program_id(0) * BT + tl.arange(0, BT)
     k = tl.program_id(1) * BK + tl.arange(0, BK)
     tm = t < T
@@ -139,16 +161,18 @@ def _one_hot(IDX, OUT, FLAG, T, K, so0, so1, BT: tl.constexpr, BK: tl.constexpr)
         big = tl.max((tm & (idx >= K)).to(tl.int32), axis=0)
         tl.atomic_or(FLAG, neg | (big * 2))
     v = (idx[:, None] == k.to(tl.int64)[None, :]).to(tl.int64)
-    tl.store(OUT + t.to(tl.int64)[:, None] * so0 + k.to(tl.int64)[None, :] * so1, v,
+    tl.store(OUT + t.to(tl.int64)[:, None] * stride_or + k.to(tl.int64)[None, :] * stride_oc, v,
              mask=tm[:, None] & (k < K)[None, :])
 
 
 @triton.jit
-def _bag(W, IDX, OFF, PSW, OUT, O2B, SIZE, ARG, N, D, V, sw0, sw1, so0, so1, sa0, sa1, padding_idx,
+def _bag(W, IDX, OFF, PSW, OUT, O2B, SIZE, ARG, N, D, V, stride_wr, stride_wc, stride_or, stride_oc, stride_ar,
+         stride_ac, padding_idx,
          MODE: tl.constexpr, HAS_PSW: tl.constexpr, CT: tl.constexpr, BD: tl.constexpr):
     """Pointers: W (V, D) weight, IDX (N,) indices, OFF (B + 1,) offsets, PSW (N,) per-sample weights,
     OUT (B, D), O2B (N,) offset2bag, SIZE (B,), ARG (B, D) argmax rows.
-    Sizes / strides: N, D, V; weight (sw0, sw1), output (so0, so1), argmax (sa0, sa1) strides.
+    Sizes / strides: N, D, V; weight (stride_wr, stride_wc), output (stride_or, stride_oc), argmax
+    (stride_ar, stride_ac) strides.
     MODE: 0 sum, 1 mean, 2 max.  Grid: (B, cdiv(D, BD))."""
     b = tl.program_id(0)
     d = tl.program_id(1) * BD + tl.arange(0, BD)
@@ -173,7 +197,7 @@ def _bag(W, IDX, OFF, PSW, OUT, O2B, SIZE, ARG, N, D, V, sw0, sw1, so0, so1, sa0
         use = (i >= 0) & (i < V) & (i != padding_idx)
         if first:
             tl.store(O2B + j, b.to(tl.int64))
-        v = convert(tl.load(W + tl.where(use, i, 0) * sw0 + d64 * sw1, mask=dm & use, other=0.0), CT)
+        v = convert(tl.load(W + tl.where(use, i, 0) * stride_wr + d64 * stride_wc, mask=dm & use, other=0.0), CT)
         if MODE == 2:
             take = use & ((cnt == 0) | (v > acc))
             acc = tl.where(take, v, acc)
@@ -187,8 +211,8 @@ def _bag(W, IDX, OFF, PSW, OUT, O2B, SIZE, ARG, N, D, V, sw0, sw1, so0, so1, sa0
         acc = acc / tl.maximum(cnt, 1).to(CT)
     if MODE == 2:
         acc = tl.where(cnt == 0, 0.0, acc)
-        tl.store(ARG + b.to(tl.int64) * sa0 + d64 * sa1, arg, mask=dm)
-    tl.store(OUT + b.to(tl.int64) * so0 + d64 * so1, convert(acc, OUT.dtype.element_ty), mask=dm)
+        tl.store(ARG + b.to(tl.int64) * stride_ar + d64 * stride_ac, arg, mask=dm)
+    tl.store(OUT + b.to(tl.int64) * stride_or + d64 * stride_oc, convert(acc, OUT.dtype.element_ty), mask=dm)
     if first:
         tl.store(SIZE + b, cnt)
 
@@ -232,18 +256,6 @@ def _launch_range_check(idx, flag, T, V):
     launch(_range_check, (cdiv(T, cb),), idx, flag, T, V, BT=cb)
 
 
-def _new_flag(dev):
-    flag = CudaArray.empty((1,), np.int32, dev)
-    pointwise(identity, flag, [0], tl.int32)
-    return flag
-
-
-def _read_flag(flag):
-    host = np.empty(1, np.int32)
-    memory.copy_to_host(host, flag.block, flag.offset * 4)
-    return int(host[0])
-
-
 def _tile_rows(t, d, gpu_bt, gpu_bd):
     if SIZE_FOR_INTERPRETER:
         bd = triton.next_power_of_2(max(d, 1))
@@ -259,15 +271,15 @@ def embedding(out, weight, indices):
         return
     idx = _flat_indices(indices)
     dev = weight.block.device_index
-    flag = _new_flag(dev)
-    o, so0, so1, back = _rows(out, D)
+    flag = new_flag(dev)
+    o, stride_or, stride_oc, back = _rows(out, D)
     if D:
         bt, bd = _tile_rows(T, D, 16, min(triton.next_power_of_2(D), 256))
         launch(_gather, (cdiv(T, bt), cdiv(D, bd)), weight, idx, o, flag, T, D, weight.shape[0],
-               weight.strides[0], weight.strides[1], so0, so1, BT=bt, BD=bd)
+               weight.strides[0], weight.strides[1], stride_or, stride_oc, BT=bt, BD=bd)
     else:  # no columns to gather, but the indices are still checked (as on cpu)
         _launch_range_check(idx, flag, T, weight.shape[0])
-    if _read_flag(flag):  # the op's one host sync
+    if read_flag(flag):  # the op's one host sync
         raise IndexError("index out of range in self")
     if back is not None:
         assign(out, back)
@@ -285,7 +297,7 @@ def embedding_backward(out, grad, indices, num_weights, padding_idx, scale_grad_
     T = indices.size
     if T:
         idx = _flat_indices(indices)
-        g, sg0, sg1, tmp = _rows(grad, D)
+        g, stride_gr, stride_gc, tmp = _rows(grad, D)
         if tmp is not None:
             assign(tmp, grad)
         cnt = idx
@@ -295,7 +307,7 @@ def embedding_backward(out, grad, indices, num_weights, padding_idx, scale_grad_
             bt = min(triton.next_power_of_2(T), 1 << 16) if SIZE_FOR_INTERPRETER else 1024
             launch(_count, (cdiv(T, bt),), idx, cnt, T, V, BT=bt)
         bt, bd = _tile_rows(T, D, 16, min(triton.next_power_of_2(D), 256))
-        launch(_scatter_add, (cdiv(T, bt), cdiv(D, bd)), g, idx, cnt, acc, T, D, V, sg0, sg1,
+        launch(_scatter_add, (cdiv(T, bt), cdiv(D, bd)), g, idx, cnt, acc, T, D, V, stride_gr, stride_gc,
                acc.strides[0], acc.strides[1], int(padding_idx), FREQ=bool(scale_grad_by_freq),
                CT=compute_tl(grad.dtype), BT=bt, BD=bd)
     if not direct:
@@ -315,10 +327,10 @@ def embedding_renorm(out, weight, indices, max_norm, norm_type):
         return
     dev = out.block.device_index
     idx = _flat_indices(indices)
-    flag = _new_flag(dev)
+    flag = new_flag(dev)
     bt, bd = _tile_rows(T, D, 16, min(triton.next_power_of_2(D), 256))
     _launch_range_check(idx, flag, T, V)
-    if _read_flag(flag):  # the op's one host sync, before any row changes (as on cpu)
+    if read_flag(flag):  # the op's one host sync, before any row changes (as on cpu)
         raise IndexError("index out of range in self")
     # one claim slot per row plus a dummy one that masked-off tokens hit (atomic_cas has no mask)
     claim = CudaArray.empty((V + 1,), np.int32, dev)
@@ -334,12 +346,12 @@ def one_hot(out, indices, num_classes):
     if T == 0:
         return
     idx = _flat_indices(indices)
-    flag = _new_flag(out.block.device_index)
-    o, so0, so1, back = _rows(out, num_classes)
+    flag = new_flag(out.block.device_index)
+    o, stride_or, stride_oc, back = _rows(out, num_classes)
     bt, bk = _tile_rows(T, max(num_classes, 1), 64, min(triton.next_power_of_2(max(num_classes, 1)), 128))
-    launch(_one_hot, (cdiv(T, bt), max(cdiv(num_classes, bk), 1)), idx, o, flag, T, num_classes, so0, so1,
+    launch(_one_hot, (cdiv(T, bt), max(cdiv(num_classes, bk), 1)), idx, o, flag, T, num_classes, stride_or, stride_oc,
            BT=bt, BK=bk)
-    f = _read_flag(flag)  # the op's one host sync
+    f = read_flag(flag)  # the op's one host sync
     if f & 1:
         raise RuntimeError("Class values must be non-negative.")
     if f & 2:
@@ -358,7 +370,7 @@ def embedding_bag(outs, weight, indices, offsets, per_sample_weights, mode, padd
     dev = weight.block.device_index
     idx = _flat_indices(indices) if N else indices
     off = _flat_indices(offsets)
-    flag = _new_flag(dev)
+    flag = new_flag(dev)
     launch(_offsets_check, (1,), off, flag, nb, N)
     assign(offset2bag, -1)
     psw = _flat_indices(per_sample_weights) if per_sample_weights is not None and N else idx
@@ -372,7 +384,7 @@ def embedding_bag(outs, weight, indices, offsets, per_sample_weights, mode, padd
                HAS_PSW=per_sample_weights is not None, CT=compute_tl(weight.dtype), BD=bd)
     if N:
         _launch_range_check(idx, flag, N, weight.shape[0])
-    f = _read_flag(flag)  # the op's one host sync
+    f = read_flag(flag)  # the op's one host sync
     if f & 6:  # error path only: read the offsets back for the message
         host = np.empty(off.size, off.dtype)
         memory.copy_to_host(host, off.block, off.offset * off.itemsize)

@@ -216,7 +216,7 @@ def test_device_mismatch_and_int64_indexing(device, monkeypatch):
     if device == "cuda":
         with pytest.raises(RuntimeError, match="expected all tensors to be on the same device"):
             F.conv2d(tt.tensor(x, device="cuda"), tt.tensor(w))
-        monkeypatch.setattr(K, "_I32_MAX", 0)   # force the int64-offset kernels
+        monkeypatch.setattr(K, "needs_i64", lambda *a, **k: True)   # force the int64-offset kernels
     _check(F.conv2d, TF.conv2d, [x, w, b], device, padding=(2, 1), stride=(1, 2))
     _check(F.conv_transpose2d, TF.conv_transpose2d, [x, _rand(3, 2, 2, 3, seed=3)], device, stride=2)
 

@@ -1,6 +1,5 @@
 """Reduction benchmarks: sum over everything, over rows and over columns, and max over rows;
 numpy runs the same reductions on cpu.  Bytes: the input read once."""
-import numpy as np
 
 from perf.cases import Case, rand, np_rand
 
