@@ -246,3 +246,31 @@ def test_dropout_mask_independent_of_launch_split(device, monkeypatch):
         tt.manual_seed(4)
         outs.append(_np(F.scaled_dot_product_attention(x, x, x, dropout_p=0.5)))
     np.testing.assert_array_equal(outs[0], outs[1])
+
+
+@pytest.mark.parametrize("setting", ["highest", "high"])
+def test_tf32_switch_reaches_the_attention_kernels_as_an_op_attribute(monkeypatch, setting):
+    """The frontend switch travels as the ops' ``tf32`` attribute (kernels never read it): forward
+    and backward kernels see TF32 for float32 only, and the cpu impl accepts and ignores it."""
+    from tritorch.backends import _precision
+    from tritorch.kernels import attention
+    seen = []
+    real_launch = attention.launch
+
+    def spy(kernel, grid, *args, **meta):
+        seen.append(meta.get("TF32"))
+        real_launch(kernel, grid, *args, **meta)
+
+    monkeypatch.setattr(attention, "launch", spy)
+    prev = _precision.get_float32_matmul_precision()
+    _precision.set_float32_matmul_precision(setting)
+    try:
+        for device in ("cpu", "cuda"):
+            for dtype in (tt.float32, tt.float16):
+                q = tt.ones(1, 2, 4, device=device, dtype=dtype, requires_grad=True)
+                F.scaled_dot_product_attention(q, q, q).sum().backward()
+    finally:
+        _precision.set_float32_matmul_precision(prev)
+    tf32 = setting == "high"
+    assert {s for s in seen[:len(seen) // 2] if s is not None} == {tf32}
+    assert {s for s in seen[len(seen) // 2:] if s is not None} == {False}

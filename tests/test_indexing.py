@@ -582,3 +582,14 @@ def test_setitem_through_chained_view_rebases_base_history():
         grads.append((x.grad.detach().numpy().copy(), v.grad.item()))
     np.testing.assert_allclose(grads[0][0], grads[1][0])
     assert grads[0][1] == pytest.approx(grads[1][1])
+
+
+def test_functional_non_tensor_input_is_a_type_error():
+    # Regression: the functionals reached Tensor attributes before the meta's check (AttributeError).
+    idx = tt.tensor([0])
+    for name, args in (("gather", (0, idx)), ("index_select", (0, idx)), ("scatter", (0, idx, idx)),
+                       ("scatter_add", (0, idx, idx)), ("index_add", (0, idx, idx)), ("index_fill", (0, idx, 1.0))):
+        with pytest.raises(TypeError, match=r"argument 'input' (\(position 1\) )?must be Tensor, not int"):
+            getattr(tt, name)(1, *args)
+        with pytest.raises(TypeError):
+            getattr(torch, name)(1, *args)

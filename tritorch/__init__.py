@@ -10,14 +10,22 @@ from ._size import Size
 from ._tensor import Tensor
 from . import _ops
 from ._ops.pointwise import *  # noqa: F401,F403
+from ._ops.pointwise_copy import *  # noqa: F401,F403
+from ._ops.pointwise_unary import *  # noqa: F401,F403
+from ._ops.pointwise_ternary import *  # noqa: F401,F403
 from ._ops.creation import *  # noqa: F401,F403
 from ._ops.shape import *  # noqa: F401,F403
 from ._ops.shape import broadcast_shapes_public as broadcast_shapes
 from ._ops.reduction import *  # noqa: F401,F403
+from ._ops.reduction_stats import *  # noqa: F401,F403
+from ._ops.reduction_scan import *  # noqa: F401,F403
+from ._ops.reduction_compare import *  # noqa: F401,F403
 from ._ops.sort import *  # noqa: F401,F403
 from ._ops.indexing import *  # noqa: F401,F403
+from ._ops.gather_scatter import *  # noqa: F401,F403
 from ._ops.joining import *  # noqa: F401,F403
 from ._ops.linalg import *  # noqa: F401,F403
+from ._ops.einsum import *  # noqa: F401,F403
 from ._ops.random import *  # noqa: F401,F403
 from ._ops.softmax import *  # noqa: F401,F403
 from ._ops.normalization import *  # noqa: F401,F403

@@ -5,16 +5,18 @@ through any view bump the version every view sees.  Op methods (`add`, `sum`, `v
 ...) are attached by `tritorch._ops`; this module holds the state, conversions and the
 autograd entry points.
 """
+import gc
 import numbers
-import weakref
 
 import numpy as np
 
 from . import _dtype, _registry
-from ._device import device as _device_cls, as_device, CPU
+from ._device import as_device, CPU
 from ._size import Size
+from ._tensor_str import tensor_repr
+from .autograd import backward as _backward, graph
 from .autograd.grad_mode import no_grad
-from .autograd.graph import RemovableHandle
+from .cpu_fallback import _array as _cpu_array
 
 __all__ = ["Tensor", "Storage"]
 
@@ -30,6 +32,10 @@ class Storage:
         self.version = 0
         self._buf = None
         self._buf_address = None
+
+    # How `share_memory_` backs memory: tritorch.multiprocessing's sharing strategy, which
+    # `set_sharing_strategy` writes here.
+    sharing_strategy = "file_descriptor"
 
     @property
     def buf_address(self):
@@ -48,8 +54,69 @@ class Storage:
                 raise RuntimeError("tensor memory is not backed by a single buffer; cannot make a strided view")
         return b
 
+    def is_shared(self):
+        """True when the memory is a shared mapping (cpu storages only)."""
+        if self.device.type != "cpu":
+            return False
+        return _cpu_array.shared_map_of(self.buf) is not None
+
+    def share_memory_(self):
+        """Move a cpu storage into shared memory in place (a memfd, or a /dev/shm file under the
+        'file_system' strategy), repointing every tensor on it; a no-op when already shared and for
+        device storages."""
+        if self.device.type != "cpu" or self.is_shared():
+            return
+        old = self.buf
+        new = _cpu_array.shared_empty(old.nbytes, file_system=Storage.sharing_strategy == "file_system")
+        new[...] = old
+        # Storages made by `Tensor.data` share the root object: they move too.
+        storages = [o for o in gc.get_referrers(self.root) if isinstance(o, Storage) and o.root is self.root
+                    and o.device.type == "cpu"]
+        if self not in storages:
+            storages.append(self)
+        old_address = _cpu_array.Array.address(old)
+        for t in _tensors_on(storages):
+            raw = t._data
+            off = _cpu_array.Array.address(raw) - old_address
+            r = np.ndarray(raw.shape, raw.dtype, buffer=new, offset=off, strides=raw.strides)
+            if not raw.flags.writeable:
+                r.flags.writeable = False
+            t._data = r
+        for s in storages:
+            s.root = new
+            s._buf = new
+            s._buf_address = None
+
+
+def _tensors_on(storages):
+    """Every live tensor whose storage is one of ``storages`` (found through the garbage
+    collector's referrer lists: moving memory is rare, tracking views on every op is not)."""
+    ids = {id(s) for s in storages}
+    return [o for o in gc.get_referrers(*storages) if isinstance(o, Tensor) and id(o._storage) in ids]
+
 
 _new = object.__new__
+
+
+def _make(raw, storage, cls=None):
+    """A tensor (of class ``cls``, default Tensor) over ``raw`` in ``storage``, out of the graph."""
+    t = _new(cls or Tensor)
+    t._data = raw
+    t._storage = storage
+    t._requires_grad = False
+    t._grad = None
+    t.grad_fn = None
+    t._output_nr = 0
+    t._base = None
+    t._grad_acc = None
+    t._extra = None
+    t._offset = None
+    return t
+
+
+def _wrap(raw, device):
+    """A tensor over ``raw`` (a fresh array of ``device``) with its own storage."""
+    return _make(raw, Storage(raw, device))
 
 
 class Tensor:
@@ -63,24 +130,9 @@ class Tensor:
                  "_grad_acc", "_extra", "_offset", "__weakref__")
     __array_priority__ = 1000
 
-    def __new__(cls, *args, device=None):
-        from ._ops.creation import _legacy_new
-        return _legacy_new(cls, args, device)
-
-    @staticmethod
-    def _make(raw, storage, cls=None):
-        t = _new(cls or Tensor)
-        t._data = raw
-        t._storage = storage
-        t._requires_grad = False
-        t._grad = None
-        t.grad_fn = None
-        t._output_nr = 0
-        t._base = None
-        t._grad_acc = None
-        t._extra = None
-        t._offset = None
-        return t
+    # `Tensor(data)` / `Tensor(*sizes)`: __new__ is attached by tritorch._ops.creation, `to` and the
+    # op methods by the other tritorch._ops modules.
+    _make = staticmethod(_make)
 
     def _set_raw(self, raw):
         """Point this tensor at fresh memory (resize for `out=`); bumps version."""
@@ -297,7 +349,6 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self):
-        from ._tensor_str import tensor_repr
         return tensor_repr(self)
 
     __str__ = __repr__
@@ -311,14 +362,12 @@ class Tensor:
     def share_memory_(self):
         """Moves the storage to shared memory in place (every view follows); a no-op when it
         already is shared and for cuda tensors. Returns self."""
-        from .multiprocessing.reductions import share_storage_
-        share_storage_(self._storage)
+        self._storage.share_memory_()
         return self
 
     def is_shared(self):
         """True when the storage is in shared memory (cpu tensors only)."""
-        from .multiprocessing.reductions import is_shared
-        return is_shared(self._storage)
+        return self._storage.is_shared()
 
     def __deepcopy__(self, memo):
         if not self.is_leaf:
@@ -353,28 +402,6 @@ class Tensor:
         elif isinstance(dtype, type) and hasattr(dtype, "_legacy_dtype"):
             dtype = dtype._legacy_dtype
         return self.to(dtype)
-
-    def to(self, *args, **kwargs):
-        """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other)`; `copy=`, `non_blocking=` accepted."""
-        dev, dt = None, None
-        copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        for a in list(args) + [kwargs.pop("device", None), kwargs.pop("dtype", None)]:
-            if a is None:
-                continue
-            if isinstance(a, _dtype.dtype):
-                dt = a
-            elif isinstance(a, Tensor):
-                dev, dt = a.device, a.dtype
-            elif isinstance(a, (str, _device_cls, int)) and not isinstance(a, bool):
-                dev = as_device(a)
-            else:
-                raise TypeError(f"to(): received an invalid combination of arguments: {a!r}")
-        if kwargs:
-            raise TypeError(f"to(): unexpected keyword arguments {sorted(kwargs)}")
-        from ._ops import transfer
-        return transfer.to(self, dev, dt, copy)
 
     def cpu(self):
         return self.to(CPU)
@@ -488,26 +515,7 @@ class Tensor:
         return self
 
     def retain_grad(self):
-        if self.grad_fn is None:
-            if not self._requires_grad:
-                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-            return
-        ex = self._extras()
-        if ex.get("retains_grad"):
-            return
-        ex["retains_grad"] = True
-        retains = self.grad_fn.__dict__.setdefault("_retains", {})
-        retains[self._output_nr] = weakref.ref(self)
-
-    def _retain(self, g):
-        """Engine callback for `retain_grad`: accumulate a non-leaf's gradient into ``.grad``."""
-        g = g.detach()
-        # The engine's gradient already has self's shape, dtype and device: no setter checks.
-        if self._grad is None:
-            self._grad = g.clone()
-        else:
-            with no_grad():
-                self._grad = self._grad + g
+        graph.retain_grad(self)
 
     @property
     def retains_grad(self):
@@ -520,72 +528,11 @@ class Tensor:
 
     def register_hook(self, hook):
         """`hook(grad) -> Tensor or None`, called when the gradient for self is computed."""
-        if not self._requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        ex = self._extras()
-        if self.grad_fn is None:
-            hooks = ex.setdefault("hooks", {})
-            h = RemovableHandle(hooks)
-            hooks[h._key] = hook
-            return h
-        nr = self._output_nr
-
-        def _pre(grads):
-            g = grads[nr] if nr < len(grads) else None
-            if g is None:
-                return None
-            r = hook(g)
-            if r is None:
-                return None
-            grads = list(grads)
-            grads[nr] = r
-            return tuple(grads)
-        return self.grad_fn.register_prehook(_pre)
-
-    def _run_leaf_hooks(self, g):
-        for hook in list(self._extra["hooks"].values()):
-            r = hook(g)
-            if r is not None:
-                g = r
-        return g
-
-    def _accumulate(self, g, create_graph):
-        """AccumulateGrad: run leaf hooks, then add ``g`` into ``.grad``."""
-        if g is None:
-            return
-        if self._extra and self._extra.get("hooks"):
-            g = self._run_leaf_hooks(g)
-        shape = self._data.shape
-        if g._data.shape != shape:
-            g = _grad_to_shape(g, shape)
-        if g.dtype is not self.dtype:
-            g = g.to(self.dtype)
-        # g now has self's shape and dtype (and device): written to _grad without the setter's checks.
-        if self._grad is None:
-            # A copy: the same gradient tensor may reach several leaves (AddBackward passes
-            # it through), and optimizers modify .grad in place.
-            self._grad = g.clone() if create_graph else g.detach().clone()
-        elif create_graph:
-            self._grad = self._grad + g
-        else:
-            with no_grad():
-                self._grad.add_(g.detach())
+        return graph.register_tensor_hook(self, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaves) into their `.grad` (see `tritorch.autograd.backward`)."""
-        from .autograd import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
-
-
-def _grad_to_shape(g, shape):
-    """PyTorch's AccumulateGrad check: sum an expandable gradient down to the leaf's shape."""
-    from ._ops.pointwise import sum_to
-    gs = g._data.shape
-    n = len(gs) - len(shape)
-    if n < 0 or any(s != 1 and s != gs[n + i] for i, s in enumerate(shape)):
-        raise RuntimeError(f"invalid gradient: got shape {list(gs)} but expected shape compatible with "
-                           f"{list(shape)}")
-    return sum_to(g, shape)
+        _backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
 
 def _accepts_requires_grad(cls):
@@ -593,8 +540,9 @@ def _accepts_requires_grad(cls):
 
 
 def _rebuild(arr, dev, requires_grad, cls=None):
-    from ._ops.creation import tensor
-    t = tensor(arr, device=dev)
+    """Unpickle what `Tensor.__reduce_ex__` saved (``arr``: a contiguous copy of the values)."""
+    dev = as_device(dev)
+    t = _wrap(_registry.array_api(dev.type).from_numpy(arr), dev)
     if cls is not None and cls is not Tensor:
         if _accepts_requires_grad(cls):
             return cls(t, requires_grad=requires_grad)
@@ -610,7 +558,7 @@ def _contiguous_strides(shape):
     return tuple(reversed(st))
 
 
-def _wrap_dim(dim, ndim, op="dim", wrap_scalar=True):
+def _wrap_dim(dim: int, ndim: int, op: str = "dim", wrap_scalar: bool = True) -> int:
     """Normalise a possibly negative dim; IndexError naming the valid range.
 
     A 0-d tensor accepts dims -1 and 0 as if it had one dim (PyTorch's ``wrap_scalar``), except
@@ -640,21 +588,6 @@ _CPP_NAMES = {
     _dtype.uint8: "unsigned char", _dtype.bool: "bool"}
 for _d in _dtype.ALL_DTYPES:
     _LEGACY_BY_NAME[_d.name] = _d
-
-
-def _wrap(raw, device):
-    t = _new(Tensor)
-    t._data = raw
-    t._storage = Storage(raw, device)
-    t._requires_grad = False
-    t._grad = None
-    t.grad_fn = None
-    t._output_nr = 0
-    t._base = None
-    t._grad_acc = None
-    t._extra = None
-    t._offset = None
-    return t
 
 
 _registry._Tensor = Tensor

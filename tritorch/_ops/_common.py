@@ -3,29 +3,129 @@
 Everything here is shape/dtype logic (the registry's side of the contract); no array
 math happens here.
 """
+from __future__ import annotations
+
 import numbers
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from .._dtype import result_type_from, scalar_dtype, dtype as _dtype_cls, _FROM_NP, _default as _DEFAULT
+from .. import _dtype as _dtype_mod
+from .._dtype import result_type_from, scalar_dtype, _FROM_NP, _default as _DEFAULT
 from .._tensor import Tensor, _wrap_dim
-from .._registry import def_op, OPS
+from .._registry import def_op, OPS, allocate
 from ..autograd.graph import Node, record, needs_grad
 from ..autograd.grad_mode import STATE
 
+if TYPE_CHECKING:
+    from .._dtype import dtype
+    from .._registry import OpDef
+
 __all__ = ["Tensor", "def_op", "OPS", "Node", "record", "needs_grad", "STATE", "broadcast_shapes",
            "wrap_dim", "reduce_dims", "method", "promote", "is_scalar", "check_tensor", "check_keepdim",
-           "check_optional_tensor", "check_unique_dims", "shape_str", "normalize_shape", "int_arg", "int_list"]
+           "check_optional_tensor", "check_unique_dims", "shape_str", "normalize_shape", "int_arg", "int_list",
+           "apply", "attach", "FLOATS", "write_out", "check_expand", "Scalar", "Shape"]
+
+# Annotation aliases for the op files: a Python number argument (PyTorch's Scalar) and a shape.
+Scalar = int | float | bool | complex
+Shape = tuple[int, ...]
+_T = TypeVar("_T")
+
+# The floating dtypes the fused GEMM and the float-only families accept.
+FLOATS = (_dtype_mod.float16, _dtype_mod.bfloat16, _dtype_mod.float32, _dtype_mod.float64)
 
 wrap_dim = _wrap_dim
 _bcast_cache = {}
 
 
-def shape_str(s):
+def attach(node_cls: type[Node], inputs: Sequence[Tensor | None], outputs: Tensor | tuple[Tensor | None, ...],
+           /, save: Sequence[Tensor | None] = (), differentiable: int | None = None, **fields: Any) -> Node | None:
+    """Record the backward node of an op that has run: when grad mode is on and any of
+    ``inputs`` (Tensors or None) requires grad, build ``node_cls()``, set ``fields`` on it, save
+    ``save`` for backward and make it the grad_fn of ``outputs`` (a Tensor or a tuple).  Only the
+    first ``differentiable`` outputs get the node (integer outputs such as indices do not);
+    None means all.  Returns the node, or None when nothing was recorded."""
+    if not STATE.enabled:
+        return None
+    for t in inputs:
+        if t is not None and t._requires_grad:
+            return _attach(node_cls, inputs, outputs, save, differentiable, fields)
+    return None
+
+
+def _attach(node_cls, inputs, outputs, save, differentiable, fields):
+    node = node_cls()
+    for k, v in fields.items():
+        setattr(node, k, v)
+    if save:
+        node.save_for_backward(*save)
+    outs = outputs if type(outputs) is tuple else (outputs,)
+    if differentiable is not None:
+        outs = outs[:differentiable] + (None,) * (len(outs) - differentiable)
+    record(node, inputs, outs)
+    return node
+
+
+def apply(op: OpDef, args: tuple[Any, ...], attrs: dict[str, Any], node_cls: type[Node],
+          inputs: Sequence[Tensor | None], /, save: Sequence[Tensor | None] = (), save_output: bool = False,
+          differentiable: int | None = None, **fields: Any) -> Tensor | tuple[Tensor, ...]:
+    """The eager op sequence in one call: run registry ``op`` on ``args``/``attrs``, then `attach`
+    ``node_cls`` to its result(s) with ``inputs`` as the node's edges.  ``save`` are the tensors
+    saved for backward; ``save_output`` appends the result(s) after them.  Returns what
+    ``op.run`` returned.  (The leading arguments are positional-only, so a node field may be
+    named like one of them.)"""
+    out = op.run(args, attrs)
+    if STATE.enabled:
+        for t in inputs:
+            if t is not None and t._requires_grad:
+                if save_output:
+                    save = tuple(save) + (out if type(out) is tuple else (out,))
+                _attach(node_cls, inputs, out, save, differentiable, fields)
+                break
+    return out
+
+
+def write_out(r: Tensor, out: Tensor | None, op: str) -> Tensor:
+    """Copy a composite result into ``out`` (resized like PyTorch's out= does); returns ``out``,
+    or ``r`` when ``out`` is None."""
+    if out is None:
+        return r
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if out.dtype is not r.dtype and not _dtype_mod.can_cast(r.dtype, out.dtype):
+        raise RuntimeError(f"{op}: result type {r.dtype.name} can't be cast to the desired output type "
+                           f"{out.dtype.name}")
+    prev = STATE.enabled
+    STATE.enabled = False
+    try:
+        if out._data.shape != r._data.shape:
+            out._set_raw(allocate(out.device.type, r._data.shape, out.dtype))
+        out.copy_(r)
+    finally:
+        STATE.enabled = prev
+    return out
+
+
+def check_expand(shape: Sequence[int], target: Sequence[int]) -> None:
+    """An operand of shape ``shape`` must expand to ``target`` (PyTorch's expand messages)."""
+    if len(shape) <= len(target):
+        for i in range(1, len(shape) + 1):
+            if shape[-i] != target[-i] and shape[-i] != 1:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({target[-i]}) must match the existing size ({shape[-i]}) at "
+                    f"non-singleton dimension {len(target) - i}.  Target sizes: {shape_str(target)}.  "
+                    f"Tensor sizes: {shape_str(shape)}")
+        return
+    raise RuntimeError(f"The number of sizes provided ({len(target)}) must be greater or equal to the number of "
+                       f"dimensions in the tensor ({len(shape)})")
+
+
+def shape_str(s: Sequence[int]) -> str:
     return "[" + ", ".join(str(x) for x in s) + "]"
 
 
-def broadcast_shapes(*shapes, op="broadcast_shapes"):
+def broadcast_shapes(*shapes: Sequence[int], op: str = "broadcast_shapes") -> Shape:
     """PyTorch/numpy broadcasting of shapes (tuples); RuntimeError naming both shapes."""
     if len(shapes) == 2:
         key = shapes
@@ -60,23 +160,23 @@ def _bcast2(a, b, op):
     return tuple(res)
 
 
-def is_scalar(x):
+def is_scalar(x: object) -> bool:
     return isinstance(x, numbers.Number) and not isinstance(x, Tensor)
 
 
-def check_tensor(x, op, arg="input"):
+def check_tensor(x: object, op: str, arg: str = "input") -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}(): argument '{arg}' must be Tensor, not {type(x).__name__}")
     return x
 
 
-def check_keepdim(keepdim, op):
+def check_keepdim(keepdim: object, op: str) -> None:
     """PyTorch's TypeError for a ``keepdim`` that is not a bool (``keepdim=1`` included)."""
     if keepdim.__class__ is not bool and not isinstance(keepdim, np.bool_):
         raise TypeError(f"{op}(): argument 'keepdim' must be bool, not {type(keepdim).__name__}")
 
 
-def int_arg(v, op, name, pos=None):
+def int_arg(v: object, op: str, name: str, pos: int | None = None) -> int:
     """An ``int`` argument as PyTorch's argument parser takes it (a Python or numpy integer, or an
     integer 0-d tensor; no bool, no float), as a Python int; its TypeError otherwise."""
     if v.__class__ is int:
@@ -89,7 +189,7 @@ def int_arg(v, op, name, pos=None):
     raise TypeError(f"{op}(): argument '{name}'{at} must be int, not {type(v).__name__}")
 
 
-def int_list(v, op, name, pos=None):
+def int_list(v: object, op: str, name: str, pos: int | None = None) -> list[int]:
     """An ``int[]`` argument (an int, or a sequence of ints) as a list of ints; PyTorch's TypeError
     for a float (or any non-int) there, instead of failing while iterating it."""
     at = f" (position {pos})" if pos is not None else ""
@@ -104,14 +204,14 @@ def int_list(v, op, name, pos=None):
     raise TypeError(f"{op}(): argument '{name}'{at} must be tuple of ints, not {type(v).__name__}")
 
 
-def check_optional_tensor(x, op, arg):
+def check_optional_tensor(x: object, op: str, arg: str) -> Tensor | None:
     """``x`` when it is None or a Tensor; PyTorch's TypeError naming ``arg`` otherwise."""
     if x is not None and not isinstance(x, Tensor):
         raise TypeError(f"{op}(): argument '{arg}' must be Tensor, not {type(x).__name__}")
     return x
 
 
-def promote(*operands):
+def promote(*operands: Tensor | Scalar | None) -> dtype:
     """PyTorch result type of tensors and Python scalars."""
     if len(operands) == 2:
         a, b = operands
@@ -142,7 +242,7 @@ def _promote(operands):
     return result_type_from(tuple(dims), tuple(zeros), tuple(scalars))
 
 
-def check_unique_dims(dims):
+def check_unique_dims(dims: Sequence[int]) -> Sequence[int]:
     """``dims`` (wrapped) when no dim repeats; PyTorch's error naming the first repeat otherwise."""
     if len(set(dims)) != len(dims):
         first = next(d for i, d in enumerate(dims) if d in dims[:i])
@@ -150,7 +250,7 @@ def check_unique_dims(dims):
     return dims
 
 
-def reduce_dims(dim, ndim, op):
+def reduce_dims(dim: int | Sequence[int] | None, ndim: int, op: str) -> tuple[int, ...]:
     """Normalise ``dim`` (None, int, or tuple/list) to a sorted tuple of dims."""
     if dim is None:
         return tuple(range(ndim))
@@ -165,7 +265,7 @@ def reduce_dims(dim, ndim, op):
 _SIZE_REQUIRED = {"zeros": "size", "ones": "size", "empty": "size", "view": None, "rand": None, "randn": None}
 
 
-def normalize_shape(args, op="view"):
+def normalize_shape(args: Sequence[Any], op: str = "view") -> Shape:
     """Accept f(2, 3) and f((2, 3)) / f([2, 3]) / f(Size) spellings; for the creation functions
     and view, f() is PyTorch's TypeError (a 0-d shape is spelled f(()))."""
     if not args and op in _SIZE_REQUIRED:
@@ -191,14 +291,10 @@ def normalize_shape(args, op="view"):
     return tuple(out)
 
 
-def method(*names):
+def method(*names: str) -> Callable[[_T], _T]:
     """Decorator: also expose the function as Tensor method(s) ``names`` (default: its name)."""
-    def deco(fn):
+    def deco(fn: _T) -> _T:
         for n in names or (fn.__name__,):
             setattr(Tensor, n, fn)
         return fn
     return deco
-
-
-def is_dtype(x):
-    return isinstance(x, _dtype_cls)

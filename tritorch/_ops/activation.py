@@ -37,13 +37,24 @@ Deliberate differences from PyTorch: softsign records ``SoftsignBackward0`` (PyT
 from abs/add/div); the in-place variants record the out-of-place node names; softplus' gradient
 uses a stable sigmoid, so a ``threshold`` beyond exp's range gives 1 where PyTorch gives NaN.
 """
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
 from .._dtype import TORCH_NAMES, get_default_dtype
 from .. import _dtype
-from ._common import def_op, Node, record, STATE, check_tensor, shape_str, wrap_dim, method
+from ._common import def_op, Node, apply, check_tensor, shape_str, wrap_dim, method, broadcast_shapes
 from .pointwise_copy import _inplace
 from .pointwise_unary import sigmoid, tanh
+from .softmax import softmax, _implicit_dim
+from .random import rand_like
+from ..autograd.grad_mode import no_grad
+from .pointwise_ternary import clamp, clamp_, where
+
+if TYPE_CHECKING:
+    from .._dtype import dtype
+    from .._tensor import Tensor
 
 __all__ = ["relu", "relu_"]
 _E = {}
@@ -193,36 +204,27 @@ class _ActivationBackwardBackward(Node):
         return dg, dx
 
 
-_NODES = {k: type(v[0], (_ActivationBackward,), {}) for k, v in _KINDS.items()}
+# PyTorch's name of the op in the in-place negative-slope error (a class attribute: it depends on the kind only)
+_LABELS = {"leaky_relu": "leakyReLu", "elu": "elu", "celu": "elu"}
+_NODES = {k: type(v[0], (_ActivationBackward,), {"label": _LABELS.get(k)}) for k, v in _KINDS.items()}
 _NODES["gelu_tanh"] = _NODES["gelu"]
 _BB_NODES = {k: type(v[1], (_ActivationBackwardBackward,), {}) for k, v in _KINDS.items()}
 _BB_NODES["gelu_tanh"] = _BB_NODES["gelu"]
-_LABELS = {"leaky_relu": "leakyReLu", "elu": "elu", "celu": "elu"}
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def activation_backward(grad_output, x, kind, p0=0.0, p1=0.0):
+def activation_backward(grad_output: Tensor, x: Tensor, kind: str, p0: float = 0.0, p1: float = 0.0) -> Tensor:
     """grad_output * f'(x) for activation ``kind`` (fused op; differentiable)."""
     g = grad_output if grad_output.dtype is x.dtype else grad_output.to(x.dtype)
-    r = _ACT_BWD.run((g, x, kind, p0, p1), _E)
-    if STATE.enabled and (g._requires_grad or x._requires_grad):
-        n = _BB_NODES[kind]()
-        n.kind, n.p0, n.p1 = kind, p0, p1
-        n.save_for_backward(g, x)
-        record(n, (g, x), (r,))
-    return r
+    # .get: an unknown kind is the meta's error, raised by the run
+    return apply(_ACT_BWD, (g, x, kind, p0, p1), _E, _BB_NODES.get(kind), (g, x), save=(g, x), kind=kind, p0=p0,
+                 p1=p1)
 
 
 def _act(x, kind, p0=0.0, p1=0.0, inplace_negative=False):
-    y = _ACT.run((x, kind, p0, p1), _E)
-    if STATE.enabled and x._requires_grad:
-        n = _NODES[kind]()
-        n.kind, n.p0, n.p1 = kind, p0, p1
-        n.inplace_negative, n.label = inplace_negative, _LABELS.get(kind)
-        n.save_for_backward(x)
-        record(n, (x,), (y,))
-    return y
+    return apply(_ACT, (x, kind, p0, p1), _E, _NODES[kind], (x,), save=(x,), kind=kind, p0=p0, p1=p1,
+                 inplace_negative=inplace_negative)
 
 
 def _act_(x, kind, p0=0.0, p1=0.0, negative=False):
@@ -262,75 +264,74 @@ def _limits(x, min_val, max_val):
 # --- public API -------------------------------------------------------------------------------
 
 @method()
-def relu(input):
+def relu(input: Tensor) -> Tensor:
     """max(x, 0) elementwise (``torch.relu``); integer tensors allowed.  Gradient 0 at 0."""
     check_tensor(input, "relu")
     return _act(input, "relu")
 
 
 @method()
-def relu_(input):
+def relu_(input: Tensor) -> Tensor:
     """In-place ``relu``."""
     return _act_(input, "relu")
 
 
-def functional_relu(input, inplace=False):
+def functional_relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``F.relu``: max(x, 0) elementwise."""
     check_tensor(input, "relu")
     return _act_maybe_inplace(input, "relu", 0.0, 0.0, inplace)
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """clamp(x, min_val, max_val); gradient 1 strictly inside, 0 at and beyond the bounds."""
     check_tensor(input, "hardtanh")
     lo, hi = _limits(input, min_val, max_val)
     if (lo != lo or hi != hi) and input.dtype is not _dtype.bool:  # a NaN bound: all NaN, as PyTorch's clamp
-        from .pointwise_ternary import clamp, clamp_
         return (clamp_ if inplace else clamp)(input, lo, hi)
     return _act_maybe_inplace(input, "hardtanh", lo, hi, inplace)
 
 
-def hardtanh_(input, min_val=-1.0, max_val=1.0):
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """In-place ``hardtanh``."""
     check_tensor(input, "hardtanh_")
     return _act_(input, "hardtanh", *_limits(input, min_val, max_val))
 
 
-def relu6(input, inplace=False):
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """min(max(x, 0), 6) = hardtanh(x, 0, 6)."""
     check_tensor(input, "relu6")
     return _act_maybe_inplace(input, "hardtanh", 0.0, 6.0, inplace)
 
 
-def leaky_relu(input, negative_slope=0.01, inplace=False):
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x if x > 0 else negative_slope * x (gradient at 0: negative_slope)."""
     check_tensor(input, "leaky_relu")
     s = _number(negative_slope, input)
     return _act_maybe_inplace(input, "leaky_relu", s, 0.0, inplace, s < 0)
 
 
-def leaky_relu_(input, negative_slope=0.01):
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     """In-place ``leaky_relu`` (under autograd a negative slope raises in backward, as PyTorch)."""
     check_tensor(input, "leaky_relu_")
     s = _number(negative_slope, input)
     return _act_(input, "leaky_relu", s, 0.0, s < 0)
 
 
-def elu(input, alpha=1.0, inplace=False):
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x if x > 0 else alpha * (exp(x) - 1)."""
     check_tensor(input, "elu")
     a = _number(alpha, input)
     return _act_maybe_inplace(input, "elu", a, 0.0, inplace, a < 0)
 
 
-def elu_(input, alpha=1.0):
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
     """In-place ``elu`` (under autograd a negative alpha raises in backward, as PyTorch)."""
     check_tensor(input, "elu_")
     a = _number(alpha, input)
     return _act_(input, "elu", a, 0.0, a < 0)
 
 
-def gelu(input, approximate="none"):
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x) (``approximate="none"``, with erf) or 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
     (``approximate="tanh"``)."""
     check_tensor(input, "gelu")
@@ -341,31 +342,31 @@ def gelu(input, approximate="none"):
     raise RuntimeError("approximate argument must be either none or tanh.")
 
 
-def silu(input, inplace=False):
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x)."""
     check_tensor(input, "silu")
     return _act_maybe_inplace(input, "silu", 0.0, 0.0, inplace)
 
 
-def mish(input, inplace=False):
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
     check_tensor(input, "mish")
     return _act_maybe_inplace(input, "mish", 0.0, 0.0, inplace)
 
 
-def softplus(input, beta=1.0, threshold=20.0):
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta x)) / beta, or x where beta * x > threshold."""
     check_tensor(input, "softplus")
     return _act(input, "softplus", _number(beta, input), _number(threshold, input))
 
 
-def softsign(input):
+def softsign(input: Tensor) -> Tensor:
     """x / (1 + |x|); integers give the default float dtype."""
     check_tensor(input, "softsign")
     return _act(input, "softsign")
 
 
-def glu(input, dim=-1):
+def glu(input: Tensor, dim: int = -1) -> Tensor:
     """a * sigmoid(b), where a and b are the two halves of ``input`` along ``dim``.  Composed from
     registry ops (narrow views, sigmoid, mul)."""
     check_tensor(input, "glu")
@@ -382,13 +383,13 @@ def glu(input, dim=-1):
     return input.narrow(d, 0, h) * sigmoid(input.narrow(d, h, h))
 
 
-def selu(input, inplace=False):
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * (x if x > 0 else alpha * (exp(x) - 1)), alpha ~ 1.6733, scale ~ 1.0507 (PyTorch's constants)."""
     check_tensor(input, "selu")
     return _act_maybe_inplace(input, "selu", 0.0, 0.0, inplace)
 
 
-def selu_(input):
+def selu_(input: Tensor) -> Tensor:
     """In-place ``selu``."""
     return _act_(input, "selu")
 
@@ -400,73 +401,72 @@ def _celu_params(alpha, x):
     return a, 1.0 / a
 
 
-def celu(input, alpha=1.0, inplace=False):
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x if x > 0 else alpha * (exp(x / alpha) - 1)."""
     check_tensor(input, "celu")
     a, inv = _celu_params(alpha, input)
     return _act_maybe_inplace(input, "celu", a, inv, inplace, a < 0)
 
 
-def celu_(input, alpha=1.0):
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
     """In-place ``celu`` (under autograd a negative alpha raises in backward, as PyTorch)."""
     check_tensor(input, "celu_")
     a, inv = _celu_params(alpha, input)
     return _act_(input, "celu", a, inv, a < 0)
 
 
-def hardsigmoid(input, inplace=False):
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """min(max(x + 3, 0), 6) / 6; gradient 1/6 strictly inside (-3, 3), else 0."""
     check_tensor(input, "hardsigmoid")
     return _act_maybe_inplace(input, "hardsigmoid", 0.0, 0.0, inplace)
 
 
-def hardswish(input, inplace=False):
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * min(max(x + 3, 0), 6) / 6; gradient 0 at and below -3, x/3 + 1/2 inside (-3, 3), 1 from 3 up."""
     check_tensor(input, "hardswish")
     return _act_maybe_inplace(input, "hardswish", 0.0, 0.0, inplace)
 
 
-def logsigmoid(input):
+def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), stable for large |x|."""
     check_tensor(input, "logsigmoid")
     return _act(input, "logsigmoid")
 
 
-def tanhshrink(input):
+def tanhshrink(input: Tensor) -> Tensor:
     """x - tanh(x) (one fused kernel); integers give the default float dtype."""
     check_tensor(input, "tanhshrink")
     return _act(input, "tanhshrink")
 
 
-def softshrink(input, lambd=0.5):
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x - lambd if x > lambd, x + lambd if x < -lambd, else 0; lambd must be in [0, dtype max]."""
     check_tensor(input, "softshrink")
     return _act(input, "softshrink", float(lambd))
 
 
-def hardshrink(input, lambd=0.5):
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x if |x| > lambd else 0 (0 on the closed interval [-lambd, lambd])."""
     check_tensor(input, "hardshrink")
     return _act(input, "hardshrink", float(lambd))
 
 
-def threshold(input, threshold, value, inplace=False):
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """value where x <= threshold, else x; integer tensors allowed (float threshold / value truncate)."""
     check_tensor(input, "threshold")
     return _act_maybe_inplace(input, "threshold", _number(threshold, input, False), _number(value, input, False),
                               inplace)
 
 
-def threshold_(input, threshold, value):
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
     """In-place ``threshold``."""
     check_tensor(input, "threshold_")
     return _act_(input, "threshold", _number(threshold, input, False), _number(value, input, False))
 
 
-def softmin(input, dim=None, _stacklevel=3, dtype=None):
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: dtype | None = None) -> Tensor:
     """softmax(-x) along ``dim`` (``dim=None``: PyTorch's legacy implicit dim, with its warning);
     ``dtype`` casts the input first."""
-    from .softmax import softmax, _implicit_dim
     check_tensor(input, "softmin")
     if input.dtype is _dtype.bool:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
@@ -486,14 +486,13 @@ def _rrelu_check(lower, upper):
 
 def _rrelu_noise(x, lo, hi):
     """Per-element slopes: U(lower, upper) where x <= 0, 1 elsewhere (PyTorch's ``noise``)."""
-    from .random import rand_like
-    from ..autograd.grad_mode import no_grad
     with no_grad():
         u = rand_like(x) * (hi - lo) + lo
         return u.masked_fill(x > 0, 1.0)
 
 
-def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
     """Randomized leaky ReLU.  Eval: leaky_relu with slope (lower + upper) / 2.  Training: each
     element <= 0 is multiplied by its own slope drawn from U(lower, upper) (its gradient is that slope)."""
     check_tensor(input, "rrelu")
@@ -507,7 +506,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     return input.mul_(noise) if inplace else input * noise
 
 
-def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
     """In-place ``rrelu``."""
     return rrelu(input, lower, upper, training, inplace=True)
 
@@ -524,7 +523,6 @@ def _meta_prelu(x, weight):
     if weight.dtype is not x.dtype:
         raise RuntimeError(f"prelu: Type promoting not supported. Got {TORCH_NAMES[x.dtype]} and "
                            f"{TORCH_NAMES[weight.dtype]}")
-    from ._common import broadcast_shapes
     if broadcast_shapes(tuple(x._data.shape), tuple(weight._data.shape), op="prelu") != tuple(x._data.shape):
         raise RuntimeError(f"prelu: weight of shape {shape_str(weight._data.shape)} does not broadcast to the "
                            f"input's shape {shape_str(x._data.shape)}")
@@ -565,7 +563,6 @@ class PreluKernelBackwardBackward0(Node):
     ``weight`` (dw = where(x > 0, 0, x g)): dg = where(x >= 0, 0, x gg), dx = where(x >= 0, 0, g gg), dw = 0."""
 
     def backward(self, gg):
-        from .pointwise_ternary import where
         g, x, w = self.saved_tensors
         ng = self.needs_input_grad
         pos = x >= 0
@@ -586,18 +583,13 @@ class PreluKernelBackwardBackward0(Node):
         return dg, dx, dw
 
 
-def prelu_backward(grad_output, x, weight, wrt):
+def prelu_backward(grad_output: Tensor, x: Tensor, weight: Tensor, wrt: str) -> Tensor:
     """Fused prelu gradient w.r.t. ``wrt`` ("input", or "weight" unreduced); differentiable."""
-    r = _PRELU_BWD.run((grad_output, x, weight, wrt), _E)
-    if STATE.enabled and (grad_output._requires_grad or x._requires_grad or weight._requires_grad):
-        n = PreluKernelBackwardBackward0()
-        n.wrt = wrt
-        n.save_for_backward(grad_output, x, weight)
-        record(n, (grad_output, x, weight), (r,))
-    return r
+    ins = (grad_output, x, weight)
+    return apply(_PRELU_BWD, (grad_output, x, weight, wrt), _E, PreluKernelBackwardBackward0, ins, save=ins, wrt=wrt)
 
 
-def prelu(input, weight):
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """where(x > 0, x, weight * x) with ``weight`` a single slope or one per channel (dim 1).
     Input: (N, C, *) or any shape when weight has one element; weight: (1,) / () or (C,)."""
     check_tensor(input, "prelu")
@@ -623,12 +615,7 @@ def prelu(input, weight):
         if nd > 1:
             shape[1] = weight.numel()
         w = weight.reshape(shape)
-    y = _PRELU.run((input, w), _E)
-    if STATE.enabled and (input._requires_grad or w._requires_grad):
-        n = PreluKernelBackward0()
-        n.save_for_backward(input, w)
-        record(n, (input, w), (y,))
-    return y
+    return apply(_PRELU, (input, w), _E, PreluKernelBackward0, (input, w), save=(input, w))
 
 
 FUNCTIONAL = {"relu": functional_relu, "relu_": relu_, "relu6": relu6, "leaky_relu": leaky_relu,

@@ -23,17 +23,24 @@ raises.  A float ``attn_mask`` gets no gradient (it is treated as a constant).
 ``is_causal`` together with ``attn_mask`` raises, as PyTorch does whenever a gradient or dropout is
 involved (PyTorch's CPU kernel silently combines the two only in pure inference).
 """
+from __future__ import annotations
+
 import math
 import numbers
+from typing import TYPE_CHECKING
 
 from .. import _dtype as _D
+from ..backends import _precision
 from .._dtype import C_NAMES
-from ._common import def_op, Node, record, STATE, check_tensor, shape_str, broadcast_shapes
+from ._common import def_op, Node, attach, STATE, check_tensor, shape_str, broadcast_shapes
 from .generator import default_generator_for
 from .pointwise_copy import sum_to
+from .creation import ones
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
 
 __all__ = []
-_E = {}
 _OP = "scaled_dot_product_attention"
 
 
@@ -81,14 +88,14 @@ def _check(q, k, v, attn_mask, dropout_p, is_causal):
     return batch
 
 
-def _meta(q, k, v, attn_mask, dropout_p, is_causal, scale, seed, offset):
+def _meta(q, k, v, attn_mask, dropout_p, is_causal, scale, seed, offset, tf32=False):
     """(out, lse): out (N..., L, Ev) in the inputs' dtype; lse (N..., L) float32 for half inputs."""
     batch = _check(q, k, v, attn_mask, dropout_p, is_causal)
     L, Ev = q._data.shape[-2], v._data.shape[-1]
     return (batch + (L, Ev), q.dtype), (batch + (L,), _stat_dtype(q.dtype))
 
 
-def _meta_bwd(grad_out, q, k, v, out, lse, attn_mask, dropout_p, is_causal, scale, seed, offset):
+def _meta_bwd(grad_out, q, k, v, out, lse, attn_mask, dropout_p, is_causal, scale, seed, offset, tf32=False):
     """(dq, dk, dv) in the broadcast batch shape (N...) of the forward."""
     batch = _check(q, k, v, attn_mask, dropout_p, is_causal)
     L, S, E, Ev = q._data.shape[-2], k._data.shape[-2], q._data.shape[-1], v._data.shape[-1]
@@ -108,7 +115,6 @@ _SDPA_BWD = def_op(_OP + "_backward", _meta_bwd, nout=3)
 
 def _composed_backward(g, q, k, v, mask, causal, scale, need):
     """Differentiable (dq, dk, dv) from tensor ops (attention matrix materialised); create_graph path."""
-    from .creation import ones
     s = (q @ k.transpose(-2, -1)) * scale
     neg = float("-inf")
     if causal:
@@ -141,7 +147,7 @@ class ScaledDotProductFlashAttentionBackward0(Node):
             return _composed_backward(g, q, k, v, mask, self.is_causal, self.scale, need)
         g = g if g.dtype is out.dtype else g.to(out.dtype)
         dq, dk, dv = _SDPA_BWD.run((g, q, k, v, out, lse, mask, self.dropout_p, self.is_causal, self.scale,
-                                    self.seed, self.offset), _E)
+                                    self.seed, self.offset), _precision.op_attrs())
         return (sum_to(dq, q._data.shape) if need[0] else None, sum_to(dk, k._data.shape) if need[1] else None,
                 sum_to(dv, v._data.shape) if need[2] else None)
 
@@ -164,8 +170,9 @@ def _gqa(query, key, value, attn_mask):
     return q, k, v, m
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
-                                 enable_gqa=False):
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
     """``torch.nn.functional.scaled_dot_product_attention``: softmax(q k^T * scale + mask) v with dropout.
 
     q (N..., L, E), k (N..., S, E), v (N..., S, Ev), batch dims broadcast; ``scale`` defaults to
@@ -194,14 +201,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if dropout_p > 0:
         gen = default_generator_for(q.device)
         seed, offset = gen._peek()
-    out, lse = _SDPA.run((q, k, v, m, dropout_p, is_causal, scale, seed, offset), _E)
+    out, lse = _SDPA.run((q, k, v, m, dropout_p, is_causal, scale, seed, offset), _precision.op_attrs())
     if gen is not None:
         gen._advance(math.prod(out._data.shape[:-1]) * k._data.shape[-2])
-    if STATE.enabled and any(t._requires_grad for t in (q, k, v)):
-        n = ScaledDotProductFlashAttentionBackward0()
-        n.dropout_p, n.is_causal, n.scale, n.seed, n.offset = dropout_p, is_causal, scale, seed, offset
-        n.save_for_backward(q, k, v, out, lse, m)
-        record(n, (q, k, v), (out,))
+    attach(ScaledDotProductFlashAttentionBackward0, (q, k, v), out, save=(q, k, v, out, lse, m),
+           dropout_p=dropout_p, is_causal=is_causal, scale=scale, seed=seed, offset=offset)
     if gqa:
         out = out.reshape(tuple(out._data.shape[:-4]) + (query._data.shape[-3],) + tuple(out._data.shape[-2:]))
     return out

@@ -19,10 +19,17 @@ Statistics are float32 for half inputs.  Half inputs accept float32 weight/bias/
 works.  ``instance_norm`` is ``group_norm`` with one group per channel when it has no running stats,
 and ``batch_norm`` over the (1, N*C, S) view otherwise (PyTorch's formulation).
 """
+from __future__ import annotations
+
 import numbers
+from typing import TYPE_CHECKING
 
 from .. import _dtype as _D
-from ._common import def_op, Node, record, STATE, check_tensor, shape_str
+from ._common import def_op, Node, attach, STATE, check_tensor, shape_str
+from ..autograd.grad_mode import no_grad
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
 
 __all__ = []
 _E = {}
@@ -177,8 +184,8 @@ def _composed_gn(g, x, weight, num_groups, eps, need):
     return dx, dw, db
 
 
-def _cast(t, p):
-    return None if t is None else (t if t.dtype is p.dtype else t.to(p.dtype))
+def _cast(t, dt):
+    return None if t is None else (t if t.dtype is dt else t.to(dt))
 
 
 class NativeBatchNormBackward0(Node):
@@ -191,8 +198,8 @@ class NativeBatchNormBackward0(Node):
             dx, dw, db = _composed_bn(g, x, weight, save_mean, save_invstd, self.training, self.eps, need)
         else:
             dx, dw, db = _BN_BWD.run((g, x, weight, save_mean, save_invstd, self.training), _E)
-        return (dx if need[0] else None, _cast(dw, weight) if need[1] else None,
-                _cast(db, self.bias) if need[2] else None)
+        return (dx if need[0] else None, _cast(dw, weight.dtype) if need[1] else None,
+                _cast(db, self.bias_dtype) if need[2] else None)
 
 
 class NativeGroupNormBackward0(Node):
@@ -205,16 +212,8 @@ class NativeGroupNormBackward0(Node):
             dx, dw, db = _composed_gn(g, x, weight, self.groups, self.eps, need)
         else:
             dx, dw, db = _GN_BWD.run((g, x, mean, rstd, weight, self.groups), _E)
-        return (dx if need[0] else None, _cast(dw, weight) if need[1] else None,
-                _cast(db, self.bias) if need[2] else None)
-
-
-class _BiasMeta:
-    """The dtype of bias, kept for casting dbias without saving the tensor itself."""
-    __slots__ = ("dtype",)
-
-    def __init__(self, dtype):
-        self.dtype = dtype
+        return (dx if need[0] else None, _cast(dw, weight.dtype) if need[1] else None,
+                _cast(db, self.bias_dtype) if need[2] else None)
 
 
 def _float(v, op, name):
@@ -223,14 +222,8 @@ def _float(v, op, name):
     return float(v)
 
 
-def _record(node, x, weight, bias, y, saved):
-    node.bias = _BiasMeta(bias.dtype) if bias is not None else None
-    node.save_for_backward(*saved)
-    record(node, (x, weight, bias), (y,))
-
-
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
-               eps=1e-05):
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-05) -> Tensor:
     """Batch normalization over dim 1 of an (N, C, *) input (PyTorch's signature).  In training the
     running stats, when given, are updated in place (the variance unbiased)."""
     _check_input("batch_norm", input)
@@ -255,27 +248,26 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
     if training and running_mean is not None and input.numel():
         running_mean._storage.version += 1
         running_var._storage.version += 1
-    if STATE.enabled and any(t is not None and t._requires_grad for t in (input, weight, bias)):
-        n = NativeBatchNormBackward0()
-        n.training, n.eps = training, eps
-        _record(n, input, weight, bias, y, (input, weight, mean, invstd))
+    # bias_dtype (not bias itself) is kept, to cast dbias without saving the tensor
+    attach(NativeBatchNormBackward0, (input, weight, bias), y, save=(input, weight, mean, invstd), training=training,
+           eps=eps, bias_dtype=None if bias is None else bias.dtype)
     return y
 
 
-def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-05) -> Tensor:
     """Group normalization of an (N, C, *) input over ``num_groups`` channel groups (PyTorch's signature)."""
     _check_input("group_norm", input)
     eps = _float(eps, "group_norm", "eps")
     y, mean, rstd = _GN.run((input, weight, bias, num_groups, eps), _E)
-    if STATE.enabled and any(t is not None and t._requires_grad for t in (input, weight, bias)):
-        n = NativeGroupNormBackward0()
-        n.groups, n.eps = int(num_groups), eps
-        _record(n, input, weight, bias, y, (input, mean, rstd, weight))
+    attach(NativeGroupNormBackward0, (input, weight, bias), y, save=(input, mean, rstd, weight),
+           groups=int(num_groups), eps=eps, bias_dtype=None if bias is None else bias.dtype)
     return y
 
 
-def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
-                  momentum=0.1, eps=1e-05):
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-05) -> Tensor:
     """Instance normalization (PyTorch's signature): per (sample, channel) statistics when
     ``use_input_stats``; composed from ``group_norm`` (one group per channel) or, with running stats,
     ``batch_norm`` over the (1, N*C, *) view whose running stats are averaged back over N."""
@@ -294,7 +286,6 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     rv = running_var.repeat(n) if running_var is not None else None
     y = _batch_norm(input.reshape(shape), rm, rv, None, None, use_input_stats, momentum, eps).reshape(input.shape)
     if use_input_stats and running_mean is not None:
-        from ..autograd.grad_mode import no_grad
         with no_grad():
             running_mean.copy_(rm.reshape(n, c).mean(0))
             running_var.copy_(rv.reshape(n, c).mean(0))

@@ -24,13 +24,21 @@ kernels without padding skip im2col: a (strided) view of the input is already th
 Differences from PyTorch: floating dtypes only (PyTorch's CPU conv also takes integers); the
 autograd graph shows the composition's nodes rather than one ``ConvolutionBackward0``.
 """
+from __future__ import annotations
+
 import math
 import numbers
+from typing import TYPE_CHECKING
 
 from .._dtype import TORCH_NAMES
-from ._common import def_op, Node, record, STATE, check_tensor, shape_str
+from ._common import def_op, Node, apply, check_tensor, shape_str
 from . import linalg as _linalg
 from .linear import fused_matmul
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .._tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 _E = {}
@@ -135,27 +143,20 @@ class Col2ImBackward0(Node):
         return (im2col(g, *self.geom),)
 
 
-def im2col(x, kernel_size, dilation, padding, stride, transposed=False):
+def im2col(x: Tensor, kernel_size: Sequence[int], dilation: Sequence[int], padding: Sequence[Sequence[int]],
+           stride: Sequence[int], transposed: bool = False) -> Tensor:
     """Registry im2col (differentiable); arguments are tuples, ``padding`` of (lo, hi) pairs;
     ``transposed`` gives the (C * K, N, L) layout instead of (N, C * K, L)."""
     geom = (tuple(kernel_size), tuple(dilation), tuple(tuple(p) for p in padding), tuple(stride))
-    r = _IM2COL.run((x,) + geom, {"transposed": True} if transposed else _E)
-    if STATE.enabled and x._requires_grad:
-        n = Im2ColBackward0()
-        n.size, n.geom, n.transposed = tuple(x._data.shape[2:]), geom, transposed
-        record(n, (x,), (r,))
-    return r
+    return apply(_IM2COL, (x,) + geom, {"transposed": True} if transposed else _E, Im2ColBackward0, (x,),
+                 size=tuple(x._data.shape[2:]), geom=geom, transposed=transposed)
 
 
-def col2im(cols, output_size, kernel_size, dilation, padding, stride):
+def col2im(cols: Tensor, output_size: Sequence[int], kernel_size: Sequence[int], dilation: Sequence[int],
+           padding: Sequence[Sequence[int]], stride: Sequence[int]) -> Tensor:
     """Registry col2im (differentiable); arguments are tuples, ``padding`` of (lo, hi) pairs."""
     geom = (tuple(kernel_size), tuple(dilation), tuple(tuple(p) for p in padding), tuple(stride))
-    r = _COL2IM.run((cols, tuple(output_size)) + geom, _E)
-    if STATE.enabled and cols._requires_grad:
-        n = Col2ImBackward0()
-        n.geom = geom
-        record(n, (cols,), (r,))
-    return r
+    return apply(_COL2IM, (cols, tuple(output_size)) + geom, _E, Col2ImBackward0, (cols,), geom=geom)
 
 
 # --- argument handling ------------------------------------------------------------------------
@@ -302,19 +303,22 @@ def _conv(op, d, input, weight, bias, stride, padding, dilation, groups):
     return out.squeeze(0) if unbatched else out
 
 
-def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | Sequence[int] = 1,
+           padding: int | Sequence[int] | str = 0, dilation: int | Sequence[int] = 1, groups: int = 1) -> Tensor:
     """1-D convolution (cross-correlation).  input (N, Cin, W) or (Cin, W); weight (Cout, Cin/groups, kW);
     padding int, tuple, "same" or "valid".  im2col + GEMM (bias in the GEMM's epilogue)."""
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | Sequence[int] = 1,
+           padding: int | Sequence[int] | str = 0, dilation: int | Sequence[int] = 1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation).  input (N, Cin, H, W) or (Cin, H, W); weight
     (Cout, Cin/groups, kH, kW); padding int, tuple, "same" or "valid".  im2col + GEMM."""
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
-def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | Sequence[int] = 1,
+           padding: int | Sequence[int] | str = 0, dilation: int | Sequence[int] = 1, groups: int = 1) -> Tensor:
     """3-D convolution (cross-correlation).  input (N, Cin, D, H, W) or (Cin, D, H, W); weight
     (Cout, Cin/groups, kD, kH, kW); padding int, tuple, "same" or "valid".  im2col + GEMM."""
     return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
@@ -366,21 +370,27 @@ def _conv_transpose(op, d, input, weight, bias, stride, padding, output_padding,
     return out.squeeze(0) if unbatched else out
 
 
-def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | Sequence[int] = 1,
+                     padding: int | Sequence[int] = 0, output_padding: int | Sequence[int] = 0, groups: int = 1,
+                     dilation: int | Sequence[int] = 1) -> Tensor:
     """1-D transposed convolution.  input (N, Cin, W) or (Cin, W); weight (Cin, Cout/groups, kW).
     GEMM with the transposed weight, then col2im."""
     return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
                            dilation)
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | Sequence[int] = 1,
+                     padding: int | Sequence[int] = 0, output_padding: int | Sequence[int] = 0, groups: int = 1,
+                     dilation: int | Sequence[int] = 1) -> Tensor:
     """2-D transposed convolution.  input (N, Cin, H, W) or (Cin, H, W); weight (Cin, Cout/groups, kH, kW).
     GEMM with the transposed weight, then col2im."""
     return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
                            dilation)
 
 
-def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | Sequence[int] = 1,
+                     padding: int | Sequence[int] = 0, output_padding: int | Sequence[int] = 0, groups: int = 1,
+                     dilation: int | Sequence[int] = 1) -> Tensor:
     """3-D transposed convolution.  input (N, Cin, D, H, W) or (Cin, D, H, W); weight
     (Cin, Cout/groups, kD, kH, kW).  GEMM with the transposed weight, then col2im."""
     return _conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups,
@@ -405,7 +415,8 @@ def _fold_args(op, kernel_size, dilation, padding, stride):
     return k, dil, tuple((p, p) for p in pad), st
 
 
-def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+def unfold(input: Tensor, kernel_size: int | Sequence[int], dilation: int | Sequence[int] = 1,
+           padding: int | Sequence[int] = 0, stride: int | Sequence[int] = 1) -> Tensor:
     """``F.unfold``: sliding local blocks of a (N, C, H, W) or unbatched (C, H, W) input ->
     (N, C * kH * kW, L) (or (C * kH * kW, L)); the im2col registry op."""
     check_tensor(input, "unfold")
@@ -419,7 +430,9 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     return r.squeeze(0) if unbatched else r
 
 
-def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+def fold(input: Tensor, output_size: int | Sequence[int], kernel_size: int | Sequence[int],
+         dilation: int | Sequence[int] = 1, padding: int | Sequence[int] = 0,
+         stride: int | Sequence[int] = 1) -> Tensor:
     """``F.fold``: sums sliding local blocks (N, C * kH * kW, L) (or unbatched (C * kH * kW, L)) into
     (N, C, *output_size); the col2im registry op."""
     check_tensor(input, "fold")

@@ -1,14 +1,24 @@
 """Creation ops: `tensor`, `zeros`/`ones`/`empty`/`full` (+ `_like`, `new_*`), `arange`,
 `linspace`, `logspace`, `eye`, and the legacy constructors (`Tensor(...)`, `FloatTensor`)."""
+from __future__ import annotations
+
 import math
 import numbers
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import _dtype
-from .._device import as_device
+from .._device import as_device, CPU
 from .._registry import array_api, allocate
-from ._common import Tensor, def_op, OPS, method, normalize_shape, shape_str, int_arg
+from .._tensor import _wrap
+from ._common import Tensor, def_op, OPS, method, normalize_shape, shape_str, int_arg, Scalar
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .._device import device
+    from .._dtype import dtype
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "zeros", "ones", "empty", "full", "zeros_like",
            "ones_like", "empty_like", "full_like", "arange", "linspace", "logspace", "eye", "scalar_tensor",
@@ -31,7 +41,8 @@ def _finish(t, requires_grad):
 _I64_MAX = (1 << 63) - 1
 
 
-def check_size(shape, itemsize, op=None, strides=None):
+def check_size(shape: Sequence[int], itemsize: int, op: str | None = None,
+               strides: Sequence[int] | None = None) -> Sequence[int]:
     """Validate the sizes of a new tensor as PyTorch's allocator does, for every creation and random
     op on every device (metas and `empty`).  In order: a size beyond int64 (TypeError, as PyTorch's
     argument parser), a negative size (torch 2.13's ``zeros`` alone says "zeros: Dimension size must
@@ -79,7 +90,8 @@ def _meta_fill(shape, dtype, value=0):
 _FILL = def_op("fill", _meta_fill)
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None):
+def full(size: int | Sequence[int], fill_value: Scalar | Tensor, *, dtype: dtype | None = None,
+         device: device | str | int | None = None, requires_grad: bool = False, out: Tensor | None = None) -> Tensor:
     """Tensor of shape ``size`` filled with ``fill_value`` (dtype inferred from the value)."""
     size = normalize_shape((size,) if not isinstance(size, (tuple, list)) else (tuple(size),), "full")
     if isinstance(fill_value, Tensor):
@@ -96,7 +108,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
     return _finish(_FILL.run((size, dt), {"value": fill_value}, dev), requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
+def zeros(*size: int | Sequence[int], dtype: dtype | None = None, device: device | str | int | None = None,
+          requires_grad: bool = False, out: Tensor | None = None) -> Tensor:
     """Tensor of zeros. Shape: ``size`` (ints or one sequence)."""
     size = normalize_shape(size, "zeros")
     dt, dev = _resolve(dtype, device)
@@ -106,7 +119,8 @@ def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
     return _finish(_FILL.run((size, dt), {"value": 0}, dev), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
+def ones(*size: int | Sequence[int], dtype: dtype | None = None, device: device | str | int | None = None,
+         requires_grad: bool = False, out: Tensor | None = None) -> Tensor:
     """Tensor of ones. Shape: ``size``."""
     size = normalize_shape(size, "ones")
     dt, dev = _resolve(dtype, device)
@@ -116,16 +130,18 @@ def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
     return _finish(_FILL.run((size, dt), {"value": 1}, dev), requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, memory_format=None, pin_memory=False):
+def empty(*size: int | Sequence[int], dtype: dtype | None = None, device: device | str | int | None = None,
+          requires_grad: bool = False, out: Tensor | None = None, memory_format: object = None,
+          pin_memory: bool = False) -> Tensor:
     """Uninitialised tensor. Shape: ``size``."""
     size = normalize_shape(size, "empty")
     dt, dev = _resolve(dtype, device)
     check_size(size, dt.itemsize, "empty")
-    from .._tensor import _wrap
     return _finish(_wrap(allocate(dev.type, size, dt), dev), requires_grad)
 
 
-def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False):
+def empty_strided(size: Sequence[int], stride: Sequence[int], *, dtype: dtype | None = None,
+                  device: device | str | int | None = None, requires_grad: bool = False) -> Tensor:
     """Uninitialised tensor with the given strides (over a large enough storage)."""
     size = normalize_shape((tuple(size),), "empty_strided")
     check_size(size, 1, "empty_strided")
@@ -139,27 +155,33 @@ def _like(t, dtype, device):
     return (dtype if dtype is not None else t.dtype), (device if device is not None else t.device)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+def zeros_like(input: Tensor, *, dtype: dtype | None = None, device: device | str | int | None = None,
+               requires_grad: bool = False, memory_format: object = None) -> Tensor:
     dt, dev = _like(input, dtype, device)
     return zeros(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+def ones_like(input: Tensor, *, dtype: dtype | None = None, device: device | str | int | None = None,
+              requires_grad: bool = False, memory_format: object = None) -> Tensor:
     dt, dev = _like(input, dtype, device)
     return ones(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+def empty_like(input: Tensor, *, dtype: dtype | None = None, device: device | str | int | None = None,
+               requires_grad: bool = False, memory_format: object = None) -> Tensor:
     dt, dev = _like(input, dtype, device)
     return empty(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+def full_like(input: Tensor, fill_value: Scalar | Tensor, *, dtype: dtype | None = None,
+              device: device | str | int | None = None, requires_grad: bool = False,
+              memory_format: object = None) -> Tensor:
     dt, dev = _like(input, dtype, device)
     return full(input.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
-def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+def scalar_tensor(s: Scalar, *, dtype: dtype | None = None, device: device | str | int | None = None,
+                  requires_grad: bool = False) -> Tensor:
     return full((), s, dtype=dtype or _dtype.get_default_dtype(), device=device, requires_grad=requires_grad)
 
 
@@ -248,7 +270,8 @@ def _check_int_range(arr, dt):
         raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
 
 
-def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+def tensor(data: Any, *, dtype: dtype | None = None, device: device | str | int | None = None,
+           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A new tensor copying ``data`` (nested lists, numbers, numpy arrays or tensors)."""
     if isinstance(data, Tensor):
         r = data.detach().to(device=device if device is not None else data.device,
@@ -274,11 +297,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 
 def _from_host(arr, dev):
-    from .._tensor import _wrap
     return _wrap(array_api(dev.type).from_numpy(arr), dev)
 
 
-def as_tensor(data, dtype=None, device=None):
+def as_tensor(data: Any, dtype: dtype | None = None, device: device | str | int | None = None) -> Tensor:
     """Like `tensor`, but shares memory with a numpy array / tensor when no conversion is needed."""
     if isinstance(data, Tensor):
         return data.to(device=device or data.device, dtype=dtype or data.dtype)
@@ -291,7 +313,7 @@ def as_tensor(data, dtype=None, device=None):
 asarray = as_tensor
 
 
-def from_numpy(ndarray):
+def from_numpy(ndarray: np.ndarray) -> Tensor:
     """A cpu tensor sharing memory with ``ndarray`` (writes through both ways)."""
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"from_numpy(): expected np.ndarray (got {type(ndarray).__name__})")
@@ -302,8 +324,6 @@ def from_numpy(ndarray):
                          "copy of your array  with array.copy().) ")
     if any(s % ndarray.itemsize for s in ndarray.strides):
         raise ValueError("from_numpy(): strides are not a multiple of the element size")
-    from .._tensor import _wrap
-    from .._device import CPU
     return _wrap(ndarray, CPU)
 
 
@@ -378,10 +398,12 @@ def _meta_arange(start, end, step, dtype):
 _ARANGE = def_op("arange", _meta_arange)
 
 
-_NO_END = object()  # arange(5) and arange(1, None) differ: the second is PyTorch's TypeError
+_NO_END: Any = object()  # arange(5) and arange(1, None) differ: the second is PyTorch's TypeError
 
 
-def arange(start=0, end=_NO_END, step=1, *, dtype=None, device=None, requires_grad=False, out=None):
+def arange(start: Scalar | Tensor = 0, end: Scalar | Tensor = _NO_END, step: Scalar | Tensor = 1, *,
+           dtype: dtype | None = None, device: device | str | int | None = None, requires_grad: bool = False,
+           out: Tensor | None = None) -> Tensor:
     """1-D tensor of values in [start, end) with spacing ``step``; int64 unless a float is given.
     For integer dtypes the bounds and step are truncated to integers (so a step of 0.5 is 0), as
     in PyTorch."""
@@ -425,7 +447,9 @@ def _meta_linspace(start, end, steps, dtype):
 _LINSPACE = def_op("linspace", _meta_linspace)
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None):
+def linspace(start: Scalar | Tensor, end: Scalar | Tensor, steps: int, *, dtype: dtype | None = None,
+             device: device | str | int | None = None, requires_grad: bool = False,
+             out: Tensor | None = None) -> Tensor:
     start, end, steps = _range_args("linspace", start, end, steps)
     dt, dev = _resolve(dtype, device)
     if out is not None:
@@ -433,7 +457,9 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
     return _finish(_LINSPACE.run((start, end, steps, dt), {}, dev), requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+def logspace(start: Scalar | Tensor, end: Scalar | Tensor, steps: int, base: float = 10.0, *,
+             dtype: dtype | None = None, device: device | str | int | None = None,
+             requires_grad: bool = False) -> Tensor:
     """``base ** v`` for ``steps`` values ``v`` from start to end, computed as PyTorch's cpu kernel:
     start/end are first converted (checked) to ``dtype`` (integer dtypes truncate, and wrap, them:
     ``logspace(0, 2.5, 5, dtype=int64)`` is ``[1, 3, 10, 31, 100]``), their difference is taken in
@@ -485,10 +511,11 @@ def _meta_eye(n, m, dtype):
 _EYE = def_op("eye", _meta_eye)
 
 
-_NO_M = object()  # eye(2) is square; eye(2, None) is PyTorch's TypeError
+_NO_M: Any = object()  # eye(2) is square; eye(2, None) is PyTorch's TypeError
 
 
-def eye(n, m=_NO_M, *, dtype=None, device=None, requires_grad=False, out=None):
+def eye(n: int, m: int = _NO_M, *, dtype: dtype | None = None, device: device | str | int | None = None,
+        requires_grad: bool = False, out: Tensor | None = None) -> Tensor:
     """2-D tensor with ones on the diagonal. Output: (n, m or n)."""
     n = int_arg(n, "eye", "n", 1)
     m = n if m is _NO_M else int_arg(m, "eye", "m", 2)
@@ -500,28 +527,33 @@ def eye(n, m=_NO_M, *, dtype=None, device=None, requires_grad=False, out=None):
 
 # ---- new_* methods ---------------------------------------------------------------------------
 @method()
-def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+def new_zeros(self: Tensor, *size: int | Sequence[int], dtype: dtype | None = None,
+              device: device | str | int | None = None, requires_grad: bool = False) -> Tensor:
     return zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
 
 @method()
-def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+def new_ones(self: Tensor, *size: int | Sequence[int], dtype: dtype | None = None,
+             device: device | str | int | None = None, requires_grad: bool = False) -> Tensor:
     return ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
 
 @method()
-def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+def new_empty(self: Tensor, *size: int | Sequence[int], dtype: dtype | None = None,
+              device: device | str | int | None = None, requires_grad: bool = False) -> Tensor:
     return empty(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
 
 @method()
-def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+def new_full(self: Tensor, size: int | Sequence[int], fill_value: Scalar | Tensor, *, dtype: dtype | None = None,
+             device: device | str | int | None = None, requires_grad: bool = False) -> Tensor:
     return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
                 requires_grad=requires_grad)
 
 
 @method()
-def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+def new_tensor(self: Tensor, data: Any, *, dtype: dtype | None = None, device: device | str | int | None = None,
+               requires_grad: bool = False) -> Tensor:
     return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
 
@@ -545,12 +577,18 @@ def _legacy_new(cls, args, device, dtype=None):
     return t
 
 
+@method("__new__")
+def _tensor_new(cls: type[Tensor], *args: Any, device: device | str | int | None = None) -> Tensor:
+    """``Tensor(data)`` / ``Tensor(*sizes)`` (the legacy constructor; see `_legacy_new`)."""
+    return _legacy_new(cls, args, device)
+
+
 def _legacy_type(name, dt):
     class _Meta(type):
         def __instancecheck__(cls, obj):
             return isinstance(obj, Tensor) and obj.dtype is dt
 
-    def __new__(cls, *args, device=None):
+    def __new__(cls: type, *args: Any, device: device | str | int | None = None) -> Tensor:
         return _legacy_new(Tensor, args, device, dt)
     return _Meta(name, (), {"__new__": __new__, "_legacy_dtype": dt,
                             "__doc__": f"Legacy constructor: `{name}(data)` / `{name}(*sizes)` -> {dt} tensor."})

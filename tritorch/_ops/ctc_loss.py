@@ -16,12 +16,16 @@ backward).  For log_probs that are not a log_softmax output it is not the deriva
 ``log_probs`` -- the same behaviour as PyTorch, kept so gradients match it; no double backward (PyTorch
 has none either).
 """
+from __future__ import annotations
+
 import numbers
+from collections.abc import Sequence
 
 from .. import _dtype as _D
 from .._dtype import TORCH_NAMES
 from ..autograd.grad_mode import no_grad
-from ._common import def_op, Node, record, STATE, Tensor, check_tensor, shape_str
+from ._common import def_op, Node, attach, Tensor, check_tensor, shape_str
+from .loss_composite import _get_enum
 from .pointwise_ternary import where as _where
 
 __all__ = []
@@ -108,8 +112,9 @@ class CtcLossBackward0(Node):
                                   self.blank, self.zero_infinity),)
 
 
-def ctc_loss_backward(grad, log_probs, targets, nll, log_alpha, input_lengths, target_lengths, blank=0,
-                      zero_infinity=False):
+def ctc_loss_backward(grad: Tensor, log_probs: Tensor, targets: Tensor, nll: Tensor, log_alpha: Tensor,
+                      input_lengths: Sequence[int], target_lengths: Sequence[int], blank: int = 0,
+                      zero_infinity: bool = False) -> Tensor:
     """dlog_probs (T, N, C) of the per-sample losses ``nll`` for per-sample gradients ``grad`` (fused op)."""
     return _CTC_BWD.run((grad, log_probs, targets, nll, log_alpha, tuple(input_lengths), tuple(target_lengths),
                          int(blank), bool(zero_infinity)), _E)
@@ -129,7 +134,9 @@ def _lengths(v, name):
     raise TypeError(f"ctc_loss(): argument '{name}' must be a tuple of ints or a Tensor, not {type(v).__name__}")
 
 
-def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Tensor | Sequence[int],
+             target_lengths: Tensor | Sequence[int], blank: int = 0, reduction: str = "mean",
+             zero_infinity: bool = False) -> Tensor:
     """``F.ctc_loss`` (PyTorch's signature and semantics).
 
     log_probs: (T, N, C) or unbatched (T, C), normally ``log_softmax`` output; targets: padded (N, S) or
@@ -137,7 +144,6 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     ``blank``; input_lengths / target_lengths: integer tensors or tuples/lists of N ints.
     Output: 'none' (N) (or () unbatched); 'mean': mean over the batch of loss_b / max(target_length_b, 1);
     'sum'.  Impossible alignments give inf (``zero_infinity`` makes them 0 and zeroes their gradients)."""
-    from .loss import _get_enum
     check_tensor(log_probs, "ctc_loss", "log_probs")
     check_tensor(targets, "ctc_loss", "targets")
     if not isinstance(blank, numbers.Integral) or isinstance(blank, bool):
@@ -151,11 +157,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         targets = targets.detach().to(_D.int64)
     with no_grad():
         nll, log_alpha = _CTC.run((lp, targets, il, tl, int(blank)), _E)
-    if STATE.enabled and log_probs._requires_grad:
-        n = CtcLossBackward0()
-        n.input_lengths, n.target_lengths, n.blank, n.zero_infinity = il, tl, int(blank), bool(zero_infinity)
-        n.save_for_backward(lp, targets, nll, log_alpha)
-        record(n, (lp,), (nll,))
+    attach(CtcLossBackward0, (lp,), nll, save=(lp, targets, nll, log_alpha), input_lengths=il, target_lengths=tl,
+           blank=int(blank), zero_infinity=bool(zero_infinity))
     res = nll
     if zero_infinity:
         res = _where(res == float("inf"), res.new_zeros(()), res)

@@ -13,11 +13,17 @@ are exported too (same signatures as torch's).
   norm): reproduced by ``n + (clamp_min(n, eps) - n).detach()``.
 * pairwise_distance: ``||x1 - x2 + eps||_p`` over the last dim.
 """
+from __future__ import annotations
+
 import numbers
+from typing import TYPE_CHECKING
 
 from .. import _dtype as _D
 from .._dtype import TORCH_NAMES
 from ._common import check_tensor, broadcast_shapes, wrap_dim, promote
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
 
 __all__ = ["cosine_similarity", "pairwise_distance"]
 
@@ -28,7 +34,7 @@ def _float_input(x):
     return x.to(_D.get_default_dtype())
 
 
-def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
     """``input / max(||input||_p, eps)`` along ``dim`` (PyTorch's signature; composed)."""
     check_tensor(input, "normalize")
     denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
@@ -43,7 +49,7 @@ def _clamped_norm(x, dim, eps):
     return n + (n.clamp_min(eps) - n).detach()
 
 
-def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """Cosine similarity of ``x1`` and ``x2`` (broadcast) along ``dim`` (PyTorch's signature and
     formula: each norm clamped to ``eps`` separately; composed)."""
     check_tensor(x1, "cosine_similarity", "x1")
@@ -64,7 +70,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     return ((x1 / _clamped_norm(x1, d, eps)) * (x2 / _clamped_norm(x2, d, eps))).sum(d)
 
 
-def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
     """``||x1 - x2 + eps||_p`` over the last dim (PyTorch's signature and formula; composed)."""
     check_tensor(x1, "pairwise_distance", "x1")
     check_tensor(x2, "pairwise_distance", "x2")

@@ -18,13 +18,20 @@ Channel-wise ``dropout1d/2d/3d`` (``feature_dropout``) and ``alpha_dropout`` /
 of shape (N, C, 1, ...) (or the input's shape) from the ``dropout`` op applied to ones, then
 ``input * noise`` (alpha dropout: ``input * keep * a + b``); their gradients go through ``mul``.
 """
+from __future__ import annotations
+
 import math
 import warnings
+from typing import TYPE_CHECKING
 
 from .._dtype import TORCH_NAMES
-from ._common import def_op, Node, record, STATE, check_tensor
+from ._common import def_op, Node, apply, check_tensor
 from .pointwise_copy import _inplace
 from .generator import default_generator, default_generator_for
+from .creation import zeros, ones
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
 
 __all__ = []
 _E = {}
@@ -54,7 +61,6 @@ _DROPOUT = def_op("dropout", _meta)
 
 def _times_zero(input, inplace):
     """p = 1: ``input * 0`` with a zero of input's dtype (PyTorch: integer inputs stay integers)."""
-    from .creation import zeros
     z = zeros((), dtype=input.dtype, device=input.device)
     return input.mul_(z) if inplace else input * z
 
@@ -65,16 +71,11 @@ class NativeDropoutBackward0(Node):
 
 
 def _dropout(x, p, seed, offset):
-    attrs = {"seed": seed, "offset": offset}
-    y = _DROPOUT.run((x, p), attrs)
-    if STATE.enabled and x._requires_grad:
-        n = NativeDropoutBackward0()
-        n.p, n.seed, n.offset = p, seed, offset
-        record(n, (x,), (y,))
-    return y
+    return apply(_DROPOUT, (x, p), {"seed": seed, "offset": offset}, NativeDropoutBackward0, (x,), p=p, seed=seed,
+                 offset=offset)
 
 
-def dropout(input, p=0.5, training=True, inplace=False):
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p) (in training);
     the identity otherwise.  The mask comes from the default generator (see the module docstring)."""
     check_tensor(input, "dropout")
@@ -104,7 +105,6 @@ _ALPHA = 1.7580993408473766  # SELU's alpha * scale: alpha dropout keeps zero me
 
 def _noise_dropout(input, p, training, inplace, feature, alpha, batched=True):
     """PyTorch's ``_dropout_impl`` for feature and/or alpha dropout, composed from registry ops."""
-    from .creation import ones
     check_tensor(input, "dropout")
     _check_p(p)
     p = float(p)
@@ -132,7 +132,7 @@ def _noise_dropout(input, p, training, inplace, feature, alpha, batched=True):
     return input.mul_(keep).add_(b) if inplace else input * keep + b
 
 
-def dropout1d(input, p=0.5, training=True, inplace=False):
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels: input (N, C, L) or (C, L); each channel kept with probability 1 - p and
     scaled by 1 / (1 - p)."""
     check_tensor(input, "dropout1d")
@@ -145,7 +145,7 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
     return _noise_dropout(input, p, training, inplace, True, False, batched=nd == 3)
 
 
-def dropout2d(input, p=0.5, training=True, inplace=False):
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, H, W) input (a 3-D input is read as (N, C, L), as PyTorch)."""
     check_tensor(input, "dropout2d")
     _check_p(p)
@@ -165,7 +165,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     return _noise_dropout(input, p, training, inplace, True, False)
 
 
-def dropout3d(input, p=0.5, training=True, inplace=False):
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input."""
     check_tensor(input, "dropout3d")
     _check_p(p)
@@ -179,13 +179,13 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     return _noise_dropout(input, p, training, inplace, True, False, batched=nd == 5)
 
 
-def alpha_dropout(input, p=0.5, training=False, inplace=False):
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
     """Dropout for SELU networks: dropped elements take SELU's negative saturation, then an affine map
     keeps zero mean and unit variance."""
     return _noise_dropout(input, p, training, inplace, False, True)
 
 
-def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
     """Channel-wise ``alpha_dropout`` (noise shape (N, C, 1, ...))."""
     return _noise_dropout(input, p, training, inplace, True, True)
 

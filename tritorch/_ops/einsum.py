@@ -8,16 +8,20 @@ contracted left to right, each pair as ONE batched matmul: A is permuted to
 is a differentiable tensor op, so gradients (and double backward) come for free.
 Ellipsis dims become labels of their own, right-aligned across operands, and broadcast
 (size 1 against n) like PyTorch's.
+
+The products go through the ``@`` operator (``linalg.matmul``): ``linalg`` sits above this module
+(its ``inner`` uses ``tensordot``), so nothing here imports it.
 """
+from __future__ import annotations
+
 import math
 import numbers
+from typing import Sequence
 
 from .._dtype import TORCH_NAMES
-from ._common import Tensor, wrap_dim, check_unique_dims
+from ._common import Tensor, wrap_dim, check_unique_dims, write_out
 
 __all__ = ["einsum", "tensordot"]
-
-
 
 
 def _sort_key(label):
@@ -77,7 +81,7 @@ def _from_sublists(args):
     return eq, ops
 
 
-def einsum(*args):
+def einsum(*args: str | Tensor | Sequence) -> Tensor:
     """Einstein summation: ``einsum("bij,bjk->bik", a, b)``; also ``einsum(eq, [a, b])`` and the
     sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``.  Output: one dim per output subscript."""
     if not args:
@@ -279,7 +283,8 @@ def _int_list(v, name, pos):
     return [int(d) for d in v]
 
 
-def tensordot(a, b, dims=2, out=None):
+def tensordot(a: Tensor, b: Tensor, dims: int | Sequence[Sequence[int]] | Tensor = 2,
+              out: Tensor | None = None) -> Tensor:
     """Sum-product over ``dims``: an int (last dims of a with first dims of b) or a pair of
     dim lists.  Output: (a's free dims..., b's free dims...)."""
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
@@ -325,7 +330,4 @@ def tensordot(a, b, dims=2, out=None):
     at = a.permute(fa + wa).reshape(math.prod(free_a), k)
     bt = b.permute(wb + fb).reshape(k, math.prod(free_b))
     r = (at @ bt).reshape(free_a + free_b)
-    if out is not None:
-        from .linalg import _write_out
-        return _write_out(r, out, "tensordot")
-    return r
+    return write_out(r, out, "tensordot")

@@ -6,29 +6,25 @@ Shapes (PyTorch's rules): ``gather(x, dim, index)`` -> index.shape, with
 ``out[.., index[i..], ..]``; ``index_select(x, dim, index)`` -> x.shape with
 ``size(dim) = len(index)``.  Gradients are the dual ops (gather <-> scatter_add,
 index_select <-> index_add), themselves differentiable.
+
+This module sits above ``indexing`` (masked_select's gradient is an ``index_put``), which never
+imports it.
 """
+from __future__ import annotations
+
 import numbers
 
 from .. import _dtype
-from ._common import (Tensor, def_op, Node, record, STATE, broadcast_shapes, method, shape_str, wrap_dim,
-                      check_tensor)
+from ._common import (Tensor, def_op, Node, record, STATE, apply, attach, broadcast_shapes, method, shape_str,
+                      wrap_dim, check_tensor)
 from .shape_grad import view_scatter
-from .pointwise import sum_to, where, _inplace, _COPY
+from .pointwise_copy import sum_to, _inplace
+from .pointwise_ternary import where
+from .indexing import _index_put, nonzero, copy_out
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "index_fill", "masked_fill",
            "masked_select", "take_along_dim", "take"]
 _E = {}
-
-
-def write_out(out, r):
-    """Copy a computed result into a user's ``out=`` tensor, resizing it as PyTorch does."""
-    if out.dtype is not r.dtype:
-        raise RuntimeError(f"Expected out tensor to have dtype {r.dtype.name}, but got {out.dtype.name} instead")
-    if out._data.shape != r._data.shape:
-        out._set_raw(r._data if r.is_contiguous() else r.clone()._data)
-    else:
-        _COPY.run_inplace(out, (out, r), _E)
-    return out
 
 
 def _nd1(n):
@@ -256,20 +252,21 @@ MaskedFillBackward1 = type("MaskedFillBackward1", (MaskedFillBackward0,), {})
 
 class MaskedSelectBackward0(Node):
     def backward(self, g):
-        from .indexing import _index_put, nonzero
         mask, = self.saved_tensors
-        idx = list(nonzero(mask.expand(self.bshape), as_tuple=True))
-        r = _index_put(g.new_zeros(self.bshape), idx, g, False)
+        bshape = broadcast_shapes(self.in_shape, mask._data.shape)
+        idx = list(nonzero(mask.expand(bshape), as_tuple=True))
+        r = _index_put(g.new_zeros(bshape), idx, g, False)
         return (sum_to(r, self.in_shape),)
 
 
 # ---- public API ------------------------------------------------------------------------------------
 def _wrap(dim, x, op):
-    return wrap_dim(dim, x._data.ndim, op)
+    """``dim`` wrapped for ``x``; PyTorch's TypeError first when ``x`` is not a Tensor."""
+    return wrap_dim(dim, check_tensor(x, op)._data.ndim, op)
 
 
 @method()
-def gather(input, dim, index, *, sparse_grad=False, out=None):
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False, out: Tensor | None = None) -> Tensor:
     """``out[i][j][k] = input[index[i][j][k]][j][k]`` (dim=0).  Output: index.shape.  int64 index."""
     return _select_by_index(_GATHER, GatherBackward0, input, _wrap(dim, input, "gather"), index, out)
 
@@ -278,12 +275,7 @@ def _select_by_index(op, node_cls, input, d, index, out):
     """gather / index_select: read ``input`` at ``index`` along ``d``; gradient scatters back."""
     if out is not None:
         return op.run_out((input, d, index), _E, out)
-    r = op.run((input, d, index), _E)
-    if STATE.enabled and input._requires_grad:
-        n = node_cls()
-        n.in_shape, n.dim, n.index = input._data.shape, d, index
-        record(n, (input,), (r,))
-    return r
+    return apply(op, (input, d, index), _E, node_cls, (input,), in_shape=input._data.shape, dim=d, index=index)
 
 
 def _scatter_call(op, input, d, index, src, reduce, out):
@@ -311,7 +303,8 @@ def _src(src, value, op):
 
 
 @method()
-def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
+def scatter(input: Tensor, dim: int, index: Tensor, src: Tensor | float | None = None,
+            value: float | None = None, *, reduce: str | None = None, out: Tensor | None = None) -> Tensor:
     """A copy of ``input`` with ``src`` (Tensor, or a number / ``value=``) written at ``index``
     along ``dim``; ``reduce='add'|'multiply'`` combines instead of overwriting."""
     return _scatter_call(_SCATTER, input, _wrap(dim, input, "scatter"), index, _src(src, value, "scatter"),
@@ -319,7 +312,8 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
 
 
 @method()
-def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+def scatter_(self: Tensor, dim: int, index: Tensor, src: Tensor | float | None = None,
+             value: float | None = None, *, reduce: str | None = None) -> Tensor:
     d = _wrap(dim, self, "scatter_")
     s = _src(src, value, "scatter_")
     r = _inplace(self, scatter, d, index, s, reduce=reduce)
@@ -328,27 +322,28 @@ def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
 
 
 @method()
-def scatter_add(input, dim, index, src, *, out=None):
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, out: Tensor | None = None) -> Tensor:
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices accumulate)."""
     return _scatter_call(_SCATTER_ADD, input, _wrap(dim, input, "scatter_add"), index, src, None, out)
 
 
 @method()
-def scatter_add_(self, dim, index, src):
+def scatter_add_(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     d = _wrap(dim, self, "scatter_add_")
     r = _inplace(self, scatter_add, d, index, src)
     return r if r is not None else _SCATTER_ADD.run_inplace(self, (self, d, index, src), _E)
 
 
 @method()
-def index_select(input, dim, index, *, out=None):
+def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The slices ``index`` (1-d int64/int32) along ``dim``.  Output: size(dim) = len(index)."""
     return _select_by_index(_INDEX_SELECT, IndexSelectBackward0, input, _wrap(dim, input, "index_select"), index,
                             out)
 
 
 @method()
-def index_add(input, dim, index, source, *, alpha=1, out=None):
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: float = 1,
+              out: Tensor | None = None) -> Tensor:
     """A copy of ``input`` with ``alpha * source`` slices added at ``index`` along ``dim``."""
     d = _wrap(dim, input, "index_add")
     args = (input, d, index, source)
@@ -364,7 +359,7 @@ def index_add(input, dim, index, source, *, alpha=1, out=None):
 
 
 @method()
-def index_add_(self, dim, index, source, *, alpha=1):
+def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: float = 1) -> Tensor:
     d = _wrap(dim, self, "index_add_")
     r = _inplace(self, index_add, d, index, source, alpha=alpha)
     return r if r is not None else _INDEX_ADD.run_inplace(self, (self, d, index, source),
@@ -372,7 +367,7 @@ def index_add_(self, dim, index, source, *, alpha=1):
 
 
 @method()
-def index_fill(input, dim, index, value):
+def index_fill(input: Tensor, dim: int, index: Tensor, value: Tensor | float) -> Tensor:
     """A copy of ``input`` with the slices ``index`` along ``dim`` set to ``value`` (number or 0-d)."""
     d = _wrap(dim, input, "index_fill")
     r = _INDEX_FILL.run((input, d, index, value), _E)
@@ -385,7 +380,7 @@ def index_fill(input, dim, index, value):
 
 
 @method()
-def index_fill_(self, dim, index, value):
+def index_fill_(self: Tensor, dim: int, index: Tensor, value: Tensor | float) -> Tensor:
     d = _wrap(dim, self, "index_fill_")
     r = _inplace(self, index_fill, d, index, value)
     return r if r is not None else _INDEX_FILL.run_inplace(self, (self, d, index, value), _E)
@@ -400,7 +395,7 @@ def _u64_value(x, value):
 
 
 @method()
-def masked_fill(input, mask, value):
+def masked_fill(input: Tensor, mask: Tensor, value: Tensor | float) -> Tensor:
     """``input`` with ``value`` (number or 0-d tensor) where ``mask`` (bool, broadcast) holds."""
     value = _u64_value(input, value)
     r = _MASKED_FILL.run((input, mask, value), _E)
@@ -414,28 +409,23 @@ def masked_fill(input, mask, value):
 
 
 @method()
-def masked_fill_(self, mask, value):
+def masked_fill_(self: Tensor, mask: Tensor, value: Tensor | float) -> Tensor:
     r = _inplace(self, masked_fill, mask, value)
     return r if r is not None else _MASKED_FILL.run_inplace(self, (self, mask, _u64_value(self, value)), _E)
 
 
 @method()
-def masked_select(input, mask, *, out=None):
+def masked_select(input: Tensor, mask: Tensor, *, out: Tensor | None = None) -> Tensor:
     """1-d copy of the elements of broadcast(input, mask) where ``mask`` holds (data-dependent size)."""
     r = _MASKED_SELECT.run((input, mask), _E)
     if out is not None:
-        return write_out(out, r)
-    if STATE.enabled and input._requires_grad:
-        n = MaskedSelectBackward0()
-        n.save_for_backward(mask)
-        n.in_shape = input._data.shape
-        n.bshape = broadcast_shapes(input._data.shape, mask._data.shape)
-        record(n, (input,), (r,))
+        return copy_out(out, r)
+    attach(MaskedSelectBackward0, (input,), r, (mask,), in_shape=input._data.shape)
     return r
 
 
 @method()
-def take_along_dim(input, indices, dim=None, *, out=None):
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, out: Tensor | None = None) -> Tensor:
     """Values of ``input`` at ``indices`` along ``dim`` (both broadcast outside ``dim``); with
     ``dim=None`` over the flattened input."""
     check_tensor(indices, "take_along_dim", "indices")
@@ -460,11 +450,11 @@ def take_along_dim(input, indices, dim=None, *, out=None):
         if b[d]:  # PyTorch 2.13 wraps indices along dim modulo its size (-1 is the last, 3 of 3 the first)
             ib = ib.remainder(b[d])
         r = gather(input.expand(tuple(b)), d, ib)
-    return write_out(out, r) if out is not None else r
+    return copy_out(out, r) if out is not None else r
 
 
 @method()
-def take(input, index):
+def take(input: Tensor, index: Tensor) -> Tensor:
     """``input`` as 1-d, read at ``index`` (int64, any shape; negative counts from the end).
     Output: index.shape."""
     check_tensor(index, "take", "index")

@@ -9,11 +9,18 @@ device.  Deliberate difference from PyTorch's CPU generator (a Mersenne twister)
 state is 16 bytes (seed and offset, little-endian uint64s), not 5056, and streams differ
 from PyTorch's numerically (same distributions).
 """
+from __future__ import annotations
+
 import numbers
 import os
+from typing import TYPE_CHECKING
 
 from .._device import as_device, CPU
 from ._common import Tensor
+from .creation import tensor
+
+if TYPE_CHECKING:
+    from .._device import device as _Device
 
 __all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
            "default_generator"]
@@ -43,46 +50,45 @@ class Generator:
 
     __slots__ = ("_device", "_seed", "_offset")
 
-    def __init__(self, device="cpu"):
+    def __init__(self, device: _Device | str | int = "cpu") -> None:
         self._device = as_device(device)
         self._seed = _DEFAULT_SEED
         self._offset = 0
 
     @property
-    def device(self):
+    def device(self) -> _Device:
         return self._device
 
-    def manual_seed(self, seed):
+    def manual_seed(self, seed: int | Tensor) -> Generator:
         self._seed = _check_seed(seed)
         self._offset = 0
         return self
 
-    def seed(self):
+    def seed(self) -> int:
         s = int.from_bytes(os.urandom(8), "little")
         self._seed = s
         self._offset = 0
         return s
 
-    def initial_seed(self):
+    def initial_seed(self) -> int:
         return self._seed
 
-    def get_offset(self):
+    def get_offset(self) -> int:
         return self._offset
 
-    def set_offset(self, offset):
+    def set_offset(self, offset: int) -> Generator:
         if not isinstance(offset, numbers.Integral) or offset < 0:
             raise RuntimeError(f"set_offset: offset must be a non-negative int, got {offset!r}")
         self._offset = int(offset)
         return self
 
-    def get_state(self):
+    def get_state(self) -> Tensor:
         """A uint8 tensor of 16 bytes: seed then offset, each a little-endian uint64."""
-        from .creation import tensor
         from .. import _dtype
         raw = self._seed.to_bytes(8, "little") + (self._offset & _MASK64).to_bytes(8, "little")
         return tensor(list(raw), dtype=_dtype.uint8)
 
-    def set_state(self, new_state):
+    def set_state(self, new_state: Tensor) -> Generator:
         from .. import _dtype
         if not isinstance(new_state, Tensor):
             raise TypeError(f"set_state(): argument 'new_state' must be Tensor, not {type(new_state).__name__}")
@@ -97,7 +103,7 @@ class Generator:
         self._offset = int.from_bytes(raw[8:], "little")
         return self
 
-    def clone_state(self):
+    def clone_state(self) -> Generator:
         g = Generator(self._device)
         g._seed, g._offset = self._seed, self._offset
         return g
@@ -126,7 +132,7 @@ default_generator.seed()  # a fresh process draws differently, as in PyTorch
 _DEFAULTS = {CPU.type: default_generator}
 
 
-def default_generator_for(device):
+def default_generator_for(device: _Device) -> Generator:
     """The default generator of ``device``'s type (created on first use with the cpu one's seed)."""
     g = _DEFAULTS.get(device.type)
     if g is None:
@@ -136,7 +142,7 @@ def default_generator_for(device):
     return g
 
 
-def manual_seed(seed):
+def manual_seed(seed: int | Tensor) -> Generator:
     """Seed every device's default generator; returns the cpu one (PyTorch's `torch.manual_seed`)."""
     s = _check_seed(seed)
     for g in _DEFAULTS.values():
@@ -144,7 +150,7 @@ def manual_seed(seed):
     return default_generator
 
 
-def seed():
+def seed() -> int:
     """Seed every default generator with one non-deterministic seed; returns it."""
     s = default_generator.seed()
     for g in _DEFAULTS.values():
@@ -152,15 +158,15 @@ def seed():
     return s
 
 
-def initial_seed():
+def initial_seed() -> int:
     """The cpu default generator's seed."""
     return default_generator.initial_seed()
 
 
-def get_rng_state():
+def get_rng_state() -> Tensor:
     """The cpu default generator's state (see `Generator.get_state`)."""
     return default_generator.get_state()
 
 
-def set_rng_state(new_state):
+def set_rng_state(new_state: Tensor) -> None:
     default_generator.set_state(new_state)

@@ -19,14 +19,21 @@ transpose (``bmm``), so gradients w.r.t. ``theta`` come from bmm's autograd.
 
 Not implemented (NotImplementedError): 5-D (volumetric) input to ``grid_sample``.
 """
+from __future__ import annotations
+
 import numbers
 import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .._dtype import TORCH_NAMES
-from ._common import def_op, Node, record, STATE, check_tensor, shape_str
+from ._common import def_op, Node, apply, check_tensor, shape_str
 from .creation import linspace, ones, zeros
 from .joining import stack
 from .linalg import bmm
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
 
 __all__ = []
 _E = {}
@@ -101,7 +108,7 @@ class GridSampler2DBackward0(Node):
 
     def backward(self, g):
         x, grid = self.saved_tensors
-        gi, gg = grid_sample_backward(g, x, grid, *self.attrs)
+        gi, gg = grid_sample_backward(g, x, grid, *self.sampling)
         need = self.needs_input_grad
         return (gi if need[0] else None, gg if need[1] else None)
 
@@ -115,27 +122,22 @@ class GridSampler2DBackwardBackward0(Node):
 
 
 def _grid_sample(x, grid, mode, padding_mode, align_corners):
-    attrs = (mode, padding_mode, bool(align_corners))
-    r = _GRID_SAMPLE.run((x, grid) + attrs, _E)
-    if STATE.enabled and (x._requires_grad or grid._requires_grad):
-        n = GridSampler2DBackward0()
-        n.save_for_backward(x, grid)
-        n.attrs = attrs
-        record(n, (x, grid), (r,))
-    return r
+    sampling = (mode, padding_mode, bool(align_corners))
+    return apply(_GRID_SAMPLE, (x, grid) + sampling, _E, GridSampler2DBackward0, (x, grid), save=(x, grid),
+                 sampling=sampling)
 
 
-def grid_sample_backward(grad_output, input, grid, mode, padding_mode, align_corners):
+def grid_sample_backward(grad_output: Tensor, input: Tensor, grid: Tensor, mode: str, padding_mode: str,
+                         align_corners: bool) -> tuple[Tensor, Tensor]:
     """(grad_input, grad_grid) of ``grid_sample`` (fused op; its own backward is not implemented)."""
-    gi, gg = _GRID_SAMPLE_BWD.run((grad_output, input, grid, mode, padding_mode, bool(align_corners)), _E)
-    if STATE.enabled and (grad_output._requires_grad or input._requires_grad or grid._requires_grad):
-        record(GridSampler2DBackwardBackward0(), (grad_output, input, grid), (gi, gg))
-    return gi, gg
+    return apply(_GRID_SAMPLE_BWD, (grad_output, input, grid, mode, padding_mode, bool(align_corners)), _E,
+                 GridSampler2DBackwardBackward0, (grad_output, input, grid))
 
 
 # --- public API -------------------------------------------------------------------------------
 
-def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
+                align_corners: bool | None = None) -> Tensor:
     """``torch.nn.functional.grid_sample``: sample ``input`` (N, C, H_in, W_in) at the normalised
     points of ``grid`` (N, H_out, W_out, 2), (x, y) in [-1, 1] -> (N, C, H_out, W_out).
 
@@ -168,7 +170,7 @@ def _base_axis(n, align_corners, like):
     return r if align_corners else r * ((n - 1) / n)
 
 
-def affine_grid(theta, size, align_corners=None):
+def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None = None) -> Tensor:
     """``torch.nn.functional.affine_grid``: the sampling grid of affine matrices ``theta``
     (N, 2, 3) for ``size`` (N, C, H, W) -> (N, H, W, 2), or (N, 3, 4) for (N, C, D, H, W) ->
     (N, D, H, W, 3).  Each point is ``theta @ (x, y, [z,] 1)`` over the base grid of normalised

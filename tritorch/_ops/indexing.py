@@ -1,6 +1,6 @@
 """Indexing: `Tensor.__getitem__` / `__setitem__`, advanced indexing (`index`, `index_put`),
-`nonzero` / `argwhere`.  gather / scatter / index_* / masked_* live in `gather_scatter.py`
-and are re-exported from here.
+`nonzero` / `argwhere`.  gather / scatter / index_* / masked_* live in `gather_scatter.py`,
+which sits above this module (it builds on ``index_put`` and ``nonzero``).
 
 Semantics are PyTorch's (which differ from numpy's in one place): ints, slices, None and
 Ellipsis are applied first, as ONE strided view of the input (registry view op
@@ -11,25 +11,36 @@ index dims replace the indexed dims in place when those are adjacent, else go fi
 Boolean masks become integer indices through ``nonzero`` (data-dependent output size:
 on cuda one host synchronisation).
 """
+from __future__ import annotations
+
 import numbers
+from typing import Sequence
 
 import numpy as np
 
 from .. import _dtype
-from ._common import Tensor, def_op, Node, record, STATE, broadcast_shapes, method, shape_str
+from ._common import Tensor, def_op, Node, record, STATE, apply, broadcast_shapes, method, shape_str
 from .shape_grad import SliceBackward0, SelectBackward0, _ViewScatterBackward
-from .pointwise import sum_to, _inplace, _COPY
-from .pointwise_copy import _take_history
+from .pointwise_copy import sum_to, _inplace, _COPY, _take_history
 from .creation import full, zeros, tensor as _new_tensor
-from . import gather_scatter
-from .gather_scatter import *  # noqa: F401,F403
-from .gather_scatter import write_out
 
-__all__ = ["index_put", "nonzero", "argwhere"] + gather_scatter.__all__
+__all__ = ["index_put", "nonzero", "argwhere"]
 _E = {}
 _FULL = slice(None)
 _LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
 _VIEW_LEAF_MSG = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def copy_out(out, r):
+    """Copy a computed result into a user's ``out=`` tensor (of the result's dtype), resizing it as
+    PyTorch does."""
+    if out.dtype is not r.dtype:
+        raise RuntimeError(f"Expected out tensor to have dtype {r.dtype.name}, but got {out.dtype.name} instead")
+    if out._data.shape != r._data.shape:
+        out._set_raw(r._data if r.is_contiguous() else r.clone()._data)
+    else:
+        _COPY.run_inplace(out, (out, r), _E)
+    return out
 
 
 # ---- key parsing ----------------------------------------------------------------------------------
@@ -288,14 +299,9 @@ class IndexBackward0(Node):
         return (_index_put(z, self.indices, g, True),)
 
 
-def index(input, indices):
+def index(input: Tensor, indices: Sequence[Tensor | None]) -> Tensor:
     """``input[indices]``: ``indices`` is a list with one int64/int32 tensor or None per leading dim."""
-    r = _INDEX.run((input, indices), _E)
-    if STATE.enabled and input._requires_grad:
-        n = IndexBackward0()
-        n.in_shape, n.indices = input._data.shape, indices
-        record(n, (input,), (r,))
-    return r
+    return apply(_INDEX, (input, indices), _E, IndexBackward0, (input,), in_shape=input._data.shape, indices=indices)
 
 
 class IndexPutBackward0(Node):
@@ -335,7 +341,7 @@ def _norm_indices(x, indices):
 
 
 @method()
-def index_put(input, indices, values, accumulate=False):
+def index_put(input: Tensor, indices: Sequence[Tensor | None], values: Tensor, accumulate: bool = False) -> Tensor:
     """A copy of ``input`` with ``input[indices] = values`` (``+=`` with ``accumulate``).
 
     ``indices``: tuple of int64 / bool tensors (or None), one per leading dim.
@@ -344,7 +350,7 @@ def index_put(input, indices, values, accumulate=False):
 
 
 @method()
-def index_put_(self, indices, values, accumulate=False):
+def index_put_(self: Tensor, indices: Sequence[Tensor | None], values: Tensor, accumulate: bool = False) -> Tensor:
     """In-place `index_put`; returns self."""
     idx = _norm_indices(self, indices)
     r = _inplace(self, _index_put, idx, values, accumulate)
@@ -362,7 +368,7 @@ _NONZERO = def_op("nonzero", _meta_nonzero, dynamic=True)
 
 
 @method()
-def nonzero(input, *, out=None, as_tuple=False):
+def nonzero(input: Tensor, *, out: Tensor | None = None, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
     """Coordinates of the nonzero elements: (n, ndim) int64, or a tuple of ndim (n,) tensors.
 
     A 0-d input counts as 1-d under ``as_tuple`` (as in PyTorch)."""
@@ -371,11 +377,11 @@ def nonzero(input, *, out=None, as_tuple=False):
         r = _NONZERO.run((src,), _E)
         return tuple(r.select(1, i).contiguous() for i in range(src._data.ndim))
     r = _NONZERO.run((input,), _E)
-    return write_out(out, r) if out is not None else r
+    return copy_out(out, r) if out is not None else r
 
 
 @method()
-def argwhere(input):
+def argwhere(input: Tensor) -> Tensor:
     """Same as ``nonzero(input)``: (n, ndim) int64."""
     return _NONZERO.run((input,), _E)
 
@@ -411,7 +417,7 @@ def _adv_indices(r, adv):
     return indices
 
 
-def getitem(self, key):
+def getitem(self: Tensor, key: object) -> Tensor:
     """``self[key]``: basic indices give a view sharing storage; tensor indices a copy."""
     entries, adv = _parse(self, key)
     r = _basic(self, entries) if (entries or adv is None) else self
@@ -454,7 +460,7 @@ def _number_value(value, self):
     return full((), value, dtype=dt, device=self.device)
 
 
-def setitem(self, key, value):
+def setitem(self: Tensor, key: object, value: Tensor | float) -> None:
     """``self[key] = value``: value (Tensor or number) broadcast into the indexed slots, cast to
     self's dtype; bumps the version counter.  With autograd the history is rebased (CopySlices)."""
     if isinstance(value, Tensor):

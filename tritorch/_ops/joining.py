@@ -8,10 +8,13 @@ Shapes: ``cat`` sums sizes along ``dim`` (legacy rule: 1-d empty tensors are ski
 fold or reorder the incoming gradient back (CatBackward0 narrows, RepeatBackward0 sums
 the tiles, FlipBackward0 / RollBackward0 reorder, TrilBackward0 masks).
 """
+from __future__ import annotations
+
 import numbers
+from collections.abc import Sequence
 
 from .. import _dtype
-from ._common import (Tensor, def_op, Node, record, STATE, method, shape_str, wrap_dim, promote, check_tensor,
+from ._common import (Tensor, def_op, Node, record, apply, STATE, method, shape_str, wrap_dim, promote, check_tensor,
                       normalize_shape, check_unique_dims, int_list)
 from .pointwise import _inplace
 from .creation import full
@@ -115,7 +118,7 @@ def _record_join(node, tensors, r):
         record(node, tuple(t if t._requires_grad else None for t in tensors), (r,))
 
 
-def cat(tensors, dim=0, *, out=None):
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     """Concatenate along existing ``dim``; sizes must match elsewhere.  1-d empty tensors are
     skipped (PyTorch's legacy rule); dtypes are promoted."""
     tensors = _tensor_list(tensors, "cat")
@@ -134,7 +137,7 @@ def cat(tensors, dim=0, *, out=None):
 concat = concatenate = cat
 
 
-def stack(tensors, dim=0, *, out=None):
+def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     """Join equal-shaped tensors along a new ``dim`` (in [-ndim-1, ndim])."""
     tensors = _tensor_list(tensors, "stack")
     d = wrap_dim(dim, tensors[0]._data.ndim + 1, "stack") if tensors else dim
@@ -155,13 +158,13 @@ def _as_list(tensors, op):
     return ts
 
 
-def hstack(tensors, *, out=None):
+def hstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """cat along dim 1 (dim 0 for 1-d inputs), after `atleast_1d`."""
     ts = [atleast_1d(t) for t in _as_list(tensors, "hstack")]
     return cat(ts, 0 if ts and ts[0]._data.ndim == 1 else 1, out=out)
 
 
-def vstack(tensors, *, out=None):
+def vstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """cat along dim 0 after `atleast_2d` ((N,) -> (1, N))."""
     return cat([atleast_2d(t) for t in _as_list(tensors, "vstack")], 0, out=out)
 
@@ -169,12 +172,12 @@ def vstack(tensors, *, out=None):
 row_stack = vstack
 
 
-def dstack(tensors, *, out=None):
+def dstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """cat along dim 2 after `atleast_3d` ((N,) -> (1, N, 1), (M, N) -> (M, N, 1))."""
     return cat([atleast_3d(t) for t in _as_list(tensors, "dstack")], 2, out=out)
 
 
-def column_stack(tensors, *, out=None):
+def column_stack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """hstack where 0-d / 1-d inputs become columns (N, 1)."""
     ts = [t.reshape(t.numel(), 1) if t._data.ndim <= 1 else t for t in _as_list(tensors, "column_stack")]
     return hstack(ts, out=out)
@@ -209,20 +212,16 @@ class RepeatBackward0(Node):
 
 
 @method()
-def repeat(input, *sizes):
+def repeat(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:
     """``input`` tiled ``sizes`` times along each dim.  Output: padded shape * sizes."""
     reps = normalize_shape(sizes, "repeat")
-    r = _REPEAT.run((input, reps), _E)
-    if STATE.enabled and input._requires_grad:
-        n = RepeatBackward0()
-        n.repeats, n.in_shape = reps, input._data.shape
-        n.padded = (1,) * (len(reps) - input._data.ndim) + input._data.shape
-        record(n, (input,), (r,))
-    return r
+    shape = input._data.shape
+    return apply(_REPEAT, (input, reps), _E, RepeatBackward0, (input,), repeats=reps, in_shape=shape,
+                 padded=(1,) * (len(reps) - len(shape)) + shape)
 
 
 @method()
-def tile(input, dims):
+def tile(input: Tensor, dims: int | Sequence[int]) -> Tensor:
     """Like `repeat`, but ``dims`` shorter than ndim is padded with leading 1s."""
     dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
     nd = input._data.ndim
@@ -244,7 +243,8 @@ _REPEAT_INTERLEAVE = def_op("repeat_interleave", _meta_repeat_interleave, dynami
 
 
 @method()
-def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+def repeat_interleave(input: Tensor, repeats: Tensor | int | None = None, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
     """Repeat each element (slice along ``dim``; flattened when None) ``repeats`` times
     (int, or a tensor with one count per element).  ``repeat_interleave(counts)`` alone
     returns the indices ``[0]*counts[0] + [1]*counts[1] + ...``."""
@@ -307,23 +307,18 @@ class RollBackward0(Node):
 
 
 @method()
-def flip(input, *dims):
+def flip(input: Tensor, *dims: int | Sequence[int]) -> Tensor:
     """Reverse ``input`` along ``dims`` (a copy: PyTorch has no negative strides)."""
     if len(dims) == 1 and not isinstance(dims[0], numbers.Integral):
         dims = dims[0]
     d = _dims_tuple(dims, input._data.ndim, "flip")
     if input._data.ndim == 0:
         d = ()  # dims -1/0 of a scalar: nothing to reverse (PyTorch returns a copy)
-    r = _FLIP.run((input, d), _E)
-    if STATE.enabled and input._requires_grad:
-        n = FlipBackward0()
-        n.dims = d
-        record(n, (input,), (r,))
-    return r
+    return apply(_FLIP, (input, d), _E, FlipBackward0, (input,), dims=d)
 
 
 @method()
-def fliplr(input):
+def fliplr(input: Tensor) -> Tensor:
     """Flip dim 1 (left/right); input must be >= 2-d."""
     if input._data.ndim < 2:
         raise RuntimeError("Input must be >= 2-d.")
@@ -331,7 +326,7 @@ def fliplr(input):
 
 
 @method()
-def flipud(input):
+def flipud(input: Tensor) -> Tensor:
     """Flip dim 0 (up/down); input must be >= 1-d."""
     if input._data.ndim < 1:
         raise RuntimeError("Input must be >= 1-d.")
@@ -339,7 +334,7 @@ def flipud(input):
 
 
 @method()
-def roll(input, shifts, dims=None):
+def roll(input: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None) -> Tensor:
     """Circular shift by ``shifts`` along ``dims`` (int or tuples of equal length); with
     ``dims=None`` the flattened tensor is rolled and reshaped back."""
     sh = tuple(int_list(shifts, "roll", "shifts"))
@@ -353,12 +348,7 @@ def roll(input, shifts, dims=None):
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(sh)}, dims:{len(d)}")
         d = tuple(wrap_dim(x, input._data.ndim, "roll", wrap_scalar=False) for x in d)
         args = (input, sh, d)
-    r = _ROLL.run(args, _E)
-    if STATE.enabled and input._requires_grad:
-        n = RollBackward0()
-        n.shifts, n.dims = args[1], d
-        record(n, (input,), (r,))
-    return r
+    return apply(_ROLL, args, _E, RollBackward0, (input,), shifts=args[1], dims=d)
 
 
 # ---- tril / triu --------------------------------------------------------------------------------------
@@ -391,34 +381,29 @@ def _tri(op, node_cls, input, diagonal, out):
     attrs = {"diagonal": diagonal} if diagonal else _E
     if out is not None:
         return op.run_out((input,), attrs, out)
-    r = op.run((input,), attrs)
-    if STATE.enabled and input._requires_grad:
-        n = node_cls()
-        n.diagonal = diagonal
-        record(n, (input,), (r,))
-    return r
+    return apply(op, (input,), attrs, node_cls, (input,), diagonal=diagonal)
 
 
 @method()
-def tril(input, diagonal=0, *, out=None):
+def tril(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tensor:
     """Lower triangle of the last two dims (batched): zero where col - row > diagonal."""
     return _tri(_TRIL, TrilBackward0, input, diagonal, out)
 
 
 @method()
-def triu(input, diagonal=0, *, out=None):
+def triu(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tensor:
     """Upper triangle of the last two dims (batched): zero where col - row < diagonal."""
     return _tri(_TRIU, TriuBackward0, input, diagonal, out)
 
 
 @method()
-def tril_(self, diagonal=0):
+def tril_(self: Tensor, diagonal: int = 0) -> Tensor:
     r = _inplace(self, tril, diagonal)
     return r if r is not None else _TRIL.run_inplace(self, (self,), {"diagonal": diagonal} if diagonal else _E)
 
 
 @method()
-def triu_(self, diagonal=0):
+def triu_(self: Tensor, diagonal: int = 0) -> Tensor:
     r = _inplace(self, triu, diagonal)
     return r if r is not None else _TRIU.run_inplace(self, (self,), {"diagonal": diagonal} if diagonal else _E)
 

@@ -1,5 +1,6 @@
 """Matrix products: `matmul` (and `@`), `mm`, `bmm`, `dot`/`vdot`, `mv`, `outer`/`ger`,
-`addmm`, `baddbmm`, `addmv`, `addbmm`, `addr`, `inner`, `tensordot`, `einsum`.
+`addmm`, `baddbmm`, `addmv`, `addbmm`, `addr`, `inner` (`tensordot` and `einsum` live in
+``einsum.py``, below this module).
 
 One registry op, ``matmul``, carries every product: it has torch.matmul's full semantics
 (1-D operands get a dim prepended/appended and removed again; batch dims broadcast).
@@ -8,22 +9,24 @@ it; the ``add*`` family composes it with pointwise ops (addmm / baddbmm with bet
 run the linear family's fused matmul instead, the add in its epilogue).  Its backward is written with
 ``matmul`` itself (dA = dC @ B^T, dB = A^T @ dC, broadcast batch dims summed back), so
 double backward works.
+
+Layering: ``linear`` (the fused GEMM) and ``einsum`` sit below this module and never import it.
 """
+from __future__ import annotations
+
 import math
 import numbers
 
 from .._dtype import TORCH_NAMES, C_NAMES
 from .. import _dtype
-from .._registry import allocate
-from ._common import Tensor, def_op, Node, record, STATE, shape_str
-from .pointwise import sum_to
-from .einsum import einsum, tensordot
+from ..backends import _precision
+from ._common import Tensor, def_op, Node, STATE, attach, shape_str, FLOATS, write_out, check_expand
+from .pointwise_copy import sum_to
+from .einsum import tensordot
+from .linear import fused_matmul
 
 __all__ = ["matmul", "mm", "bmm", "dot", "vdot", "mv", "outer", "ger", "inner", "addmm", "baddbmm", "addmv",
-           "addbmm", "addr", "einsum", "tensordot"]
-_E = {}
-
-
+           "addbmm", "addr"]
 
 
 def _batch_broadcast(sa, sb):
@@ -40,7 +43,7 @@ def _batch_broadcast(sa, sb):
     return tuple(out)
 
 
-def _meta_matmul(a, b):
+def _meta_matmul(a, b, tf32=False):
     """matmul: torch.matmul rules.  a: (*Ba, n, k) or (k,); b: (*Bb, k, m) or (k,).
     Output: broadcast(Ba, Bb) + (n,) [if a is not 1-D] + (m,) [if b is not 1-D]."""
     if not isinstance(a, Tensor):
@@ -156,16 +159,14 @@ def _run(input, other, out, node_cls=None):
                 input._requires_grad or other._requires_grad):
             raise RuntimeError("matmul(): functions with out=... arguments don't support automatic "
                                "differentiation, but one of the arguments requires grad.")
-        return _MATMUL.run_out((input, other), _E, out)
-    r = _MATMUL.run((input, other), _E)
-    if STATE.enabled and (input._requires_grad or other._requires_grad):
-        n = (node_cls or _node_for(input, other))()
-        n.save_for_backward(input, other)
-        record(n, (input, other), (r,))
+        return _MATMUL.run_out((input, other), _precision.op_attrs(), out)
+    r = _MATMUL.run((input, other), _precision.op_attrs())
+    if STATE.enabled and (input._requires_grad or other._requires_grad):  # only then pick the node class
+        attach(node_cls or _node_for(input, other), (input, other), r, (input, other))
     return r
 
 
-def matmul(input, other, *, out=None):
+def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix product with torch.matmul's rules.
 
     Shapes: (k,)@(k,) -> (); (n, k)@(k,) -> (n,); (k,)@(k, m) -> (m,); (*B1, n, k)@(*B2, k, m) ->
@@ -180,7 +181,7 @@ def _check_tensor(x, op, arg, pos):
         raise TypeError(f"{op}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
 
 
-def mm(input, mat2, *, out=None):
+def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix product of two matrices.  (n, k) @ (k, m) -> (n, m); no broadcasting."""
     _check_tensor(input, "mm", "input", 1)
     _check_tensor(mat2, "mm", "mat2", 2)
@@ -191,7 +192,7 @@ def mm(input, mat2, *, out=None):
     return _run(input, mat2, out, MmBackward0)
 
 
-def bmm(input, mat2, *, out=None):
+def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Batched matrix product.  (b, n, k) @ (b, k, m) -> (b, n, m); batch sizes must be equal."""
     _check_tensor(input, "bmm", "input", 1)
     _check_tensor(mat2, "bmm", "mat2", 2)
@@ -208,7 +209,7 @@ def bmm(input, mat2, *, out=None):
     return _run(input, mat2, out, BmmBackward0)
 
 
-def dot(input, tensor, *, out=None):
+def dot(input: Tensor, tensor: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Inner product of two 1-D tensors of the same length and dtype.  (k,) . (k,) -> ()."""
     _check_tensor(input, "dot", "input", 1)
     _check_tensor(tensor, "dot", "tensor", 2)
@@ -217,12 +218,12 @@ def dot(input, tensor, *, out=None):
     return _run(input, tensor, out, DotBackward0)
 
 
-def vdot(input, other, *, out=None):
+def vdot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """`dot` (tritorch has no complex dtypes, so no conjugation happens)."""
     return dot(input, other, out=out)
 
 
-def mv(input, vec, *, out=None):
+def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix-vector product.  (n, k) @ (k,) -> (n,)."""
     _check_tensor(input, "mv", "input", 1)
     _check_tensor(vec, "mv", "vec", 2)
@@ -231,27 +232,7 @@ def mv(input, vec, *, out=None):
     return _run(input, vec, out, MvBackward0)
 
 
-def _write_out(r, out, op):
-    """Copy a composite result into ``out`` (resized like PyTorch's out= does)."""
-    if out is None:
-        return r
-    if not isinstance(out, Tensor):
-        raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    if out.dtype is not r.dtype and not _dtype.can_cast(r.dtype, out.dtype):
-        raise RuntimeError(f"{op}: result type {r.dtype.name} can't be cast to the desired output type "
-                           f"{out.dtype.name}")
-    prev = STATE.enabled
-    STATE.enabled = False
-    try:
-        if out._data.shape != r._data.shape:
-            out._set_raw(allocate(out.device.type, r._data.shape, out.dtype))
-        out.copy_(r)
-    finally:
-        STATE.enabled = prev
-    return out
-
-
-def outer(input, vec2, *, out=None):
+def outer(input: Tensor, vec2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Outer product.  (n,) x (m,) -> (n, m), with type promotion (it is a broadcast multiply)."""
     _check_tensor(input, "outer", "input", 1)
     _check_tensor(vec2, "outer", "vec2", 2)
@@ -259,37 +240,23 @@ def outer(input, vec2, *, out=None):
         raise RuntimeError(f"outer: Expected 1-D argument self, but got {input._data.ndim}-D")
     if vec2._data.ndim != 1:
         raise RuntimeError(f"outer: Expected 1-D argument vec2, but got {vec2._data.ndim}-D")
-    return _write_out(input.unsqueeze(1) * vec2, out, "outer")
+    return write_out(input.unsqueeze(1) * vec2, out, "outer")
 
 
 ger = outer
 
 
-def inner(input, other, *, out=None):
+def inner(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Sum-product over the last dims.  (*A, k), (*B, k) -> (*A, *B); a 0-d operand multiplies."""
     _check_tensor(input, "inner", "input", 1)
     _check_tensor(other, "inner", "other", 2)
     if input._data.ndim == 0 or other._data.ndim == 0:
-        return _write_out(input * other, out, "inner")
+        return write_out(input * other, out, "inner")
     ka, kb = input._data.shape[-1], other._data.shape[-1]
     if ka != kb:
         raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
                            f"{shape_str(input._data.shape)} and {shape_str(other._data.shape)}")
-    return _write_out(tensordot(input, other, dims=([-1], [-1])), out, "inner")
-
-
-def _check_expand(shape, target):
-    """``input`` of the add* ops must expand to the product's shape (PyTorch's expand message)."""
-    if len(shape) <= len(target):
-        for i in range(1, len(shape) + 1):
-            if shape[-i] != target[-i] and shape[-i] != 1:
-                raise RuntimeError(
-                    f"The expanded size of the tensor ({target[-i]}) must match the existing size ({shape[-i]}) at "
-                    f"non-singleton dimension {len(target) - i}.  Target sizes: {shape_str(target)}.  "
-                    f"Tensor sizes: {shape_str(shape)}")
-        return
-    raise RuntimeError(f"The number of sizes provided ({len(target)}) must be greater or equal to the number of "
-                       f"dimensions in the tensor ({len(shape)})")
+    return write_out(tensordot(input, other, dims=([-1], [-1])), out, "inner")
 
 
 def _scaled_add(prod, input, beta, alpha, op, out):
@@ -299,7 +266,7 @@ def _scaled_add(prod, input, beta, alpha, op, out):
     if input.dtype is not prod.dtype:
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {TORCH_NAMES[input.dtype]} and "
                            f"{TORCH_NAMES[prod.dtype]}")
-    _check_expand(input._data.shape, prod._data.shape)
+    check_expand(input._data.shape, prod._data.shape)
     for name, v in (("beta", beta), ("alpha", alpha)):
         if not isinstance(v, numbers.Number):
             raise TypeError(f"{op}(): argument '{name}' must be Number, not {type(v).__name__}")
@@ -308,7 +275,7 @@ def _scaled_add(prod, input, beta, alpha, op, out):
     r = prod if alpha == 1 else prod * alpha
     if beta != 0:
         r = r + (input if beta == 1 else input * beta)
-    return _write_out(r, out, op)
+    return write_out(r, out, op)
 
 
 def _fused_add(input, m1, m2, beta, alpha, out, nd):
@@ -316,12 +283,11 @@ def _fused_add(input, m1, m2, beta, alpha, out, nd):
     when ``input`` is a row vector, as the residual otherwise) when that is exactly the requested
     computation: beta == alpha == 1, no ``out=``, floating operands of one dtype whose shapes are
     valid (anything else takes the unfused path and its error messages).  None if not taken."""
-    from .linear import fused_matmul, _FLOATS
     if out is not None or type(beta) is bool or type(alpha) is bool or beta != 1 or alpha != 1:
         return None
     if not all(isinstance(t, Tensor) for t in (input, m1, m2)):
         return None
-    if not (input.dtype is m1.dtype is m2.dtype) or m1.dtype not in _FLOATS:
+    if not (input.dtype is m1.dtype is m2.dtype) or m1.dtype not in FLOATS:
         return None
     s1, s2, si = m1._data.shape, m2._data.shape, input._data.shape
     if len(s1) != nd or len(s2) != nd or s1[-1] != s2[-2] or s1[:-2] != s2[:-2]:
@@ -334,37 +300,42 @@ def _fused_add(input, m1, m2, beta, alpha, out, nd):
     return fused_matmul(m1, m2, residual=input)
 
 
-def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1, alpha: float = 1,
+          out: Tensor | None = None) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``.  mat1: (n, k), mat2: (k, m), input broadcastable to (n, m).
     With beta = alpha = 1 (floating, no ``out=``) one fused-matmul kernel adds ``input`` in its epilogue."""
     r = _fused_add(input, mat1, mat2, beta, alpha, out, 2)
     return r if r is not None else _scaled_add(mm(mat1, mat2), input, beta, alpha, "addmm", out)
 
 
-def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1, alpha: float = 1,
+            out: Tensor | None = None) -> Tensor:
     """``beta * input + alpha * bmm(batch1, batch2)``.  input broadcastable to (b, n, m).
     With beta = alpha = 1 (floating, no ``out=``) one fused-matmul kernel adds ``input`` in its epilogue."""
     r = _fused_add(input, batch1, batch2, beta, alpha, out, 3)
     return r if r is not None else _scaled_add(bmm(batch1, batch2), input, beta, alpha, "baddbmm", out)
 
 
-def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: float = 1, alpha: float = 1,
+          out: Tensor | None = None) -> Tensor:
     """``beta * input + alpha * (mat @ vec)``.  mat: (n, k), vec: (k,), input broadcastable to (n,)."""
     return _scaled_add(mv(mat, vec), input, beta, alpha, "addmv", out)
 
 
-def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1, alpha: float = 1,
+           out: Tensor | None = None) -> Tensor:
     """``beta * input + alpha * sum_b bmm(batch1, batch2)[b]``.  input broadcastable to (n, m)."""
     return _scaled_add(bmm(batch1, batch2).sum(0), input, beta, alpha, "addbmm", out)
 
 
-def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: float = 1, alpha: float = 1,
+         out: Tensor | None = None) -> Tensor:
     """``beta * input + alpha * outer(vec1, vec2)``.  input broadcastable to (n, m)."""
     return _scaled_add(outer(vec1, vec2), input, beta, alpha, "addr", out)
 
 
 def _inplace_variant(fn):
-    def fn_(self, *args, **kwargs):
+    def fn_(self: Tensor, *args: Tensor, **kwargs: float) -> Tensor:
         return self.copy_(fn(self, *args, **kwargs))
     fn_.__name__ = fn.__name__ + "_"
     fn_.__doc__ = f"In-place `{fn.__name__}` (result written into self)."

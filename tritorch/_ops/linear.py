@@ -15,22 +15,24 @@ dB = a^T @ dz through ``fused_matmul`` itself (transposes are stride views, no c
 dz summed over the other dims, dresidual = g (un-broadcast).  Every step records its own node
 (``fused_matmul_dz``'s backward is written in tensor ops), so double backward works.
 
-``fused_matmul`` (the Python function) is internal: the conv family and ``F.linear`` /
-``F.fused_linear`` call it.
+``fused_matmul`` (the Python function) is internal: the conv family, ``F.linear`` /
+``F.fused_linear`` and the matmul family's ``addmm`` / ``baddbmm`` call it.  This module sits
+below ``linalg`` (which imports ``fused_matmul``); where F.linear needs the general product
+(integer dtypes, a 1-D weight) it uses the ``@`` operator, i.e. ``linalg.matmul``.
 """
+from __future__ import annotations
+
 import math
 
 from .._dtype import TORCH_NAMES, C_NAMES
-from .. import _dtype
-from ._common import Tensor, def_op, Node, record, STATE, shape_str, check_tensor
+from ..backends import _precision
+from ._common import (Tensor, def_op, Node, STATE, apply, attach, shape_str, check_tensor, FLOATS,
+                      check_expand)
 from .pointwise_copy import sum_to
-from .linalg import matmul
 
 __all__ = []
-_E = {}
 
 ACTIVATIONS = (None, "relu", "gelu", "gelu_tanh", "silu", "tanh", "sigmoid")
-_FLOATS = (_dtype.float16, _dtype.bfloat16, _dtype.float32, _dtype.float64)
 
 
 def _check_activation(op, activation):
@@ -48,7 +50,7 @@ def _out_shape(op, a, b, bias, residual, activation, bias_dim):
     if a.dtype is not b.dtype:
         raise RuntimeError(f"{op}: expected a and b to have the same dtype, but got {TORCH_NAMES[a.dtype]} and "
                            f"{TORCH_NAMES[b.dtype]}")
-    if a.dtype not in _FLOATS:
+    if a.dtype not in FLOATS:
         raise RuntimeError(f"{op}: expected a floating point dtype (float16, bfloat16, float32 or float64), but "
                            f"got {TORCH_NAMES[a.dtype]}")
     if sa[-1] != sb[-2]:
@@ -86,14 +88,14 @@ def _out_shape(op, a, b, bias, residual, activation, bias_dim):
     return shape
 
 
-def _meta(a, b, bias, residual, activation=None, bias_dim=-1):
+def _meta(a, b, bias, residual, activation=None, bias_dim=-1, tf32=False):
     """fused_matmul: act(a @ b + bias) + residual; a (..., M, K), b (..., K, N), batch dims broadcast;
     bias (N,) (bias_dim=-1) or (M,) (bias_dim=-2); residual broadcastable to the output; one
     floating dtype throughout."""
     return _out_shape("fused_matmul", a, b, bias, residual, activation, bias_dim), a.dtype
 
 
-def _meta_z(a, b, bias, residual, activation=None, bias_dim=-1):
+def _meta_z(a, b, bias, residual, activation=None, bias_dim=-1, tf32=False):
     """fused_matmul_z: (fused_matmul's output, the pre-activation a @ b + bias), same shape and dtype."""
     shape = _out_shape("fused_matmul_z", a, b, bias, residual, activation, bias_dim)
     return (shape, a.dtype), (shape, a.dtype)
@@ -107,7 +109,7 @@ def _meta_dz(g, z, activation=None):
     if g._data.shape != z._data.shape:
         raise RuntimeError(f"{op}: grad of shape {shape_str(g._data.shape)} must match z's shape "
                            f"{shape_str(z._data.shape)}")
-    if g.dtype is not z.dtype or z.dtype not in _FLOATS:
+    if g.dtype is not z.dtype or z.dtype not in FLOATS:
         raise RuntimeError(f"{op}: expected floating grad and z of one dtype, got {TORCH_NAMES[g.dtype]} and "
                            f"{TORCH_NAMES[z.dtype]}")
     _check_activation(op, activation)
@@ -165,7 +167,8 @@ class FusedMatmulBackward0(Node):
         return ga, gb, gbias, gres
 
 
-def fused_matmul(a, b, bias=None, activation=None, residual=None, bias_dim=-1):
+def fused_matmul(a: Tensor, b: Tensor, bias: Tensor | None = None, activation: str | None = None,
+                 residual: Tensor | None = None, bias_dim: int = -1) -> Tensor:
     """``act(a @ b + bias) + residual`` in one fused kernel (differentiable).
 
     a: (..., M, K), b: (..., K, N), both at least 2-D, batch dims broadcast as torch.matmul;
@@ -174,21 +177,18 @@ def fused_matmul(a, b, bias=None, activation=None, residual=None, bias_dim=-1):
     "sigmoid"; residual: broadcastable to the output (..., M, N).
     """
     args = (a, b, bias, residual)
-    attrs = {"activation": activation, "bias_dim": bias_dim}
+    attrs = {"activation": activation, "bias_dim": bias_dim, **_precision.op_attrs()}
     grad = STATE.enabled and any(isinstance(t, Tensor) and t._requires_grad for t in args)
     if not grad:
         return _FUSED.run(args, attrs)
-    n = FusedMatmulBackward0()
-    n.activation, n.bias_dim = activation, bias_dim
-    n.res_shape = residual._data.shape if residual is not None else None
+    res_shape = residual._data.shape if residual is not None else None
     if activation is None:
-        y = _FUSED.run(args, attrs)
-        n.save_for_backward(a, b, None)
-        record(n, args, (y,))
-        return y
+        return apply(_FUSED, args, attrs, FusedMatmulBackward0, args, (a, b, None), activation=None,
+                     bias_dim=bias_dim, res_shape=res_shape)
+    # The backward needs the pre-activation z: the _z op returns it as a second output.
     y, z = _FUSED_Z.run(args, attrs)
-    n.save_for_backward(a, b, z)
-    record(n, args, (y, z))
+    attach(FusedMatmulBackward0, args, (y, z), (a, b, z), activation=activation, bias_dim=bias_dim,
+           res_shape=res_shape)
     return y
 
 
@@ -228,15 +228,10 @@ class FusedMatmulDzBackward0(Node):
         return dg, dzz
 
 
-def fused_matmul_dz(grad, z, activation):
+def fused_matmul_dz(grad: Tensor, z: Tensor, activation: str | None) -> Tensor:
     """``grad * act'(z)`` (the fused backward step of ``fused_matmul``; differentiable)."""
-    r = _DZ.run((grad, z), {"activation": activation})
-    if STATE.enabled and (grad._requires_grad or z._requires_grad):
-        n = FusedMatmulDzBackward0()
-        n.activation = activation
-        n.save_for_backward(grad, z)
-        record(n, (grad, z), (r,))
-    return r
+    return apply(_DZ, (grad, z), {"activation": activation}, FusedMatmulDzBackward0, (grad, z), (grad, z),
+                 activation=activation)
 
 
 # --- public API -------------------------------------------------------------------------------
@@ -264,18 +259,17 @@ def _linear(name, input, weight, bias, activation, residual):
     if bias is not None and bias.dtype is not weight.dtype:
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {TORCH_NAMES[bias.dtype]} and "
                            f"{TORCH_NAMES[weight.dtype]}")
-    if len(xs) == 1 and len(ws) == 2 and input.dtype in _FLOATS:
+    if len(xs) == 1 and len(ws) == 2 and input.dtype in FLOATS:
         return _linear(name, input.unsqueeze(0), weight, bias, activation, residual).squeeze(0)
-    if len(ws) == 1 or input.dtype not in _FLOATS:
+    if len(ws) == 1 or input.dtype not in FLOATS:
         # Matrix-vector shapes and integer dtypes: torch's composition (no fused kernel).
-        y = matmul(input, _t(weight) if len(ws) == 2 else weight)
+        y = input @ (_t(weight) if len(ws) == 2 else weight)
         return _epilogue(y, bias, activation, residual)
     if bias is None or bias._data.shape == (ws[0],):
         return fused_matmul(input, _t(weight), bias, activation, residual)
     # A bias that broadcasts some other way: addmm's semantics, the epilogue unfused.
-    from .linalg import _check_expand
     y = fused_matmul(input, _t(weight))
-    _check_expand(bias._data.shape, y._data.shape)
+    check_expand(bias._data.shape, y._data.shape)
     return _epilogue(y, bias, activation, residual)
 
 
@@ -298,7 +292,7 @@ _ACT_TENSOR = {"relu": lambda x: x.clamp_min(0), "gelu": lambda x: _gelu_tensor(
                "tanh": lambda x: x.tanh(), "sigmoid": lambda x: x.sigmoid()}
 
 
-def linear(input, weight, bias=None):
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``torch.nn.functional.linear``: ``input @ weight.T + bias`` in one fused kernel.
 
     input: (*, in) (1-D allowed), weight: (out, in) (or (in,)), bias: (out,) (or anything
@@ -308,7 +302,8 @@ def linear(input, weight, bias=None):
     return _linear("linear", input, weight, bias, None, None)
 
 
-def fused_linear(input, weight, bias=None, activation=None, residual=None):
+def fused_linear(input: Tensor, weight: Tensor, bias: Tensor | None = None, activation: str | None = None,
+                 residual: Tensor | None = None) -> Tensor:
     """tritorch extension (not in PyTorch): ``act(input @ weight.T + bias) + residual`` in one
     kernel, e.g. a transformer MLP's ``gelu(x W1^T + b1)`` or ``x + (h W2^T + b2)``.
 
@@ -321,7 +316,7 @@ def fused_linear(input, weight, bias=None, activation=None, residual=None):
 FUNCTIONAL = {"linear": linear, "fused_linear": fused_linear}
 
 
-def bilinear(input1, input2, weight, bias=None):
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y[..., o] = sum_ij x1[..., i] * weight[o, i, j] * x2[..., j] + bias[o].
     Input1: (*, H_in1), input2: (*, H_in2) (same leading dims), weight: (H_out, H_in1, H_in2),
     bias: (H_out,); output: (*, H_out).  Two matmuls: x1 @ weight (as H_in1 x (H_out * H_in2)), then
@@ -357,8 +352,8 @@ def bilinear(input1, input2, weight, bias=None):
     lead = s1[:-1]
     x1 = input1.reshape(-1, i1)
     x2 = input2.reshape(-1, i2)
-    t = matmul(x1, weight.permute(1, 0, 2).reshape(i1, o * i2)).reshape(-1, o, i2)
-    y = matmul(t, x2.unsqueeze(-1)).squeeze(-1)
+    t = (x1 @ weight.permute(1, 0, 2).reshape(i1, o * i2)).reshape(-1, o, i2)
+    y = (t @ x2.unsqueeze(-1)).squeeze(-1)
     if bias is not None:
         y = y + bias
     return y.reshape(lead + (o,))

@@ -6,10 +6,19 @@ float32 for half inputs (the compute dtype) and have the input's leading (non-no
 First-order gradients use the fused backward ops; with ``create_graph=True`` the backward is
 composed from differentiable tensor ops (mean/rstd recomputed from ``x``), so double backward works.
 """
+from __future__ import annotations
+
 import numbers
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .. import _dtype as _D
-from ._common import def_op, Node, record, STATE, check_tensor, shape_str
+from ._common import def_op, Node, attach, STATE, check_tensor, shape_str
+from .padding import pad
+from .pooling import avg_pool2d, avg_pool3d
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
 
 __all__ = ["layer_norm", "rms_norm"]
 _E = {}
@@ -147,21 +156,19 @@ def _eps(eps, op):
     return float(eps)
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Layer normalization over the trailing ``normalized_shape`` dims (PyTorch's signature)."""
     check_tensor(input, "layer_norm")
     ns = _norm_shape(normalized_shape, "layer_norm")
     eps = _eps(eps, "layer_norm")
     y, mean, rstd = _LN.run((input, ns, weight, bias, eps), _E)
-    if STATE.enabled and any(t is not None and t._requires_grad for t in (input, weight, bias)):
-        n = NativeLayerNormBackward0()
-        n.ns, n.eps = ns, eps
-        n.save_for_backward(input, mean, rstd, weight)
-        record(n, (input, weight, bias), (y,))
+    attach(NativeLayerNormBackward0, (input, weight, bias), y, save=(input, mean, rstd, weight), ns=ns, eps=eps)
     return y
 
 
-def rms_norm(input, normalized_shape, weight=None, eps=None):
+def rms_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
     """RMS normalization over the trailing ``normalized_shape`` dims; ``eps=None`` means the
     machine epsilon of the compute type, as in PyTorch: ``finfo(float32).eps`` for float16 and
     bfloat16 inputs (which compute in float32), ``finfo(input.dtype).eps`` otherwise."""
@@ -172,20 +179,14 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
         eps = _D.finfo(_D.float32 if dt in (_D.float16, _D.bfloat16) else dt).eps if dt.is_floating_point else 0.0
     eps = _eps(eps, "rms_norm")
     y, rstd = _RMS.run((input, ns, weight, eps), _E)
-    if STATE.enabled and any(t is not None and t._requires_grad for t in (input, weight)):
-        n = RmsNormBackward0()
-        n.ns, n.eps = ns, eps
-        n.save_for_backward(input, rstd, weight)
-        record(n, (input, weight), (y,))
+    attach(RmsNormBackward0, (input, weight), y, save=(input, rstd, weight), ns=ns, eps=eps)
     return y
 
 
-def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
     """Local response normalisation across channels: x / (k + alpha / size * sum of x^2 over ``size``
     neighbouring channels)^beta.  Input: (N, C, *) with at least 3 dims; output the same shape.
     PyTorch's composition: square, zero-pad the channel dim, average-pool over it, then pow."""
-    from .padding import pad
-    from .pooling import avg_pool2d, avg_pool3d
     check_tensor(input, "local_response_norm")
     dim = input.dim()
     if dim < 3:

@@ -29,6 +29,10 @@ does, so both backends apply the same numbers and only the elementwise math runs
 Grads are read, never written; every other list is updated in place (and its version bumped).
 Meta checks list lengths, and that each tensor has its param's shape, dtype and device.
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
+
 from .._dtype import TORCH_NAMES
 from ._common import def_op, Tensor
 
@@ -102,7 +106,7 @@ def _meta_foreach_add(tensors, scalar):
 _FOREACH_ADD = def_op("_foreach_add_", _meta_foreach_add, nout=0)
 
 
-def foreach_add_(tensors, scalar):
+def foreach_add_(tensors: Sequence[Tensor], scalar: float) -> None:
     """``t += scalar`` for every tensor of the list (one registry call: the step counters)."""
     if tensors:
         _FOREACH_ADD.run((tensors, float(scalar)), _E)
@@ -172,7 +176,8 @@ def _meta_adadelta(params, grads, square_avgs, acc_deltas, *, lr, rho, eps, weig
 def _fused(name, meta):
     op = def_op(name, meta, nout=0)
 
-    def run(params, grads, *states, **attrs):
+    def run(params: Sequence[Tensor], grads: Sequence[Tensor], *states: Sequence[Tensor],
+            **attrs: float | bool | Sequence[float]) -> None:
         """Runs the op when ``params`` is not empty; bumps the versions of every updated list."""
         if params:
             op.run((params, grads) + states, attrs)

@@ -18,11 +18,14 @@ Node names follow PyTorch: ``ConstantPadNdBackward0``, ``ReflectionPad{1,2,3}DBa
 implements circular padding by copies (its node is ``CopySlices``); tritorch's dedicated kernel
 records ``CircularPad{1,2,3}DBackward0``.
 """
+from __future__ import annotations
+
 import numbers
+from collections.abc import Sequence
 
 from .. import _dtype
 from .._dtype import TORCH_NAMES
-from ._common import def_op, Node, record, STATE, check_tensor, shape_str, Tensor
+from ._common import def_op, Node, apply, attach, check_tensor, shape_str, Tensor
 
 __all__ = []
 _E = {}
@@ -145,23 +148,17 @@ def _node_cls(mode, k, base, suffix):
 
 
 def _pad(x, pads, mode, value):
-    r = _PAD.run((x, pads, mode, value), _E)
-    if STATE.enabled and x._requires_grad:
-        n = _node_cls(mode, len(pads), _PadNode, "Backward0")()
-        n.pads, n.mode, n.in_shape = pads, mode, tuple(x._data.shape)
-        record(n, (x,), (r,))
-    return r
+    return apply(_PAD, (x, pads, mode, value), _E, _node_cls(mode, len(pads), _PadNode, "Backward0"), (x,),
+                 pads=pads, mode=mode, in_shape=tuple(x._data.shape))
 
 
-def pad_backward(grad_output, pads, mode, input_shape):
+def pad_backward(grad_output: Tensor, pads: Sequence[Sequence[int]], mode: str, input_shape: Sequence[int]) -> Tensor:
     """Input gradient of a reflect / replicate / circular ``pad`` (fused op; differentiable).
     ``pads`` is ``((lo, hi), ...)`` for the last dims, in dim order."""
     pads = tuple((int(lo), int(hi)) for lo, hi in pads)
     r = _PAD_BWD.run((grad_output, pads, mode, tuple(input_shape)), _E)
-    if STATE.enabled and grad_output._requires_grad:
-        n = _node_cls(mode, len(pads), _PadBackwardNode, "BackwardBackward0")()
-        n.pads, n.mode = pads, mode
-        record(n, (grad_output,), (r,))
+    # the node class is looked up once the meta has validated ``mode``
+    attach(_node_cls(mode, len(pads), _PadBackwardNode, "BackwardBackward0"), (grad_output,), r, pads=pads, mode=mode)
     return r
 
 
@@ -181,7 +178,7 @@ def _pad_arg(pad):
     return out
 
 
-def pad(input, pad, mode="constant", value=None):
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
     """``torch.nn.functional.pad``: ``pad`` lists (left, right) pairs starting from the LAST dim
     (``(w_lo, w_hi, h_lo, h_hi, ...)``).  ``constant`` pads any number of dims and negative pads
     crop; ``reflect`` / ``replicate`` / ``circular`` pad the last 1-3 dims of a (k+1)- or

@@ -6,9 +6,15 @@ of a dim, ``permute`` (a view) to move it, and a final ``reshape`` that copies t
 contiguous — no registry op of their own, so no kernel: the copy is the shared strided copy, and
 the gradient is the same rearrangement in reverse (through the views' and the copy's nodes).
 """
+from __future__ import annotations
+
 import numbers
+from typing import TYPE_CHECKING
 
 from ._common import check_tensor, shape_str
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
 
 __all__ = []
 
@@ -29,7 +35,7 @@ def _check_3d(input, op):
     return tuple(input.shape)
 
 
-def pixel_shuffle(input, upscale_factor):
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """Rearranges (*, C * r^2, H, W) into (*, C, H * r, W * r), r = ``upscale_factor``."""
     shape = _check_3d(input, "pixel_shuffle")
     r = _factor(upscale_factor, "pixel_shuffle", "upscale_factor")
@@ -44,7 +50,7 @@ def pixel_shuffle(input, upscale_factor):
     return x.reshape(tuple(batch) + (oc, h * r, w * r))
 
 
-def pixel_unshuffle(input, downscale_factor):
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """Rearranges (*, C, H * r, W * r) into (*, C * r^2, H, W), r = ``downscale_factor``."""
     shape = _check_3d(input, "pixel_unshuffle")
     r = _factor(downscale_factor, "pixel_unshuffle", "downscale_factor")
@@ -61,7 +67,7 @@ def pixel_unshuffle(input, downscale_factor):
     return x.reshape(tuple(batch) + (c * r * r, h // r, w // r))
 
 
-def channel_shuffle(input, groups):
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """Splits the C channels of (N, C, *) into ``groups`` groups and interleaves them: channel
     g * (C / groups) + i moves to i * groups + g (ShuffleNet)."""
     check_tensor(input, "channel_shuffle")

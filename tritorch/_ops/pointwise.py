@@ -4,25 +4,24 @@ comparisons, logical and bitwise ops, with their gradients.
 Each op is one registry op whose meta broadcasts and applies PyTorch's type promotion
 (`pointwise_meta.py`); backward formulas are tensor ops, so they are differentiable again.
 Unary ops live in `pointwise_unary.py`, `where`/`lerp`/`clamp` in `pointwise_ternary.py`,
-casts and copies in `pointwise_copy.py`; this module re-exports all of them.
+casts and copies in `pointwise_copy.py` (each exported by `tritorch/__init__.py`).
 """
+from __future__ import annotations
+
 import numbers
 
 from .. import _dtype
-from ._common import Tensor, def_op, Node, record, STATE, method
+from ._common import Tensor, def_op, Node, record, STATE, method, Scalar
 from .pointwise_meta import (binary_meta, add_meta, div_meta, pow_meta, shape_of, TORCH_NAMES)
-from .pointwise_copy import (sum_to, clone, cast, copy_, fill_, zero_, _inplace, _COPY, _ZeroBackward,  # noqa: F401
-                             _E)
+from .pointwise_copy import sum_to, cast, _inplace, _ZeroBackward, _E
 from .pointwise_ternary import where
-from . import pointwise_copy, pointwise_unary, pointwise_ternary
 
 __all__ = []
 
 
 def _export(fn, *methods):
     __all__.append(fn.__name__)
-    for m in methods:
-        setattr(Tensor, m, fn)
+    method(*methods)(fn)
     return fn
 
 
@@ -151,21 +150,21 @@ def _make_binary(name, meta, node_cls=None, methods=(), rname=None, iname=None, 
     as the first operand (pow's meta checks an exponent's range)."""
     op = def_op(name, meta)
 
-    def fn(input, other, *, out=None):
+    def fn(input: Tensor | Scalar, other: Tensor | Scalar, *, out: Tensor | None = None) -> Tensor:
         return _binary_call(op, node_cls, input, other, out, (), wrap)
     fn.__name__ = name
     fn.__doc__ = doc or (f"Elementwise ``{name}(input, other)`` with broadcasting and PyTorch type promotion.\n\n"
                          "Shapes: input and other broadcast to the output shape.")
     _export(fn, name, *methods)
     if rname:
-        setattr(Tensor, rname, lambda self, other: fn(other, self))
+        method(rname)(lambda self, other: fn(other, self))
     if iname:
-        def fn_(self, other):
+        def fn_(self: Tensor, other: Tensor | Scalar) -> Tensor:
             r = _inplace(self, fn, other)
             return r if r is not None else op.run_inplace(self, (self, _u64(other, self) if wrap is True else other),
                                                           _E)
         fn_.__name__ = iname
-        setattr(Tensor, iname, fn_)
+        method(iname)(fn_)
     return op, fn
 
 
@@ -212,13 +211,13 @@ def _add_like(op, node_cls, input, other, alpha, out):
 
 
 @method("add", "__add__", "__radd__")
-def add(input, other, *, alpha=1, out=None):
+def add(input: Tensor | Scalar, other: Tensor | Scalar, *, alpha: Scalar = 1, out: Tensor | None = None) -> Tensor:
     """``input + alpha * other``; input and other broadcast, PyTorch type promotion."""
     return _add_like(_ADD, AddBackward0, input, other, alpha, out)
 
 
 @method("sub", "subtract", "__sub__")
-def sub(input, other, *, alpha=1, out=None):
+def sub(input: Tensor | Scalar, other: Tensor | Scalar, *, alpha: Scalar = 1, out: Tensor | None = None) -> Tensor:
     """``input - alpha * other``; input and other broadcast, PyTorch type promotion."""
     return _add_like(_SUB, SubBackward0, input, other, alpha, out)
 
@@ -227,19 +226,19 @@ subtract = sub
 
 
 @method("rsub", "__rsub__")
-def rsub(input, other, *, alpha=1):
+def rsub(input: Tensor, other: Tensor | Scalar, *, alpha: Scalar = 1) -> Tensor:
     """``other - alpha * input``."""
     return _add_like(_SUB, RsubBackward1, other, input, alpha, None)
 
 
 @method("add_", "__iadd__")
-def add_(self, other, *, alpha=1):
+def add_(self: Tensor, other: Tensor | Scalar, *, alpha: Scalar = 1) -> Tensor:
     r = _inplace(self, add, other, alpha=alpha)
     return r if r is not None else _ADD.run_inplace(self, (self, _u64(other, self), alpha), _E)
 
 
 @method("sub_", "subtract_", "__isub__")
-def sub_(self, other, *, alpha=1):
+def sub_(self: Tensor, other: Tensor | Scalar, *, alpha: Scalar = 1) -> Tensor:
     r = _inplace(self, sub, other, alpha=alpha)
     return r if r is not None else _SUB.run_inplace(self, (self, _u64(other, self), _u64(alpha, self)), _E)
 
@@ -250,13 +249,14 @@ __all__ += ["add", "sub", "subtract", "rsub"]
 _MUL, mul = _make_binary("mul", binary_meta("mul"), MulBackward0, methods=("__mul__", "__rmul__", "multiply"),
                          iname="mul_")
 multiply = mul
-Tensor.__imul__ = Tensor.multiply_ = Tensor.mul_
+method("__imul__", "multiply_")(Tensor.mul_)
 
 _DIV = def_op("div", div_meta)
 
 
 @method("div", "divide", "true_divide", "__truediv__")
-def div(input, other, *, rounding_mode=None, out=None):
+def div(input: Tensor | Scalar, other: Tensor | Scalar, *, rounding_mode: str | None = None,
+        out: Tensor | None = None) -> Tensor:
     """``input / other``: ``rounding_mode`` None (true division; integers give the default float
     dtype), 'trunc' (round toward zero) or 'floor' (Python's ``//``).  Integer division by zero
     is a RuntimeError."""
@@ -279,13 +279,13 @@ divide = true_divide = div
 
 
 @method("floor_divide", "__floordiv__")
-def floor_divide(input, other, *, out=None):
+def floor_divide(input: Tensor | Scalar, other: Tensor | Scalar, *, out: Tensor | None = None) -> Tensor:
     """``input // other`` (rounds toward negative infinity, like Python)."""
     return div(input, other, rounding_mode="floor", out=out)
 
 
 @method("div_", "divide_", "true_divide_", "__itruediv__")
-def div_(self, other, *, rounding_mode=None):
+def div_(self: Tensor, other: Tensor | Scalar, *, rounding_mode: str | None = None) -> Tensor:
     r = _inplace(self, div, other, rounding_mode=rounding_mode)
     if r is None and rounding_mode is not None:
         other = _u64(other, self)
@@ -293,23 +293,23 @@ def div_(self, other, *, rounding_mode=None):
 
 
 @method("floor_divide_", "__ifloordiv__")
-def floor_divide_(self, other):
+def floor_divide_(self: Tensor, other: Tensor | Scalar) -> Tensor:
     return div_(self, other, rounding_mode="floor")
 
 
-Tensor.__rtruediv__ = lambda self, other: div(other, self)
-Tensor.__rfloordiv__ = lambda self, other: div(other, self, rounding_mode="floor")
+method("__rtruediv__")(lambda self, other: div(other, self))
+method("__rfloordiv__")(lambda self, other: div(other, self, rounding_mode="floor"))
 __all__ += ["div", "divide", "true_divide", "floor_divide", "multiply"]
 
 _POW, pow = _make_binary("pow", pow_meta, PowBackward0, methods=("__pow__",), rname="__rpow__", iname="pow_", wrap="input",
                          doc="``input ** exponent``; either may be a Python number.  An integer tensor to a "
                              "negative integer scalar power is an error; element-wise negative integer "
                              "exponents give PyTorch's results (0 unless the base is +-1).")
-Tensor.__ipow__ = Tensor.pow_
+method("__ipow__")(Tensor.pow_)
 
 
 @method()
-def float_power(input, exponent, *, out=None):
+def float_power(input: Tensor | Scalar, exponent: Tensor | Scalar, *, out: Tensor | None = None) -> Tensor:
     """``input ** exponent`` computed in float64 (the result is always float64)."""
     a = cast(input, _dtype.float64) if isinstance(input, Tensor) else float(input)
     b = cast(exponent, _dtype.float64) if isinstance(exponent, Tensor) else float(exponent)
@@ -317,7 +317,7 @@ def float_power(input, exponent, *, out=None):
 
 
 @method()
-def float_power_(self, exponent):
+def float_power_(self: Tensor, exponent: Tensor | Scalar) -> Tensor:
     if self.dtype is not _dtype.float64:
         raise RuntimeError(f"the base given to float_power_ has dtype {TORCH_NAMES[self.dtype]} but the "
                            f"operation's result requires dtype Double")
@@ -328,7 +328,7 @@ _REM, remainder = _make_binary("remainder", binary_meta("remainder", allow="if")
                                _node("RemainderBackward0", _grad_remainder), methods=("__mod__",),
                                rname="__rmod__", iname="remainder_",
                                doc="Python-style modulus: the result has the sign of ``other``.")
-Tensor.__imod__ = Tensor.remainder_
+method("__imod__")(Tensor.remainder_)
 _FMOD, fmod = _make_binary("fmod", binary_meta("fmod", scalars="other", allow="if"),
                            _node("FmodBackward0", _grad_fmod), iname="fmod_",
                            doc="C-style modulus: the result has the sign of ``input``.")
@@ -349,46 +349,60 @@ _ATAN2, atan2 = _make_binary("atan2", binary_meta("atan2", scalars="none", resul
                              _node("Atan2Backward0", _grad_atan2), methods=("arctan2",), iname="atan2_",
                              doc="Elementwise ``atan(input / other)`` in the quadrant of (other, input).")
 arctan2 = atan2
-Tensor.arctan2_ = Tensor.atan2_
+method("arctan2_")(Tensor.atan2_)
 _HYPOT, hypot = _make_binary("hypot", binary_meta("hypot", scalars="none", allow="f"),
                              _node("HypotBackward0", _grad_hypot), iname="hypot_",
                              doc="Elementwise ``sqrt(input**2 + other**2)``; floating tensors only.")
 __all__ += ["arctan2"]
 
 # ---- comparisons, logical and bitwise ops ----------------------------------------------------------
-for _name, _ops in (("eq", ()), ("ne", ("not_equal",)), ("lt", ("__lt__", "less")),
-                    ("le", ("__le__", "less_equal")), ("gt", ("__gt__", "greater")),
-                    ("ge", ("__ge__", "greater_equal"))):
-    globals()["_" + _name.upper()], globals()[_name] = _make_binary(
-        _name, binary_meta(_name, scalars="other", result="bool"), methods=_ops, iname=_name + "_",
-        doc=f"Elementwise ``{_name}`` -> bool tensor; operands broadcast and compare in their promoted dtype.")
+def _compare(name, methods=()):
+    return _make_binary(name, binary_meta(name, scalars="other", result="bool"), methods=methods, iname=name + "_",
+                        doc=f"Elementwise ``{name}`` -> bool tensor; operands broadcast and compare in their "
+                            "promoted dtype.")
+
+
+_EQ, eq = _compare("eq")
+_NE, ne = _compare("ne", ("not_equal",))
+_LT, lt = _compare("lt", ("__lt__", "less"))
+_LE, le = _compare("le", ("__le__", "less_equal"))
+_GT, gt = _compare("gt", ("__gt__", "greater"))
+_GE, ge = _compare("ge", ("__ge__", "greater_equal"))
 not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
-Tensor.not_equal_, Tensor.less_, Tensor.less_equal_ = Tensor.ne_, Tensor.lt_, Tensor.le_
-Tensor.greater_, Tensor.greater_equal_ = Tensor.gt_, Tensor.ge_
+method("not_equal_")(Tensor.ne_)
+method("less_")(Tensor.lt_)
+method("less_equal_")(Tensor.le_)
+method("greater_")(Tensor.gt_)
+method("greater_equal_")(Tensor.ge_)
 # `t == None` / `t == "x"` is False (not an error), as in PyTorch.
-Tensor.__eq__ = lambda self, other: eq(self, other) if isinstance(other, _NUMBER) else NotImplemented
-Tensor.__ne__ = lambda self, other: ne(self, other) if isinstance(other, _NUMBER) else NotImplemented
+method("__eq__")(lambda self, other: eq(self, other) if isinstance(other, _NUMBER) else NotImplemented)
+method("__ne__")(lambda self, other: ne(self, other) if isinstance(other, _NUMBER) else NotImplemented)
 __all__ += ["not_equal", "less", "less_equal", "greater", "greater_equal"]
 
-for _name in ("logical_and", "logical_or", "logical_xor"):
-    globals()["_" + _name.upper()], globals()[_name] = _make_binary(
-        _name, binary_meta(_name, scalars="none", result="bool"), iname=_name + "_",
-        doc=f"Elementwise ``{_name}`` of the operands' truth values -> bool tensor.")
 
-for _name, _dunder, _r, _i, _allow in (
-        ("bitwise_and", "__and__", "__rand__", "__iand__", "bi"), ("bitwise_or", "__or__", "__ror__", "__ior__", "bi"),
-        ("bitwise_xor", "__xor__", "__rxor__", "__ixor__", "bi"),
-        ("bitwise_left_shift", "__lshift__", "__rlshift__", "__ilshift__", "i"),
-        ("bitwise_right_shift", "__rshift__", "__rrshift__", "__irshift__", "i")):
-    globals()["_" + _name.upper()], globals()[_name] = _make_binary(
-        _name, binary_meta(_name, allow=_allow), methods=(_dunder,), rname=_r, iname=_name + "_",
-        doc=f"Elementwise ``{_name}`` of integer or bool tensors (shifts: integers only; shifting by the bit "
-            "width or more gives 0, or -1 for negative values shifted right).")
-    setattr(Tensor, _i, getattr(Tensor, _name + "_"))
+def _logical(name):
+    return _make_binary(name, binary_meta(name, scalars="none", result="bool"), iname=name + "_",
+                        doc=f"Elementwise ``{name}`` of the operands' truth values -> bool tensor.")
 
-# ---- the other modules of the family ---------------------------------------------------------------
-for _mod in (pointwise_copy, pointwise_unary, pointwise_ternary):
-    for _n in _mod.__all__:
-        globals()[_n] = getattr(_mod, _n)
-    __all__ += _mod.__all__
-del _mod, _n, _name
+
+_LOGICAL_AND, logical_and = _logical("logical_and")
+_LOGICAL_OR, logical_or = _logical("logical_or")
+_LOGICAL_XOR, logical_xor = _logical("logical_xor")
+
+
+def _bitwise(name, dunder, rname, iname, allow):
+    """A bitwise op with its operators; ``iname`` (``__iand__``...) is its in-place method."""
+    op, fn = _make_binary(name, binary_meta(name, allow=allow), methods=(dunder,), rname=rname, iname=name + "_",
+                          doc=f"Elementwise ``{name}`` of integer or bool tensors (shifts: integers only; shifting "
+                              "by the bit width or more gives 0, or -1 for negative values shifted right).")
+    method(iname)(getattr(Tensor, name + "_"))
+    return op, fn
+
+
+_BITWISE_AND, bitwise_and = _bitwise("bitwise_and", "__and__", "__rand__", "__iand__", "bi")
+_BITWISE_OR, bitwise_or = _bitwise("bitwise_or", "__or__", "__ror__", "__ior__", "bi")
+_BITWISE_XOR, bitwise_xor = _bitwise("bitwise_xor", "__xor__", "__rxor__", "__ixor__", "bi")
+_BITWISE_LEFT_SHIFT, bitwise_left_shift = _bitwise("bitwise_left_shift", "__lshift__", "__rlshift__", "__ilshift__",
+                                                   "i")
+_BITWISE_RIGHT_SHIFT, bitwise_right_shift = _bitwise("bitwise_right_shift", "__rshift__", "__rrshift__",
+                                                     "__irshift__", "i")

@@ -2,19 +2,28 @@
 elementwise op uses: `sum_to` (un-broadcast a gradient), `_inplace` (in-place ops under
 autograd) and `_ZeroBackward` (ops whose gradient is zero almost everywhere).
 """
+from __future__ import annotations
+
 import numbers
+from typing import TYPE_CHECKING, Any
 
 from .. import _dtype
-from ._common import Tensor, def_op, Node, record, STATE, method, shape_str
+from ._common import Tensor, def_op, Node, record, STATE, method, shape_str, apply, Scalar
 from . import creation
+from .shape_grad import rebase_view_history
 from .pointwise_meta import TORCH_NAMES, to_copy_meta, copy_meta, clone_meta
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from .._dtype import dtype
 
 __all__ = ["clone"]
 _E = {}
 _LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
 
 
-def sum_to(g, shape):
+def sum_to(g: Tensor, shape: Sequence[int]) -> Tensor:
     """Sum ``g`` over broadcast dims so it has ``shape`` (un-does broadcasting)."""
     gs = g._data.shape
     if gs == shape:
@@ -42,7 +51,7 @@ _COPY = def_op("copy_", copy_meta)
 _CLONE = def_op("clone", clone_meta)
 
 
-def _inplace(self, fn, *args, **kw):
+def _inplace(self: Tensor, fn: Callable[..., Tensor], *args: Any, **kw: Any) -> Tensor | None:
     """In-place op ``self.op_(...)`` under autograd: compute ``fn(self, ...)`` out of place on a
     copy of ``self``, write the result into ``self`` and move ``self``'s history onto it.
 
@@ -72,7 +81,6 @@ def _take_history(self, r):
     base see the in-place op."""
     base = self._base
     if base is not None and (base._requires_grad or r._requires_grad):
-        from .shape_grad import rebase_view_history
         rebase_view_history(self, r)
     elif r.grad_fn is not None:
         self.grad_fn = r.grad_fn
@@ -91,14 +99,11 @@ class ToCopyBackward0(Node):
         return (g.to(self.src_device, self.src_dtype),)
 
 
-def cast(input, dtype):
+def cast(input: Tensor, dtype: dtype) -> Tensor:
     """A copy of ``input`` converted to ``dtype`` (differentiable between float dtypes)."""
-    r = _TO_COPY.run((input, dtype), _E)
-    if STATE.enabled and input._requires_grad and dtype.is_floating_point:
-        n = ToCopyBackward0()
-        n.src_dtype = input.dtype
-        record(n, (input,), (r,))
-    return r
+    if not dtype.is_floating_point:
+        return _TO_COPY.run((input, dtype), _E)
+    return apply(_TO_COPY, (input, dtype), _E, ToCopyBackward0, (input,), src_dtype=input.dtype)
 
 
 class CloneBackward0(Node):
@@ -107,12 +112,9 @@ class CloneBackward0(Node):
 
 
 @method()
-def clone(input, *, memory_format=None):
+def clone(input: Tensor, *, memory_format: object = None) -> Tensor:
     """A contiguous copy of ``input`` (differentiable). Output: input's shape and dtype."""
-    r = _CLONE.run((input,), _E)
-    if STATE.enabled and input._requires_grad:
-        record(CloneBackward0(), (input,), (r,))
-    return r
+    return apply(_CLONE, (input,), _E, CloneBackward0, (input,))
 
 
 class CopyBackwards(Node):
@@ -123,7 +125,7 @@ class CopyBackwards(Node):
 
 
 @method()
-def copy_(self, src, non_blocking=False):
+def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     """Copy ``src`` (broadcast to self's shape, cast to self's dtype; across devices too) into
     ``self``; returns self.  Differentiable with respect to ``src``."""
     if isinstance(src, Tensor) and src.device is not self.device:
@@ -143,7 +145,7 @@ def copy_(self, src, non_blocking=False):
 
 
 @method()
-def fill_(self, value):
+def fill_(self: Tensor, value: Scalar | Tensor) -> Tensor:
     """Set every element to ``value`` (a number or a 0-d tensor, differentiable); returns self."""
     if isinstance(value, Tensor):
         if value._data.ndim != 0:
@@ -168,6 +170,6 @@ def fill_(self, value):
 
 
 @method()
-def zero_(self):
+def zero_(self: Tensor) -> Tensor:
     """Fill with zeros; returns self."""
     return fill_(self, 0)

@@ -5,11 +5,19 @@ Pure shape/dtype logic shared by `pointwise.py`, `pointwise_unary.py` and
 does not implement for a dtype raises ``NotImplementedError`` (a ``RuntimeError``)
 naming the op and the dtype with PyTorch's names ('Bool', 'Long', 'Float', ...).
 """
+from __future__ import annotations
+
 import numbers
+from typing import TYPE_CHECKING, Any
 
 from .. import _dtype
 from .._dtype import get_default_dtype
-from ._common import Tensor, broadcast_shapes, promote, shape_str
+from ._common import Tensor, broadcast_shapes, promote, shape_str, Scalar, Shape
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .._dtype import dtype
 
 # PyTorch's ScalarType names, used in messages so users see what PyTorch would print.
 TORCH_NAMES = _dtype.TORCH_NAMES
@@ -21,20 +29,20 @@ NEG_BOOL_MSG = ("Negation, the `-` operator, on a bool tensor is not supported. 
                 "mask, use the `~` or `logical_not()` operator instead.")
 
 
-def not_impl(op, dt):
+def not_impl(op: str, dt: dtype) -> NotImplementedError:
     return NotImplementedError(f"\"{op}\" not implemented for '{TORCH_NAMES[dt]}'")
 
 
-def kind(dt):
+def kind(dt: dtype) -> str:
     """'b' bool, 'i' integer, 'f' floating."""
     return "f" if dt.is_floating_point else ("b" if dt is _dtype.bool else "i")
 
 
-def shape_of(x):
+def shape_of(x: Tensor | Scalar) -> Shape:
     return x._data.shape if isinstance(x, Tensor) else ()
 
 
-def type_name(x):
+def type_name(x: object) -> str:
     return type(x).__name__
 
 
@@ -48,7 +56,8 @@ def _check_arg(x, op, arg, pos, scalar_ok):
     raise TypeError(f"{op}(): argument '{arg}' (position {pos}) must be {want}, not {type_name(x)}")
 
 
-def binary_meta(op, *, scalars="both", result="promote", allow="bif", bool_msg=None):
+def binary_meta(op: str, *, scalars: str = "both", result: str = "promote", allow: str = "bif",
+                bool_msg: str | None = None) -> Callable[..., tuple[Shape, dtype]]:
     """Meta factory for ``op(input, other)``.
 
     scalars: which operands may be Python numbers ("both", "other", "none").
@@ -59,7 +68,7 @@ def binary_meta(op, *, scalars="both", result="promote", allow="bif", bool_msg=N
     a_ok = scalars == "both"
     b_ok = scalars != "none"
 
-    def meta(a, b, *extra):
+    def meta(a: Tensor | Scalar, b: Tensor | Scalar, *extra: Any) -> tuple[Shape, dtype]:
         ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
         if not ta or not tb:
             _check_arg(a, op, "input", 1, a_ok or not tb)
@@ -93,11 +102,11 @@ def _is_bool(x):
 _I64_OVER = 1 << 63
 
 
-def add_meta(op):
+def add_meta(op: str) -> Callable[..., tuple[Shape, dtype]]:
     """Meta of ``add``/``sub`` (input, other, alpha): promotion plus PyTorch's alpha checks."""
     base = binary_meta(op, bool_msg=SUB_BOOL_MSG if op == "sub" else None)
 
-    def meta(a, b, alpha=1):
+    def meta(a: Tensor | Scalar, b: Tensor | Scalar, alpha: Scalar = 1) -> tuple[Shape, dtype]:
         _dtype.check_wrapped_int(alpha)
         shape, dt = base(a, b)
         if alpha != 1:
@@ -118,7 +127,7 @@ def add_meta(op):
     return meta
 
 
-def div_meta(a, b, rounding_mode=None):
+def div_meta(a: Tensor | Scalar, b: Tensor | Scalar, rounding_mode: str | None = None) -> tuple[Shape, dtype]:
     """div(input, other, rounding_mode): true division gives a float; 'trunc'/'floor' keep ints."""
     if rounding_mode not in (None, "floor", "trunc"):
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
@@ -134,7 +143,7 @@ def div_meta(a, b, rounding_mode=None):
 _DIV_BASE = binary_meta("div")
 
 
-def pow_meta(a, b):
+def pow_meta(a: Tensor | Scalar, b: Tensor | Scalar) -> tuple[Shape, dtype]:
     """pow(input, exponent): PyTorch promotion; integer bases to negative scalar powers are an error."""
     if isinstance(b, bool) and isinstance(a, Tensor) and a.dtype is _dtype.bool:
         return a._data.shape, _dtype.bool
@@ -151,9 +160,10 @@ def pow_meta(a, b):
 _POW_BASE = binary_meta("pow", allow="if")
 
 
-def unary_meta(op, result="same", allow="bif", bool_msg=None):
+def unary_meta(op: str, result: str = "same", allow: str = "bif",
+               bool_msg: str | None = None) -> Callable[..., tuple[Shape, dtype]]:
     """Meta factory of ``op(input)``: result "same" dtype, "float" (ints -> default float) or "bool"."""
-    def meta(x, *attrs):
+    def meta(x: Tensor, *attrs: Any) -> tuple[Shape, dtype]:
         if not isinstance(x, Tensor):
             raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type_name(x)}")
         dt = x.dtype
@@ -170,7 +180,7 @@ def unary_meta(op, result="same", allow="bif", bool_msg=None):
     return meta
 
 
-def round_meta(x, decimals=0):
+def round_meta(x: Tensor, decimals: int = 0) -> tuple[Shape, dtype]:
     """round(input, decimals): same dtype; integers only without decimals (a copy)."""
     shape, dt = _ROUND_BASE(x)
     if decimals and not dt.is_floating_point:
@@ -181,7 +191,8 @@ def round_meta(x, decimals=0):
 _ROUND_BASE = unary_meta("round", allow="if")
 
 
-def nan_to_num_meta(x, nan=0.0, posinf=None, neginf=None):
+def nan_to_num_meta(x: Tensor, nan: float = 0.0, posinf: float | None = None,
+                    neginf: float | None = None) -> tuple[Shape, dtype]:
     """nan_to_num: same shape and dtype (integers and bools are copied)."""
     for name, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
         if v is not None and not isinstance(v, numbers.Real):
@@ -192,7 +203,7 @@ def nan_to_num_meta(x, nan=0.0, posinf=None, neginf=None):
 _NAN_BASE = unary_meta("nan_to_num")
 
 
-def where_meta(cond, a, b):
+def where_meta(cond: Tensor, a: Tensor | Scalar, b: Tensor | Scalar) -> tuple[Shape, dtype]:
     """where(condition, input, other): broadcast all three; condition must be bool."""
     if not isinstance(cond, Tensor):
         raise TypeError(f"where(): argument 'condition' (position 1) must be Tensor, not {type_name(cond)}")
@@ -212,7 +223,7 @@ def where_meta(cond, a, b):
     return shape, dt
 
 
-def lerp_meta(a, b, w):
+def lerp_meta(a: Tensor, b: Tensor, w: Tensor | Scalar) -> tuple[Shape, dtype]:
     """lerp(input, end, weight): input + weight * (end - input), all three broadcast; floats only."""
     _check_arg(a, "lerp", "input", 1, False)
     _check_arg(b, "lerp", "end", 2, False)
@@ -231,7 +242,7 @@ def lerp_meta(a, b, w):
     return shape, dt
 
 
-def clamp_meta(x, lo, hi):
+def clamp_meta(x: Tensor, lo: Tensor | Scalar | None, hi: Tensor | Scalar | None) -> tuple[Shape, dtype]:
     """clamp(input, min, max): min/max are numbers, broadcastable tensors or None (not both)."""
     _check_arg(x, "clamp", "input", 1, False)
     if lo is None and hi is None:
@@ -251,14 +262,14 @@ def clamp_meta(x, lo, hi):
     return shape, dt
 
 
-def to_copy_meta(x, dtype):
+def to_copy_meta(x: Tensor, dtype: dtype) -> tuple[Shape, dtype]:
     """to_copy(input, dtype): a new contiguous tensor of input's shape with ``dtype``."""
     if not isinstance(dtype, _dtype.dtype):
         raise TypeError(f"to(): argument 'dtype' must be tritorch.dtype, not {type_name(dtype)}")
     return x._data.shape, dtype
 
 
-def copy_meta(dst, src):
+def copy_meta(dst: Tensor, src: Tensor) -> tuple[Shape, dtype]:
     """copy_(self, src): ``src`` (broadcast to self's shape, cast to self's dtype) written into self."""
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type_name(src)}")
@@ -274,6 +285,6 @@ def copy_meta(dst, src):
     return ds, dst.dtype
 
 
-def clone_meta(x):
+def clone_meta(x: Tensor) -> tuple[Shape, dtype]:
     """clone(input): a contiguous copy, same shape and dtype."""
     return x._data.shape, x.dtype

@@ -1,9 +1,11 @@
 """Elementwise ops with three operands: `where`, `lerp`, `clamp` (and `addcmul`/`addcdiv`,
 compositions of registry ops).  All operands broadcast to the output shape."""
+from __future__ import annotations
+
 import warnings
 
 from .. import _dtype
-from ._common import Tensor, def_op, Node, record, STATE, method, promote
+from ._common import Tensor, def_op, Node, record, STATE, method, promote, Scalar
 from .pointwise_meta import where_meta, lerp_meta, clamp_meta, shape_of
 from .pointwise_copy import sum_to, _inplace, _E
 
@@ -31,7 +33,8 @@ class WhereBackward0(Node):
                 sum_to(where(cond, 0.0, g), self.sb) if n[2] else None)
 
 
-def where(condition, input=None, other=None, *, out=None):
+def where(condition: Tensor, input: Tensor | Scalar | None = None, other: Tensor | Scalar | None = None, *,
+          out: Tensor | None = None) -> Tensor | tuple[Tensor, ...]:
     """``condition ? input : other`` elementwise; input/other may be Python numbers.
 
     Shapes: condition (bool; uint8 is read as ``!= 0`` with PyTorch's deprecation warning), input
@@ -54,12 +57,10 @@ def where(condition, input=None, other=None, *, out=None):
     return r
 
 
-def _where_method(self, condition, other):
+@method("where")
+def _where_method(self: Tensor, condition: Tensor, other: Tensor | Scalar) -> Tensor:
     """``self.where(condition, other)`` is ``where(condition, self, other)`` (PyTorch's order)."""
     return where(condition, self, other)
-
-
-Tensor.where = _where_method
 
 
 # ---- lerp ----------------------------------------------------------------------------------------
@@ -77,7 +78,7 @@ class LerpBackward0(Node):
 
 
 @method()
-def lerp(input, end, weight, *, out=None):
+def lerp(input: Tensor, end: Tensor, weight: Tensor | Scalar, *, out: Tensor | None = None) -> Tensor:
     """``input + weight * (end - input)``; weight is a number or a broadcastable tensor."""
     if out is not None:
         return _LERP.run_out((input, end, weight), _E, out)
@@ -91,7 +92,7 @@ def lerp(input, end, weight, *, out=None):
 
 
 @method()
-def lerp_(self, end, weight):
+def lerp_(self: Tensor, end: Tensor, weight: Tensor | Scalar) -> Tensor:
     r = _inplace(self, lerp, end, weight)
     return r if r is not None else _LERP.run_inplace(self, (self, end, weight), _E)
 
@@ -128,7 +129,8 @@ class ClampBackward1(Node):
 
 
 @method("clamp", "clip")
-def clamp(input, min=None, max=None, *, out=None):
+def clamp(input: Tensor, min: Tensor | Scalar | None = None, max: Tensor | Scalar | None = None, *,
+          out: Tensor | None = None) -> Tensor:
     """Clamp every element into [min, max]; each bound a number, a broadcastable tensor or
     None.  Where min > max the result is max, as in PyTorch.  NaN inputs stay NaN."""
     if out is not None:
@@ -146,28 +148,28 @@ clip = clamp
 
 
 @method("clamp_", "clip_")
-def clamp_(self, min=None, max=None):
+def clamp_(self: Tensor, min: Tensor | Scalar | None = None, max: Tensor | Scalar | None = None) -> Tensor:
     r = _inplace(self, clamp, min, max)
     return r if r is not None else _CLAMP.run_inplace(self, (self, min, max), _E)
 
 
 @method()
-def clamp_min(input, min):
+def clamp_min(input: Tensor, min: Tensor | Scalar) -> Tensor:
     return clamp(input, min=min)
 
 
 @method()
-def clamp_max(input, max):
+def clamp_max(input: Tensor, max: Tensor | Scalar) -> Tensor:
     return clamp(input, max=max)
 
 
 @method()
-def clamp_min_(self, min):
+def clamp_min_(self: Tensor, min: Tensor | Scalar) -> Tensor:
     return clamp_(self, min=min)
 
 
 @method()
-def clamp_max_(self, max):
+def clamp_max_(self: Tensor, max: Tensor | Scalar) -> Tensor:
     return clamp_(self, max=max)
 
 
@@ -185,7 +187,7 @@ def _check_value(op, input, tensor1, tensor2, value):
 
 
 @method()
-def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Scalar = 1, out: Tensor | None = None) -> Tensor:
     """``input + value * tensor1 * tensor2`` (all three broadcast)."""
     _check_value("addcmul", input, tensor1, tensor2, value)
     prod = tensor1 * tensor2
@@ -193,7 +195,7 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
 
 
 @method()
-def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Scalar = 1, out: Tensor | None = None) -> Tensor:
     """``input + value * tensor1 / tensor2``; integer tensor1/tensor2 are an error, as in PyTorch."""
     _dtype.check_wrapped_int(value)  # unpacking the argument comes first
     if not tensor1.dtype.is_floating_point and not tensor2.dtype.is_floating_point:
@@ -206,14 +208,14 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
 
 
 @method()
-def addcmul_(self, tensor1, tensor2, *, value=1):
+def addcmul_(self: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Scalar = 1) -> Tensor:
     _check_value("addcmul", self, tensor1, tensor2, value)
     prod = tensor1 * tensor2
     return self.add_(prod if value == 1 else prod * value)
 
 
 @method()
-def addcdiv_(self, tensor1, tensor2, *, value=1):
+def addcdiv_(self: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Scalar = 1) -> Tensor:
     _check_value("addcdiv", self, tensor1, tensor2, value)
     q = tensor1 / tensor2
     return self.add_(q if value == 1 else q * value)

@@ -25,11 +25,20 @@ output plane), differentiable through scatter's gradient (a gather at ``indices`
 Deliberate difference from torch: floating inputs only (torch also max/avg-pools integer tensors
 on CPU); integer inputs raise NotImplementedError.
 """
+from __future__ import annotations
+
 import numbers
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .. import _dtype as _D
 from .._dtype import TORCH_NAMES
-from ._common import def_op, Node, record, STATE, check_tensor, shape_str
+from ._common import def_op, Node, apply, attach, check_tensor, shape_str
+from .gather_scatter import scatter
+from .creation import zeros
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "avg_pool1d",
            "adaptive_avg_pool1d", "adaptive_max_pool1d"]
@@ -279,66 +288,47 @@ def _node_classes(D):
 _NODES = {D: _node_classes(D) for D in (1, 2, 3)}
 
 
-def max_pool_backward(grad, indices, input_shape, kernel, stride, padding, dilation):
+def max_pool_backward(grad: Tensor, indices: Tensor, input_shape: Sequence[int], kernel: Sequence[int],
+                      stride: Sequence[int], padding: Sequence[int], dilation: Sequence[int]) -> Tensor:
     """Input gradient of ``max_pool`` (fused op; differentiable in ``grad``: its adjoint gathers at
     ``indices``)."""
     r = _MAX_BWD.run((grad, indices, tuple(input_shape), kernel, stride, padding, dilation), _E)
-    if STATE.enabled and grad._requires_grad:
-        n = _NODES[len(kernel)]["max_bwd"]()
-        n.save_for_backward(indices)
-        record(n, (grad, None), (r,))
+    attach(_NODES[len(kernel)]["max_bwd"], (grad, None), r, save=(indices,))
     return r
 
 
-def adaptive_max_pool_backward(grad, indices, input_shape, dims):
+def adaptive_max_pool_backward(grad: Tensor, indices: Tensor, input_shape: Sequence[int], dims: int) -> Tensor:
     """Input gradient of ``adaptive_max_pool`` over the last ``dims`` dims (fused op; differentiable)."""
     r = _AMAX_BWD.run((grad, indices, tuple(input_shape), dims), _E)
-    if STATE.enabled and grad._requires_grad:
-        n = _NODES[dims]["amax_bwd"]()
-        n.save_for_backward(indices)
-        record(n, (grad, None), (r,))
+    attach(_NODES[dims]["amax_bwd"], (grad, None), r, save=(indices,))
     return r
 
 
-def avg_pool_backward(grad, input_shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
+def avg_pool_backward(grad: Tensor, input_shape: Sequence[int], kernel: Sequence[int], stride: Sequence[int],
+                      padding: Sequence[int], ceil_mode: bool, count_include_pad: bool,
+                      divisor_override: int | None) -> Tensor:
     """Input gradient of ``avg_pool`` (fused op; differentiable in ``grad``: its adjoint is the pool)."""
     geom = (kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
     r = _AVG_BWD.run((grad, tuple(input_shape)) + geom, _E)
-    if STATE.enabled and grad._requires_grad:
-        n = _NODES[len(kernel)]["avg_bwd"]()
-        n.geom = geom
-        record(n, (grad,), (r,))
+    attach(_NODES[len(kernel)]["avg_bwd"], (grad,), r, geom=geom)
     return r
 
 
-def adaptive_avg_pool_backward(grad, input_shape, dims):
+def adaptive_avg_pool_backward(grad: Tensor, input_shape: Sequence[int], dims: int) -> Tensor:
     """Input gradient of ``adaptive_avg_pool`` over the last ``dims`` dims (fused op; differentiable)."""
     r = _AAVG_BWD.run((grad, tuple(input_shape), dims), _E)
-    if STATE.enabled and grad._requires_grad:
-        n = _NODES[dims]["aavg_bwd"]()
-        n.out_size = tuple(grad.shape[grad.dim() - dims:])
-        record(n, (grad,), (r,))
+    attach(_NODES[dims]["aavg_bwd"], (grad,), r, out_size=tuple(grad.shape[grad.dim() - dims:]))
     return r
 
 
 def _AVG_FN(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
     """The avg pool on already-parsed geometry, recording its node (also the adjoint of its backward)."""
     geom = (kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
-    y = _AVG.run((x,) + geom, _E)
-    if STATE.enabled and x._requires_grad:
-        n = _NODES[len(kernel)]["avg"]()
-        n.in_shape, n.geom = tuple(x.shape), geom
-        record(n, (x,), (y,))
-    return y
+    return apply(_AVG, (x,) + geom, _E, _NODES[len(kernel)]["avg"], (x,), in_shape=tuple(x._data.shape), geom=geom)
 
 
 def _AAVG_FN(x, output_size):
-    y = _AAVG.run((x, output_size), _E)
-    if STATE.enabled and x._requires_grad:
-        n = _NODES[len(output_size)]["aavg"]()
-        n.in_shape = tuple(x.shape)
-        record(n, (x,), (y,))
-    return y
+    return apply(_AAVG, (x, output_size), _E, _NODES[len(output_size)]["aavg"], (x,), in_shape=tuple(x._data.shape))
 
 
 # --- public API ----------------------------------------------------------------------------------
@@ -354,11 +344,8 @@ def _max_pool(D, input, kernel_size, stride, padding, dilation, ceil_mode, retur
     check_tensor(input, name)
     geom = _geometry(name, D, kernel_size, stride, padding, dilation)
     v, i = _MAX.run((input,) + geom + (bool(ceil_mode),), _E)
-    if STATE.enabled and input._requires_grad:
-        n = _NODES[D]["max"]()
-        n.adaptive, n.in_shape, n.geom = False, tuple(input.shape), geom
-        n.save_for_backward(i)
-        record(n, (input,), (v, None))
+    attach(_NODES[D]["max"], (input,), (v, i), save=(i,), differentiable=1, adaptive=False,
+           in_shape=tuple(input._data.shape), geom=geom)
     return (v, i) if return_indices else v
 
 
@@ -397,11 +384,8 @@ def _adaptive_max(D, input, output_size, return_indices):
     name = _name("adaptive_max_pool", D)
     osz = _output_size(name, D, input, output_size)
     v, i = _AMAX.run((input, osz), _E)
-    if STATE.enabled and input._requires_grad:
-        n = _NODES[D]["amax"]()
-        n.adaptive, n.in_shape = True, tuple(input.shape)
-        n.save_for_backward(i)
-        record(n, (input,), (v, None))
+    attach(_NODES[D]["amax"], (input,), (v, i), save=(i,), differentiable=1, adaptive=True,
+           in_shape=tuple(input._data.shape))
     return (v, i) if return_indices else v
 
 
@@ -409,102 +393,120 @@ def _adaptive_avg(D, input, output_size):
     return _AAVG_FN(input, _output_size(_name("adaptive_avg_pool", D), D, input, output_size))
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+def max_pool1d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Sequence[int] | None = None,
+               padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """Max over windows of the last dim of ``(N, C, L)`` / ``(C, L)``; ``return_indices`` also gives
     each maximum's position in L.  NaN propagates."""
     return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+def max_pool2d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Sequence[int] | None = None,
+               padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """Max over (dilated) windows of ``(N, C, H, W)`` / ``(C, H, W)``; indices are ``h * W + w``."""
     return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+def max_pool3d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Sequence[int] | None = None,
+               padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """Max over (dilated) windows of ``(N, C, T, H, W)`` / ``(C, T, H, W)``; indices are ``(t*H + h)*W + w``."""
     return _max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                            return_indices=False):
+def max_pool1d_with_indices(input: Tensor, kernel_size: int | Sequence[int], stride: int | Sequence[int] | None = None,
+                            padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> tuple[Tensor, Tensor]:
     """``max_pool1d`` returning ``(values, indices)`` always."""
     return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
-def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                            return_indices=False):
+def max_pool2d_with_indices(input: Tensor, kernel_size: int | Sequence[int], stride: int | Sequence[int] | None = None,
+                            padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> tuple[Tensor, Tensor]:
     """``max_pool2d`` returning ``(values, indices)`` always."""
     return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
-def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                            return_indices=False):
+def max_pool3d_with_indices(input: Tensor, kernel_size: int | Sequence[int], stride: int | Sequence[int] | None = None,
+                            padding: int | Sequence[int] = 0, dilation: int | Sequence[int] = 1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> tuple[Tensor, Tensor]:
     """``max_pool3d`` returning ``(values, indices)`` always."""
     return _max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
-def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+def avg_pool1d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Sequence[int] | None = None,
+               padding: int | Sequence[int] = 0, ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
     """Mean over windows of the last dim of ``(N, C, L)`` / ``(C, L)`` (zero padding counted when
     ``count_include_pad``)."""
     return _avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
+def avg_pool2d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Sequence[int] | None = None,
+               padding: int | Sequence[int] = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
     """Mean over windows of ``(N, C, H, W)`` / ``(C, H, W)``; ``divisor_override`` replaces the count."""
     return _avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
 
 
-def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
+def avg_pool3d(input: Tensor, kernel_size: int | Sequence[int], stride: int | Sequence[int] | None = None,
+               padding: int | Sequence[int] = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
     """Mean over windows of ``(N, C, T, H, W)`` / ``(C, T, H, W)``; ``divisor_override`` replaces the count."""
     return _avg_pool(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
 
 
-def functional_adaptive_max_pool1d(input, output_size, return_indices=False):
+def functional_adaptive_max_pool1d(input: Tensor, output_size: int | None | Sequence[int | None],
+                                   return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """Max over the adaptive windows [floor(i*L/Out), ceil((i+1)*L/Out)) of ``(N, C, L)`` / ``(C, L)``."""
     return _adaptive_max(1, input, output_size, return_indices)
 
 
-def adaptive_max_pool1d(input, output_size):
+def adaptive_max_pool1d(input: Tensor, output_size: int | None | Sequence[int | None]) -> tuple[Tensor, Tensor]:
     """``torch.adaptive_max_pool1d``: always ``(values, indices)`` (``F.adaptive_max_pool1d`` returns the
     indices only with ``return_indices=True``)."""
     return _adaptive_max(1, input, output_size, True)
 
 
-def adaptive_max_pool2d(input, output_size, return_indices=False):
+def adaptive_max_pool2d(input: Tensor, output_size: int | None | Sequence[int | None],
+                        return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """Max over adaptive windows of ``(N, C, H, W)`` / ``(C, H, W)``; ``None`` in output_size keeps that size."""
     return _adaptive_max(2, input, output_size, return_indices)
 
 
-def adaptive_max_pool3d(input, output_size, return_indices=False):
+def adaptive_max_pool3d(input: Tensor, output_size: int | None | Sequence[int | None],
+                        return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """Max over adaptive windows of ``(N, C, T, H, W)`` / ``(C, T, H, W)``."""
     return _adaptive_max(3, input, output_size, return_indices)
 
 
-def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size: int | None | Sequence[int | None],
+                                     return_indices: bool = False) -> tuple[Tensor, Tensor]:
     return _adaptive_max(1, input, output_size, True)
 
 
-def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size: int | None | Sequence[int | None],
+                                     return_indices: bool = False) -> tuple[Tensor, Tensor]:
     return _adaptive_max(2, input, output_size, True)
 
 
-def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size: int | None | Sequence[int | None],
+                                     return_indices: bool = False) -> tuple[Tensor, Tensor]:
     return _adaptive_max(3, input, output_size, True)
 
 
-def adaptive_avg_pool1d(input, output_size):
+def adaptive_avg_pool1d(input: Tensor, output_size: int | None | Sequence[int | None]) -> Tensor:
     """Mean over the adaptive windows [floor(i*L/Out), ceil((i+1)*L/Out)) of ``(N, C, L)`` / ``(C, L)``."""
     return _adaptive_avg(1, input, output_size)
 
 
-def adaptive_avg_pool2d(input, output_size):
+def adaptive_avg_pool2d(input: Tensor, output_size: int | None | Sequence[int | None]) -> Tensor:
     """Mean over adaptive windows of ``(N, C, H, W)`` / ``(C, H, W)``; ``None`` in output_size keeps that size."""
     return _adaptive_avg(2, input, output_size)
 
 
-def adaptive_avg_pool3d(input, output_size):
+def adaptive_avg_pool3d(input: Tensor, output_size: int | None | Sequence[int | None]) -> Tensor:
     """Mean over adaptive windows of ``(N, C, T, H, W)`` / ``(C, T, H, W)``."""
     return _adaptive_avg(3, input, output_size)
 
@@ -543,8 +545,6 @@ def _max_unpool(D, input, indices, output_size):
     is zeros with ``input`` scattered to the flat plane positions ``indices``; its gradient is the
     scatter's (a gather of the incoming gradient at ``indices``).  An index outside the output plane
     raises PyTorch's error (cuda: one host sync for the check)."""
-    from .gather_scatter import scatter
-    from .creation import zeros
     name = f"max_unpooling{D}d"
     check_tensor(input, f"max_unpool{D}d")
     check_tensor(indices, f"max_unpool{D}d", "indices")
@@ -592,7 +592,9 @@ def _unpool_args(D, name, kernel_size, stride, padding):
     return k, s, _tuple(padding, D, name, "padding")
 
 
-def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: int | Sequence[int],
+                 stride: int | Sequence[int] | None = None, padding: int | Sequence[int] = 0,
+                 output_size: Sequence[int] | None = None) -> Tensor:
     """Partial inverse of max_pool1d: ``input`` values placed at ``indices`` in a zero output.
     Input: (N, C, L_in) or (C, L_in); output (N, C, L_out), L_out = (L_in - 1) * stride + kernel - 2 * padding
     unless ``output_size`` is given.  Runs as 2-d unpooling over a trailing unit dim, as PyTorch does."""
@@ -603,7 +605,9 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpool(2, input.unsqueeze(-1), indices.unsqueeze(-1), list(size) + [1]).squeeze(-1)
 
 
-def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: int | Sequence[int],
+                 stride: int | Sequence[int] | None = None, padding: int | Sequence[int] = 0,
+                 output_size: Sequence[int] | None = None) -> Tensor:
     """Partial inverse of max_pool2d.  Input: (N, C, H_in, W_in) or (C, H_in, W_in); output
     (N, C, H_out, W_out), H_out = (H_in - 1) * stride + kernel - 2 * padding (per dim) unless ``output_size``."""
     check_tensor(input, "max_unpool2d")
@@ -611,7 +615,9 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpool(2, input, indices, _unpool_output_size(input, k, s, p, output_size))
 
 
-def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+def max_unpool3d(input: Tensor, indices: Tensor, kernel_size: int | Sequence[int],
+                 stride: int | Sequence[int] | None = None, padding: int | Sequence[int] = 0,
+                 output_size: Sequence[int] | None = None) -> Tensor:
     """Partial inverse of max_pool3d.  Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in); output
     (N, C, D_out, H_out, W_out) by the same rule per dim unless ``output_size``."""
     check_tensor(input, "max_unpool3d")

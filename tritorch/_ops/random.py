@@ -8,16 +8,24 @@ succeeded.  Samplers have no useful derivative: functions of tensors that requir
 return results whose gradient is zero (as PyTorch's ``NormalBackward*`` etc.), and the
 in-place samplers pass a zero gradient to a non-leaf's previous history.
 """
+from __future__ import annotations
+
 import math
 import numbers
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from .._dtype import TORCH_NAMES, C_NAMES
 from .. import _dtype
 from .._device import as_device
 from .creation import check_size
-from ._common import Tensor, def_op, Node, record, STATE, broadcast_shapes, normalize_shape, promote, shape_str
+from ._common import Tensor, def_op, Node, record, attach, STATE, broadcast_shapes, normalize_shape, promote, shape_str
 from .generator import (Generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state,
                         default_generator, default_generator_for)
+
+if TYPE_CHECKING:
+    from .._device import device as _Device
+    from .._dtype import dtype as _DType
 
 __all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
            "default_generator", "rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial",
@@ -256,11 +264,8 @@ def _sample_inplace(self, op, args, attrs, generator, node_name):
     attrs["offset"] = o
     op.run_inplace(self, args, attrs)
     gen._advance(self._data.size)
-    if STATE.enabled and self._requires_grad:
-        # The edge to self's previous history carries a zero gradient, as PyTorch's in-place samplers do.
-        n = _NODES[node_name]()
-        n.shapes = (self._data.shape,)
-        record(n, (self,), (self,))
+    # The edge to self's previous history carries a zero gradient, as PyTorch's in-place samplers do.
+    attach(_NODES[node_name], (self,), self, shapes=(self._data.shape,))
     return self
 
 
@@ -287,8 +292,9 @@ def _float_dtype(dtype):
 
 
 # ---- creation functions -----------------------------------------------------------------------
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-         pin_memory=False, **kw):
+def rand(*size: int | Sequence[int], generator: Generator | None = None, out: Tensor | None = None,
+         dtype: _DType | None = None, layout: object = None, device: _Device | str | int | None = None,
+         requires_grad: bool = False, pin_memory: bool = False, **kw: Any) -> Tensor:
     """Uniform samples on [0, 1).  Shape: ``size`` (ints or one sequence)."""
     shape = _size_args(size, kw.pop("size", None), "rand")
     _no_extra(kw, "rand")
@@ -296,8 +302,9 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
     return _creation(_UNIFORM, shape, dt, device, requires_grad, out, generator, {"low": 0.0, "high": 1.0})
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-          pin_memory=False, **kw):
+def randn(*size: int | Sequence[int], generator: Generator | None = None, out: Tensor | None = None,
+          dtype: _DType | None = None, layout: object = None, device: _Device | str | int | None = None,
+          requires_grad: bool = False, pin_memory: bool = False, **kw: Any) -> Tensor:
     """Standard normal samples.  Shape: ``size`` (ints or one sequence)."""
     shape = _size_args(size, kw.pop("size", None), "randn")
     _no_extra(kw, "randn")
@@ -320,8 +327,10 @@ def _int_arg(v, name, op):
     return int(v)
 
 
-def randint(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
-            requires_grad=False, pin_memory=False, low=None, high=None):
+def randint(*args: int | Sequence[int], size: Sequence[int] | None = None, generator: Generator | None = None,
+            out: Tensor | None = None, dtype: _DType | None = None, layout: object = None,
+            device: _Device | str | int | None = None, requires_grad: bool = False, pin_memory: bool = False,
+            low: int | None = None, high: int | None = None) -> Tensor:
     """Integers uniform on [low, high): ``randint(high, size)`` or ``randint(low, high, size)``; int64 by default."""
     args = list(args)
     if size is None and args and isinstance(args[-1], (tuple, list)):
@@ -340,8 +349,9 @@ def randint(*args, size=None, generator=None, out=None, dtype=None, layout=None,
     return _creation(_RANDOM, shape, dt, device, requires_grad, out, generator, {"low": low, "high": high})
 
 
-def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-             pin_memory=False):
+def randperm(n: int, *, generator: Generator | None = None, out: Tensor | None = None, dtype: _DType | None = None,
+             layout: object = None, device: _Device | str | int | None = None, requires_grad: bool = False,
+             pin_memory: bool = False) -> Tensor:
     """A random permutation of 0..n-1.  Output: (n,), int64 by default."""
     n = _int_arg(n, "n", "randperm")
     dt = dtype if dtype is not None else (out.dtype if out is not None else _dtype.int64)
@@ -352,8 +362,10 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     return r
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
-           requires_grad=False, pin_memory=False):
+def normal(mean: Tensor | float = 0.0, std: Tensor | float = 1.0, size: Sequence[int] | None = None, *,
+           generator: Generator | None = None, out: Tensor | None = None, dtype: _DType | None = None,
+           layout: object = None, device: _Device | str | int | None = None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
     """Normal samples N(mean, std^2).
 
     Forms: ``normal(mean: Tensor, std: Tensor)`` (broadcast), ``normal(mean: Tensor, std=1.0)``,
@@ -386,7 +398,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     return _record_zero(name, (mean if tm else None, std if ts else None), r)
 
 
-def bernoulli(input, p=None, *, generator=None, out=None):
+def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | None = None,
+              out: Tensor | None = None) -> Tensor:
     """0/1 samples: each element is 1 with probability ``input`` (or ``p`` when given).  Output: input's shape/dtype."""
     if not isinstance(input, Tensor):
         raise TypeError(f"bernoulli(): argument 'input' must be Tensor, not {type(input).__name__}")
@@ -402,7 +415,8 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     return _record_zero("BernoulliBackward0" if p is None else "BernoulliBackward1", (input,), r)
 
 
-def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Generator | None = None,
+                out: Tensor | None = None) -> Tensor:
     """Category indices sampled from each row of ``input`` (unnormalised, non-negative weights).
 
     Input: (n,) or (r, n); output: (num_samples,) or (r, num_samples), int64.  Without
@@ -417,7 +431,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
                    count, out)
 
 
-def poisson(input, generator=None):
+def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
     """Poisson samples with rates ``input`` (non-negative).  Output: input's shape and dtype."""
     if not isinstance(input, Tensor):
         raise TypeError(f"poisson(): argument 'input' must be Tensor, not {type(input).__name__}")
@@ -431,22 +445,25 @@ def _like_args(input, dtype, device):
     return (dtype if dtype is not None else input.dtype), (device if device is not None else input.device)
 
 
-def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
-              generator=None):
+def rand_like(input: Tensor, *, dtype: _DType | None = None, layout: object = None,
+              device: _Device | str | int | None = None, requires_grad: bool = False, memory_format: object = None,
+              generator: Generator | None = None) -> Tensor:
     """`rand` with ``input``'s shape (and dtype/device unless given)."""
     dt, dev = _like_args(input, dtype, device)
     return rand(input.shape, dtype=dt, device=dev, requires_grad=requires_grad, generator=generator)
 
 
-def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
-               generator=None):
+def randn_like(input: Tensor, *, dtype: _DType | None = None, layout: object = None,
+               device: _Device | str | int | None = None, requires_grad: bool = False, memory_format: object = None,
+               generator: Generator | None = None) -> Tensor:
     """`randn` with ``input``'s shape (and dtype/device unless given)."""
     dt, dev = _like_args(input, dtype, device)
     return randn(input.shape, dtype=dt, device=dev, requires_grad=requires_grad, generator=generator)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False,
-                 memory_format=None, generator=None):
+def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype: _DType | None = None,
+                 layout: object = None, device: _Device | str | int | None = None, requires_grad: bool = False,
+                 memory_format: object = None, generator: Generator | None = None) -> Tensor:
     """`randint` with ``input``'s shape: ``randint_like(x, high)`` or ``randint_like(x, low, high)``."""
     if high is None:
         low, high = 0, low
@@ -456,7 +473,8 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
 
 
 # ---- in-place samplers (Tensor methods) ---------------------------------------------------------------
-def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
+def uniform_(self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: Generator | None = None,
+             **kw: Any) -> Tensor:
     """Fill with U[from, to) samples (floating tensors only)."""
     low = float(kw.pop("from", from_))
     _no_extra(kw, "uniform_")
@@ -464,13 +482,13 @@ def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
                            generator, "UniformBackward0")
 
 
-def normal_(self, mean=0.0, std=1.0, *, generator=None):
+def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     """Fill with N(mean, std^2) samples (floating tensors only)."""
     return _sample_inplace(self, _NORMAL, (float(mean), float(std), self._data.shape, self.dtype), {},
                            generator, "NormalBackward0")
 
 
-def bernoulli_(self, p=0.5, *, generator=None):
+def bernoulli_(self: Tensor, p: Tensor | float = 0.5, *, generator: Generator | None = None) -> Tensor:
     """Fill with 0/1 samples, 1 with probability ``p`` (a float or a tensor broadcastable to self)."""
     if not isinstance(p, Tensor):
         p = float(p)
@@ -478,7 +496,7 @@ def bernoulli_(self, p=0.5, *, generator=None):
                            "BernoulliBackward2" if isinstance(p, Tensor) else "BernoulliBackward1")
 
 
-def random_(self, *args, generator=None, **kw):
+def random_(self: Tensor, *args: int, generator: Generator | None = None, **kw: Any) -> Tensor:
     """Fill with integers uniform on [from, to - 1]: ``random_(from, to)``, ``random_(to)`` (from 0), or
     ``random_()`` spanning [0, 2**mantissa] for floats and [0, max] for integer dtypes."""
     if len(args) > 2:
@@ -505,25 +523,25 @@ def _default_high(dt):
     return _dtype.iinfo(dt).max + 1
 
 
-def exponential_(self, lambd=1.0, *, generator=None):
+def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     """Fill with Exponential(lambd) samples (floating tensors only)."""
     return _sample_inplace(self, _EXPONENTIAL, (self._data.shape, self.dtype), {"lambd": float(lambd)},
                            generator, "ExponentialBackward0")
 
 
-def geometric_(self, p, *, generator=None):
+def geometric_(self: Tensor, p: float, *, generator: Generator | None = None) -> Tensor:
     """Fill with Geometric(p) samples on {1, 2, ...}."""
     return _sample_inplace(self, _GEOMETRIC, (self._data.shape, self.dtype), {"p": float(p)}, generator,
                            "GeometricBackward0")
 
 
-def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     """Fill with Cauchy(median, sigma) samples (floating tensors only)."""
     return _sample_inplace(self, _CAUCHY, (self._data.shape, self.dtype),
                            {"median": float(median), "sigma": float(sigma)}, generator, "CauchyBackward0")
 
 
-def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator: Generator | None = None) -> Tensor:
     """Fill with exp(N(mean, std^2)) samples (floating tensors only)."""
     return _sample_inplace(self, _LOG_NORMAL, (self._data.shape, self.dtype),
                            {"mean": float(mean), "std": float(std)}, generator, "LogNormalBackward0")

@@ -3,68 +3,29 @@ sum, nansum, mean, nanmean, prod, amax/amin, max/min (three forms), argmax/argmi
 aminmax, all/any, count_nonzero, logsumexp.  var/std/norm live in ``reduction_stats``,
 cumsum/cumprod in ``reduction_scan``, isclose/allclose/equal in ``reduction_compare``.
 
-One meta factory (``reduce_meta``) serves the plain reductions: it computes the output
-shape; dtype rules follow PyTorch (sum/prod of ints and bool -> int64, mean needs floats).
+One meta factory (``reduction_meta.reduce_meta``) serves the plain reductions: it computes the
+output shape; dtype rules follow PyTorch (sum/prod of ints and bool -> int64, mean needs floats).
 An empty ``dim`` tuple means "all dims", as in PyTorch.
 """
+from __future__ import annotations
+
 import builtins
+from typing import TYPE_CHECKING, Sequence
 
 from .. import _dtype
 from .._dtype import get_default_dtype
-from ._common import (Tensor, def_op, Node, record, STATE, reduce_dims, method, wrap_dim, check_tensor,
-                      check_keepdim)
-from .pointwise import where, maximum, minimum
+from ._common import Tensor, def_op, Node, attach, method, wrap_dim, check_tensor, check_keepdim
+from .reduction_meta import torch_name, reduce_shape, norm_dims, check_nonempty, reduce_meta, expand_back
+from .pointwise import maximum, minimum
+from .pointwise_ternary import where
 from .sort_index import return_type, index_backward, evenly_distribute, values_indices
+
+if TYPE_CHECKING:
+    from .._dtype import dtype
 
 __all__ = ["sum", "nansum", "mean", "nanmean", "prod", "amax", "amin", "max", "min", "argmax", "argmin",
            "aminmax", "all", "any", "count_nonzero", "logsumexp"]
 _E = {}
-_TORCH_NAMES = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
-                "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
-                "bool": "Bool"}
-
-
-def torch_name(dt):
-    """PyTorch's scalar-type name of a dtype (``Long``, ``Float`` ...), as used in its messages."""
-    return _TORCH_NAMES.get(dt.name, dt.name)
-
-
-def reduce_shape(shape, dims, keepdim):
-    if keepdim:
-        return tuple(1 if i in dims else s for i, s in enumerate(shape))
-    return tuple(s for i, s in enumerate(shape) if i not in dims)
-
-
-def norm_dims(dim, ndim, op):
-    """``dim`` -> sorted tuple of wrapped dims; None and an empty tuple/list mean every dim."""
-    if dim is None or (dim.__class__ in (tuple, list) and len(dim) == 0):
-        return tuple(range(ndim))
-    return reduce_dims(dim, ndim, op)
-
-
-def _check_nonempty(x, dims, op):
-    shape = x._data.shape
-    for d in dims:
-        if d < len(shape) and shape[d] == 0:
-            raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
-
-
-def reduce_meta(op, dtype_rule, nonempty=False):
-    """Meta factory: ``meta(x, dims, keepdim, dtype)`` -> (out shape, out dtype).
-
-    ``dims`` is already a normalised tuple.  ``dtype_rule(x_dtype, dtype)`` picks the
-    output dtype (or raises for unsupported dtypes); ``nonempty`` rejects reducing a size-0 dim
-    (ops without an identity: amax, amin).
-    """
-    def meta(x, dims, keepdim, dtype=None):
-        if not isinstance(x, Tensor):
-            raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
-        check_keepdim(keepdim, op)
-        if nonempty:
-            _check_nonempty(x, dims, op)
-        return reduce_shape(x._data.shape, dims, keepdim), dtype_rule(x.dtype, dtype)
-    meta.__doc__ = f"{op}: reduce over dims (tuple), keepdim; output shape drops or keeps them as size 1."
-    return meta
 
 
 def _sum_dtype(xd, dtype):
@@ -118,7 +79,7 @@ def _meta_max_dim(op):
     def meta(x, dim, keepdim):
         if not isinstance(x, Tensor):
             raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(x).__name__}")
-        _check_nonempty(x, (dim,), op)
+        check_nonempty(x, (dim,), op)
         shape = reduce_shape(x._data.shape, (dim,), keepdim)
         return (shape, x.dtype), (shape, _dtype.int64)
     meta.__doc__ = f"{op}_dim: (values, int64 indices) of the {op} along one dim; size-0 dims rejected."
@@ -141,7 +102,7 @@ def _meta_arg(op):
             if x.numel() == 0:
                 raise IndexError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
             return (tuple(1 for _ in shape) if keepdim else ()), _dtype.int64
-        _check_nonempty(x, (dim,), op)
+        check_nonempty(x, (dim,), op)
         return reduce_shape(shape, (dim,), keepdim), _dtype.int64
     meta.__doc__ = f"{op}: int64 index of the {op[3:]} along dim (None: of the flattened input)."
     return meta
@@ -151,20 +112,7 @@ _ARGMAX = def_op("argmax", _meta_arg("argmax"))
 _ARGMIN = def_op("argmin", _meta_arg("argmin"))
 
 
-# ---- gradient helpers ---------------------------------------------------------------------------
-def expand_back(g, in_shape, dims, keepdim):
-    """Broadcast a reduced gradient back to ``in_shape``."""
-    if g._data.shape == in_shape:
-        return g
-    # A full reduction's 0-d gradient expands directly (expand prepends dims).
-    if not keepdim and dims and len(in_shape) and g._data.ndim:
-        shape = list(in_shape)
-        for d in dims:
-            shape[d] = 1
-        g = g.reshape(tuple(shape))
-    return g.expand(in_shape)
-
-
+# ---- autograd --------------------------------------------------------------------------------
 class SumBackward1(Node):
     def backward(self, g):
         return (expand_back(g, self.in_shape, self.dims, self.keepdim).to(self.in_dtype),)
@@ -250,7 +198,9 @@ class LogsumexpBackward0(Node):
 
 
 # ---- public functions ---------------------------------------------------------------------------
-def _reduce(op, node_cls, input, dim, keepdim, dtype, out, node_attrs=None, save=False):
+def _reduce(op, node_cls, input, dim, keepdim, dtype, out, save=0, **fields):
+    """Run a plain reduction; its node (``node_cls``, None for none) saves the first ``save`` of
+    (input, result) and gets ``fields`` besides the reduction's shape/dims/dtype."""
     check_tensor(input, op.name)
     check_keepdim(keepdim, op.name)  # PyTorch's argument parser rejects it before any dim check
     dims = norm_dims(dim, input._data.ndim, op.name)
@@ -258,34 +208,31 @@ def _reduce(op, node_cls, input, dim, keepdim, dtype, out, node_attrs=None, save
     if out is not None:
         return op.run_out(args, _E, out)
     r = op.run(args, _E)
-    if STATE.enabled and input._requires_grad and node_cls is not None and r.dtype.is_floating_point:
-        n = node_cls()
-        n.in_shape, n.dims, n.keepdim, n.in_dtype = input._data.shape, dims, keepdim, input.dtype
-        if node_attrs:
-            n.__dict__.update(node_attrs)
-        if save == "x":
-            n.save_for_backward(input)
-        elif save:
-            n.save_for_backward(input, r)
-        record(n, (input,), (r,))
+    # An integer result (``dtype=`` of a float input) is not differentiable.
+    if node_cls is not None and r.dtype.is_floating_point:
+        attach(node_cls, (input,), r, (input, r)[:save], in_shape=input._data.shape, dims=dims, keepdim=keepdim,
+               in_dtype=input.dtype, **fields)
     return r
 
 
 @method()
-def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+def sum(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+        dtype: dtype | None = None, out: Tensor | None = None) -> Tensor:
     """Sum over ``dim`` (all dims when None).  Integer/bool inputs sum to int64; sum of nothing is 0."""
     cls = SumBackward0 if dim is None else SumBackward1
     return _reduce(_SUM, cls, input, dim, keepdim, dtype, out)
 
 
 @method()
-def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+def nansum(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+           dtype: dtype | None = None, out: Tensor | None = None) -> Tensor:
     """Sum treating NaN as zero.  Integer/bool inputs sum to int64."""
-    return _reduce(_NANSUM, NansumBackward0, input, dim, keepdim, dtype, out, save="x")
+    return _reduce(_NANSUM, NansumBackward0, input, dim, keepdim, dtype, out, save=1)
 
 
 @method()
-def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+def mean(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+         dtype: dtype | None = None, out: Tensor | None = None) -> Tensor:
     """Mean over ``dim`` (all dims when None); floating inputs only, as in PyTorch; empty -> nan."""
     check_tensor(input, "mean")
     check_keepdim(keepdim, "mean")
@@ -294,11 +241,12 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     for d in dims:
         count *= input._data.shape[d] if input._data.ndim else 1
     cls = MeanBackward0 if dim is None else MeanBackward1
-    return _reduce(_MEAN, cls, input, dim, keepdim, dtype, out, {"count": count})
+    return _reduce(_MEAN, cls, input, dim, keepdim, dtype, out, count=count)
 
 
 @method()
-def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+def nanmean(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+            dtype: dtype | None = None, out: Tensor | None = None) -> Tensor:
     """Mean of the non-NaN elements (nan where there are none); floating inputs only."""
     check_tensor(input, "nanmean")
     check_keepdim(keepdim, "nanmean")
@@ -314,10 +262,11 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
 
 
 @method()
-def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
+def prod(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+         dtype: dtype | None = None, out: Tensor | None = None) -> Tensor:
     """Product over ``dim`` (all dims when None); ints/bool -> int64; product of nothing is 1."""
     cls = ProdBackward0 if dim is None else ProdBackward1
-    return _reduce(_PROD, cls, input, dim, keepdim, dtype, out, save="x")
+    return _reduce(_PROD, cls, input, dim, keepdim, dtype, out, save=1)
 
 
 def _full_nonempty(input, dim, keepdim, op):
@@ -330,17 +279,19 @@ def _full_nonempty(input, dim, keepdim, op):
 
 
 @method()
-def amax(input, dim=(), keepdim=False, *, out=None):
+def amax(input: Tensor, dim: int | Sequence[int] | None = (), keepdim: bool = False, *,
+         out: Tensor | None = None) -> Tensor:
     """Maximum over ``dim`` (all dims for ``()``/None); NaN propagates; ties share the gradient."""
     _full_nonempty(input, dim, keepdim, "amax")
-    return _reduce(_AMAX, AmaxBackward0, input, dim, keepdim, None, out, save=True)
+    return _reduce(_AMAX, AmaxBackward0, input, dim, keepdim, None, out, save=2)
 
 
 @method()
-def amin(input, dim=(), keepdim=False, *, out=None):
+def amin(input: Tensor, dim: int | Sequence[int] | None = (), keepdim: bool = False, *,
+         out: Tensor | None = None) -> Tensor:
     """Minimum over ``dim`` (all dims for ``()``/None); NaN propagates; ties share the gradient."""
     _full_nonempty(input, dim, keepdim, "amin")
-    return _reduce(_AMIN, AminBackward0, input, dim, keepdim, None, out, save=True)
+    return _reduce(_AMIN, AminBackward0, input, dim, keepdim, None, out, save=2)
 
 
 _MAX_RT = return_type("max", ("values", "indices"))
@@ -359,10 +310,8 @@ def _max_min(name, amax_op, dim_op, full_node, dim_node, binary, rt, input, dim,
         if out is not None:
             return amax_op.run_out(args, _E, out)
         r = amax_op.run(args, _E)
-        if STATE.enabled and input._requires_grad and r.dtype.is_floating_point:
-            n = full_node()
-            n.save_for_backward(input, r)
-            record(n, (input,), (r,))
+        if r.dtype.is_floating_point:
+            attach(full_node, (input,), r, (input, r))
         return r
     check_keepdim(keepdim, name)
     d = wrap_dim(dim, input._data.ndim, name)
@@ -370,14 +319,16 @@ def _max_min(name, amax_op, dim_op, full_node, dim_node, binary, rt, input, dim,
 
 
 @method()
-def max(input, dim=None, keepdim=False, *, out=None):
+def max(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False, *,
+        out: Tensor | tuple[Tensor, Tensor] | None = None) -> Tensor | tuple[Tensor, Tensor]:
     """``max(input)`` -> 0-d maximum; ``max(input, dim, keepdim)`` -> (values, indices);
     ``max(input, other)`` -> elementwise ``maximum``.  NaN propagates."""
     return _max_min("max", _AMAX, _MAX_DIM, MaxBackward1, MaxBackward0, maximum, _MAX_RT, input, dim, keepdim, out)
 
 
 @method()
-def min(input, dim=None, keepdim=False, *, out=None):
+def min(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False, *,
+        out: Tensor | tuple[Tensor, Tensor] | None = None) -> Tensor | tuple[Tensor, Tensor]:
     """``min(input)`` -> 0-d minimum; ``min(input, dim, keepdim)`` -> (values, indices);
     ``min(input, other)`` -> elementwise ``minimum``.  NaN propagates."""
     return _max_min("min", _AMIN, _MIN_DIM, MinBackward1, MinBackward0, minimum, _MIN_RT, input, dim, keepdim, out)
@@ -393,13 +344,15 @@ def _arg(op, input, dim, keepdim, out):
 
 
 @method()
-def argmax(input, dim=None, keepdim=False, *, out=None):
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+           out: Tensor | None = None) -> Tensor:
     """Index (int64) of the first maximum along ``dim``; ``dim=None`` indexes the flattened input."""
     return _arg(_ARGMAX, input, dim, keepdim, out)
 
 
 @method()
-def argmin(input, dim=None, keepdim=False, *, out=None):
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+           out: Tensor | None = None) -> Tensor:
     """Index (int64) of the first minimum along ``dim``; ``dim=None`` indexes the flattened input."""
     return _arg(_ARGMIN, input, dim, keepdim, out)
 
@@ -408,7 +361,8 @@ _AMINMAX_RT = return_type("aminmax", ("min", "max"))
 
 
 @method()
-def aminmax(input, *, dim=None, keepdim=False, out=None):
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False,
+            out: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
     """(min, max) over ``dim`` (all dims when None) in one call."""
     check_tensor(input, "aminmax")
     check_keepdim(keepdim, "aminmax")
@@ -429,14 +383,16 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
 
 
 @method()
-def all(input, dim=None, keepdim=False, *, out=None):
+def all(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+        out: Tensor | None = None) -> Tensor:
     """True where every element over ``dim`` is non-zero (bool; uint8 for uint8 inputs); an empty
     ``dim`` list reduces over nothing (PyTorch's ``all.dims``: ``x != 0``, shape kept)."""
     return _logical(_ALL, input, dim, keepdim, out)
 
 
 @method()
-def any(input, dim=None, keepdim=False, *, out=None):
+def any(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+        out: Tensor | None = None) -> Tensor:
     """True where some element over ``dim`` is non-zero (bool; uint8 for uint8 inputs); an empty
     ``dim`` list reduces over nothing (``x != 0``, shape kept)."""
     return _logical(_ANY, input, dim, keepdim, out)
@@ -453,24 +409,16 @@ def _logical(op, input, dim, keepdim, out):
 
 
 @method()
-def count_nonzero(input, dim=None):
+def count_nonzero(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     """Number of non-zero elements over ``dim`` (int64; reduced dims are dropped)."""
     check_tensor(input, "count_nonzero")
     return _COUNT_NONZERO.run((input, norm_dims(dim, input._data.ndim, "count_nonzero")), _E)
 
 
 @method()
-def logsumexp(input, dim, keepdim=False, *, out=None):
+def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False, *,
+              out: Tensor | None = None) -> Tensor:
     """``log(sum(exp(input), dim))`` computed stably (max subtracted first); ints give the default
     float dtype; over an empty dim the result is -inf."""
-    return _reduce(_LOGSUMEXP, LogsumexpBackward0, input, dim, keepdim, None, out, save=True)
+    return _reduce(_LOGSUMEXP, LogsumexpBackward0, input, dim, keepdim, None, out, save=2)
 
-
-from .reduction_stats import *  # noqa: E402,F401,F403
-from .reduction_stats import __all__ as _stats_all  # noqa: E402
-from .reduction_scan import *  # noqa: E402,F401,F403
-from .reduction_scan import __all__ as _scan_all  # noqa: E402
-from .reduction_compare import *  # noqa: E402,F401,F403
-from .reduction_compare import __all__ as _compare_all  # noqa: E402
-
-__all__ += _stats_all + _scan_all + _compare_all

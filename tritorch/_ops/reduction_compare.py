@@ -1,8 +1,10 @@
 """Whole-tensor comparisons: isclose (elementwise, broadcasting), allclose and equal
 (Python bools, built on isclose / eq + all)."""
+from __future__ import annotations
+
 from .. import _dtype
 from ._common import Tensor, def_op, method, broadcast_shapes, check_tensor
-from .reduction import torch_name
+from .reduction_meta import torch_name
 
 __all__ = ["isclose", "allclose", "equal"]
 
@@ -24,20 +26,22 @@ _ISCLOSE = def_op("isclose", _meta_isclose)
 
 
 @method()
-def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
     """Elementwise ``|input - other| <= atol + rtol * |other|`` (inf only equals itself);
     same dtypes required, shapes broadcast.  Returns a bool tensor."""
     return _ISCLOSE.run((input, other, rtol, atol, equal_nan), {})
 
 
 @method()
-def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
     """``isclose(...).all()`` as a Python bool."""
     return bool(isclose(input, other, rtol, atol, equal_nan).all().item())
 
 
 @method()
-def equal(input, other):
+def equal(input: Tensor, other: Tensor) -> bool:
     """True when both tensors have the same shape and equal elements (NaN != NaN)."""
     check_tensor(input, "equal")
     check_tensor(other, "equal", "other")

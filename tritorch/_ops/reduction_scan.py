@@ -3,9 +3,16 @@
 The ``cumsum`` registry op has a ``reverse`` attribute (suffix sums): it is the gradient of
 cumsum, and cumsum is its gradient, so both directions stay differentiable.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .. import _dtype
-from ._common import Tensor, def_op, Node, record, STATE, method, wrap_dim, check_tensor
-from .pointwise import where
+from ._common import Tensor, def_op, Node, attach, method, wrap_dim, check_tensor
+from .pointwise_ternary import where
+
+if TYPE_CHECKING:
+    from .._dtype import dtype
 
 __all__ = ["cumsum", "cumprod"]
 _E = {}
@@ -35,10 +42,8 @@ class CumsumBackward0(Node):
 
 def _cumsum(x, dim, dtype, reverse):
     r = _CUMSUM.run((x, dim, dtype), _REV if reverse else _E)
-    if STATE.enabled and x._requires_grad and r.dtype.is_floating_point:
-        n = CumsumBackward0()
-        n.dim, n.reverse, n.in_dtype = dim, reverse, x.dtype
-        record(n, (x,), (r,))
+    if r.dtype.is_floating_point:
+        attach(CumsumBackward0, (x,), r, dim=dim, reverse=reverse, in_dtype=x.dtype)
     return r
 
 
@@ -74,7 +79,7 @@ def _scan_dim(input, dim, name):
 
 
 @method()
-def cumsum(input, dim, *, dtype=None, out=None):
+def cumsum(input: Tensor, dim: int, *, dtype: dtype | None = None, out: Tensor | None = None) -> Tensor:
     """Running sum along ``dim``: out[i] = sum(input[:i+1]).  Ints/bool accumulate in int64."""
     d = _scan_dim(input, dim, "cumsum")
     if out is not None:
@@ -83,25 +88,22 @@ def cumsum(input, dim, *, dtype=None, out=None):
 
 
 @method()
-def cumprod(input, dim, *, dtype=None, out=None):
+def cumprod(input: Tensor, dim: int, *, dtype: dtype | None = None, out: Tensor | None = None) -> Tensor:
     """Running product along ``dim``; ints/bool accumulate in int64; gradient exact with zeros."""
     d = _scan_dim(input, dim, "cumprod")
     if out is not None:
         return _CUMPROD.run_out((input, d, dtype), _E, out)
     r = _CUMPROD.run((input, d, dtype), _E)
-    if STATE.enabled and input._requires_grad and r.dtype.is_floating_point:
-        n = CumprodBackward0()
-        n.dim, n.in_dtype = d, input.dtype
-        n.save_for_backward(input, r)
-        record(n, (input,), (r,))
+    if r.dtype.is_floating_point:
+        attach(CumprodBackward0, (input,), r, (input, r), dim=d, in_dtype=input.dtype)
     return r
 
 
 @method()
-def cumsum_(self, dim, *, dtype=None):
+def cumsum_(self: Tensor, dim: int, *, dtype: dtype | None = None) -> Tensor:
     return self.copy_(cumsum(self, dim, dtype=dtype))
 
 
 @method()
-def cumprod_(self, dim, *, dtype=None):
+def cumprod_(self: Tensor, dim: int, *, dtype: dtype | None = None) -> Tensor:
     return self.copy_(cumprod(self, dim, dtype=dtype))

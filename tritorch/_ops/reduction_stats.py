@@ -4,13 +4,20 @@ std_mean, and the vector p-norm (``norm``; ``linalg.vector_norm`` semantics).
 var and std are registry ops with a fused two-pass impl (mean, then centred sum of squares);
 their gradients are tensor-op formulas, so double backward works.
 """
+from __future__ import annotations
+
 import math
 import numbers
 import warnings
+from typing import TYPE_CHECKING, Sequence
 
-from ._common import Tensor, def_op, Node, record, STATE, method, check_tensor, check_keepdim
-from .pointwise import where
-from .reduction import reduce_shape, norm_dims, expand_back, torch_name, mean
+from ._common import Tensor, def_op, Node, apply, method, check_tensor, check_keepdim
+from .pointwise_ternary import where
+from .reduction_meta import reduce_shape, norm_dims, expand_back, torch_name
+from .reduction import mean
+
+if TYPE_CHECKING:
+    from .._dtype import dtype
 
 __all__ = ["var", "std", "var_mean", "std_mean", "norm"]
 _E = {}
@@ -83,39 +90,34 @@ def _var_like(op, node_cls, name, input, dim, unbiased, keepdim, correction, out
     args = (input, dims, keepdim, correction)
     if out is not None:
         return op.run_out(args, _E, out)
-    r = op.run(args, _E)
-    if STATE.enabled and input._requires_grad:
-        nd = node_cls()
-        nd.dims, nd.keepdim, nd.in_shape, nd.denom = dims, keepdim, shape, max(denom, 0)
-        if node_cls is StdBackward0:
-            nd.save_for_backward(input, r)
-        else:
-            nd.save_for_backward(input)
-        record(nd, (input,), (r,))
-    return r
-
+    return apply(op, args, _E, node_cls, (input,), (input,), save_output=node_cls is StdBackward0, dims=dims,
+                 keepdim=keepdim, in_shape=shape, denom=max(denom, 0))
 
 
 @method()
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+def var(input: Tensor, dim: int | Sequence[int] | None = None, unbiased: bool | None = None,
+        keepdim: bool = False, *, correction: float | None = None, out: Tensor | None = None) -> Tensor:
     """Variance over ``dim``: sum((x - mean)^2) / max(0, N - correction); correction defaults to 1
     (``unbiased=False`` is the legacy spelling of correction=0).  Float inputs only."""
     return _var_like(_VAR, VarBackward0, "var", input, dim, unbiased, keepdim, correction, out)
 
 
 @method()
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+def std(input: Tensor, dim: int | Sequence[int] | None = None, unbiased: bool | None = None,
+        keepdim: bool = False, *, correction: float | None = None, out: Tensor | None = None) -> Tensor:
     """Standard deviation: ``sqrt(var(...))`` with the same arguments as ``var``."""
     return _var_like(_STD, StdBackward0, "std", input, dim, unbiased, keepdim, correction, out)
 
 
-def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var_mean(input: Tensor, dim: int | Sequence[int] | None = None, unbiased: bool | None = None,
+             keepdim: bool = False, *, correction: float | None = None) -> tuple[Tensor, Tensor]:
     """(var, mean) over ``dim``, arguments as ``var``."""
     dim, correction = _parse_correction("var_mean", dim, unbiased, correction)
     return var(input, dim, keepdim=keepdim, correction=correction), mean(input, dim, keepdim)
 
 
-def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std_mean(input: Tensor, dim: int | Sequence[int] | None = None, unbiased: bool | None = None,
+             keepdim: bool = False, *, correction: float | None = None) -> tuple[Tensor, Tensor]:
     """(std, mean) over ``dim``, arguments as ``std``."""
     dim, correction = _parse_correction("std_mean", dim, unbiased, correction)
     return std(input, dim, keepdim=keepdim, correction=correction), mean(input, dim, keepdim)
@@ -182,7 +184,8 @@ def _norm_p(p):
     return float(p)
 
 
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+def vector_norm(x: Tensor, ord: float | str = 2, dim: int | Sequence[int] | None = None, keepdim: bool = False,
+                *, dtype: dtype | None = None, out: Tensor | None = None) -> Tensor:
     """``linalg.vector_norm``: the p-norm of ``x`` flattened over ``dim`` (all dims when None)."""
     check_tensor(x, "linalg.vector_norm")
     check_keepdim(keepdim, "linalg_vector_norm")
@@ -191,22 +194,19 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     args = (x, p, dims, keepdim, dtype)
     if out is not None:
         return _NORM.run_out(args, _E, out)
-    r = _NORM.run(args, _E)
-    if STATE.enabled and x._requires_grad:
-        n = NormBackward1()
-        n.p, n.dims, n.keepdim, n.in_shape, n.in_dtype = p, dims, keepdim, x._data.shape, x.dtype
-        n.save_for_backward(x, r)
-        record(n, (x,), (r,))
-    return r
+    return apply(_NORM, args, _E, NormBackward1, (x,), (x,), save_output=True, p=p, dims=dims, keepdim=keepdim,
+                 in_shape=x._data.shape, in_dtype=x.dtype)
 
 
-def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+def norm(input: Tensor, p: float | str | None = "fro", dim: int | Sequence[int] | None = None,
+         keepdim: bool = False, out: Tensor | None = None, dtype: dtype | None = None) -> Tensor:
     """Vector p-norm over ``dim`` (int, tuple or None = all): p a number (2, 1, inf, -inf, 0, any
     real) or 'fro' (= 2).  Matrix norms ('nuc') are not supported: use ``linalg``."""
     return vector_norm(input, p, dim, keepdim, dtype=dtype, out=out)
 
 
-def _norm_method(self, p="fro", dim=None, keepdim=False, dtype=None):
+def _norm_method(self: Tensor, p: float | str | None = "fro", dim: int | Sequence[int] | None = None,
+                 keepdim: bool = False, dtype: dtype | None = None) -> Tensor:
     """``Tensor.norm(p, dim, keepdim, dtype)``: PyTorch's method has no ``out`` before ``dtype``."""
     return vector_norm(self, p, dim, keepdim, dtype=dtype)
 

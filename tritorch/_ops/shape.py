@@ -6,18 +6,27 @@ rebuilds the view, so one implementation serves every device.  Composites (`resh
 `flatten`, `split`, `movedim`, ...) are built on them; ``reshape``/``contiguous``/
 ``flatten`` copy only when no view exists, as in PyTorch.  Gradients: `shape_grad.py`.
 """
+from __future__ import annotations
+
 import numbers
 import warnings
+from typing import TYPE_CHECKING, Any
 
 from .. import _dtype
-from ._common import Tensor, record, STATE, wrap_dim, normalize_shape, method, int_arg, int_list
-from .pointwise import sum_to, clone
+from .._size import Size
+from ._common import (Tensor, attach, record, STATE, wrap_dim, normalize_shape, method, int_arg, int_list,
+                      broadcast_shapes)
+from .pointwise_copy import sum_to, clone
+from .reduction_meta import torch_name
 from .shape_meta import (contiguous_strides, infer_size, view_strides, permute_dims, VIEW as _VIEW,
                          PERMUTE as _PERMUTE, EXPAND as _EXPAND, AS_STRIDED as _AS_STRIDED, SLICE as _SLICE,
                          SELECT as _SELECT, SQUEEZE as _SQUEEZE, UNSQUEEZE as _UNSQUEEZE, DIAGONAL as _DIAGONAL)
 from .shape_grad import (ViewBackward0, UnsafeViewBackward0, SqueezeBackward0, UnsqueezeBackward0,
                          PermuteBackward0, ExpandBackward0, SliceBackward0, SelectBackward0, DiagonalBackward0,
                          AsStridedBackward0, view_scatter)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["reshape", "permute", "transpose", "swapaxes", "swapdims", "t", "squeeze", "unsqueeze", "flatten",
            "unflatten", "narrow", "select", "chunk", "split", "tensor_split", "unbind", "as_strided", "movedim",
@@ -29,18 +38,14 @@ _REEXPORTS = (contiguous_strides, infer_size, view_scatter)
 
 def _view(op, t, args, node_cls=None, **node_attrs):
     v = op.run_view(t, args, _E)
-    if STATE.enabled and t._requires_grad and node_cls is not None:
-        n = node_cls()
-        n.in_shape = t._data.shape
-        for k, val in node_attrs.items():
-            setattr(n, k, val)
-        record(n, (t,), (v,))
+    if node_cls is not None:
+        attach(node_cls, (t,), v, in_shape=t._data.shape, **node_attrs)
     return v
 
 
 # ---- public API -------------------------------------------------------------------------------------
 @method()
-def view(self, *shape):
+def view(self: Tensor, *shape: int | Sequence[int]) -> Tensor:
     """A view with a new shape (one -1 inferred).  ``view(dtype)`` is not supported."""
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, numbers.Integral, Tensor)):
         raise TypeError(f"view(): argument 'size' must be tuple of ints, not {type(shape[0]).__name__}")
@@ -48,12 +53,12 @@ def view(self, *shape):
 
 
 @method()
-def view_as(self, other):
+def view_as(self: Tensor, other: Tensor) -> Tensor:
     return view(self, other.shape)
 
 
 @method()
-def reshape(input, *shape):
+def reshape(input: Tensor, *shape: int | Sequence[int]) -> Tensor:
     """Like `view` when strides allow, else a contiguous copy with the new shape."""
     shape = infer_size(normalize_shape(shape, "reshape"), input._data.size, "reshape")
     if view_strides(input._data.shape, input.stride(), shape) is not None:
@@ -74,18 +79,18 @@ def reshape(input, *shape):
 
 
 @method()
-def reshape_as(self, other):
+def reshape_as(self: Tensor, other: Tensor) -> Tensor:
     return reshape(self, other.shape)
 
 
 @method()
-def contiguous(self, memory_format=None):
+def contiguous(self: Tensor, memory_format: object = None) -> Tensor:
     """self if already contiguous, else a contiguous copy."""
     return self if self.is_contiguous() else clone(self)
 
 
 @method()
-def permute(input, *dims):
+def permute(input: Tensor, *dims: int | Sequence[int]) -> Tensor:
     """Reorder the dims (a view). Output shape: ``[input.shape[d] for d in dims]``."""
     return _permuted(input, permute_dims(input._data.ndim, normalize_shape(dims, "permute")))
 
@@ -101,7 +106,7 @@ def _permuted(input, dims):
 
 
 @method()
-def transpose(input, dim0, dim1):
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dims (a view)."""
     nd = input._data.ndim
     if nd == 0:  # dims -1/0 only, as for a 1-d tensor
@@ -118,21 +123,21 @@ def transpose(input, dim0, dim1):
 
 
 swapaxes = swapdims = transpose
-Tensor.swapaxes = Tensor.swapdims = transpose
+method("swapaxes", "swapdims")(transpose)
 
 
 @method()
-def t(input):
+def t(input: Tensor) -> Tensor:
     """Transpose a tensor of at most 2 dims."""
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
     return transpose(input, 0, 1) if input._data.ndim == 2 else input.view(input.shape)
 
 
-Tensor.T = property(lambda self: permute(self, list(range(self._data.ndim))[::-1]))
+method("T")(property(lambda self: permute(self, list(range(self._data.ndim))[::-1])))
 
 
-def _mT(self, name="mT", deprecation="This function is the identity in these cases."):
+def _mT(self: Tensor, name: str = "mT", deprecation: str = "This function is the identity in these cases.") -> Tensor:
     if self._data.ndim == 0:  # PyTorch: the identity, deprecated
         warnings.warn(f"Tensor.{name} is deprecated on 0-D tensors. {deprecation}", UserWarning, stacklevel=3)
         return self
@@ -142,19 +147,19 @@ def _mT(self, name="mT", deprecation="This function is the identity in these cas
     return transpose(self, -2, -1)
 
 
-Tensor.mT = property(_mT)
-def _H(self):
+method("mT")(property(_mT))
+def _H(self: Tensor) -> Tensor:
     if self._data.ndim not in (0, 2):
         raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self._data.ndim}-D tensor.")
     return t(self)
 
 
-Tensor.H = property(_H)
-Tensor.mH = property(lambda self: _mT(self, "mH", "Consider using x.conj()."))
+method("H")(property(_H))
+method("mH")(property(lambda self: _mT(self, "mH", "Consider using x.conj().")))
 
 
 @method()
-def movedim(input, source, destination):
+def movedim(input: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
     nd = input._data.ndim
     src, dst = int_list(source, "movedim", "source", 2), int_list(destination, "movedim", "destination", 3)
     if len(src) != len(dst):
@@ -177,15 +182,15 @@ def movedim(input, source, destination):
 
 
 moveaxis = movedim
-Tensor.moveaxis = movedim
+method("moveaxis")(movedim)
 
 
 # squeeze() with no dim squeezes every size-1 dim; an explicit None is PyTorch's TypeError.
-_ALL_DIMS = object()
+_ALL_DIMS: Any = object()
 
 
 @method()
-def squeeze(input, dim=_ALL_DIMS):
+def squeeze(input: Tensor, dim: int | Sequence[int] = _ALL_DIMS) -> Tensor:
     """Remove size-1 dims (all, or those in ``dim``: int or tuple)."""
     if dim is None:
         raise TypeError("squeeze(): argument 'dim' must be int or tuple of ints, not NoneType")
@@ -194,7 +199,7 @@ def squeeze(input, dim=_ALL_DIMS):
 
 
 @method()
-def unsqueeze(input, dim):
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dim at ``dim`` (in [-ndim-1, ndim])."""
     return _view(_UNSQUEEZE, input, (dim,), UnsqueezeBackward0)
 
@@ -211,61 +216,58 @@ def _rebase_inplace_view(self, v):
 
 
 @method()
-def squeeze_(self, dim=_ALL_DIMS):
+def squeeze_(self: Tensor, dim: int | Sequence[int] = _ALL_DIMS) -> Tensor:
     return _rebase_inplace_view(self, squeeze(self, dim))
 
 
 @method()
-def unsqueeze_(self, dim):
+def unsqueeze_(self: Tensor, dim: int) -> Tensor:
     return _rebase_inplace_view(self, unsqueeze(self, dim))
 
 
 @method()
-def t_(self):
+def t_(self: Tensor) -> Tensor:
     return _rebase_inplace_view(self, t(self))
 
 
 @method()
-def transpose_(self, dim0, dim1):
+def transpose_(self: Tensor, dim0: int, dim1: int) -> Tensor:
     return _rebase_inplace_view(self, transpose(self, dim0, dim1))
 
 
 @method()
-def expand(self, *sizes):
+def expand(self: Tensor, *sizes: int | Sequence[int]) -> Tensor:
     """Broadcast to ``sizes`` without copying (stride 0); -1 keeps a dim."""
     return _view(_EXPAND, self, (normalize_shape(sizes, "expand"),), ExpandBackward0)
 
 
 @method()
-def expand_as(self, other):
+def expand_as(self: Tensor, other: Tensor) -> Tensor:
     return expand(self, other.shape)
 
 
-def broadcast_to(input, size):
+def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
     if not isinstance(input, Tensor):
         raise TypeError(f"broadcast_to(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     return expand(input, tuple(size))
 
 
-Tensor.broadcast_to = broadcast_to
+method("broadcast_to")(broadcast_to)
 
 
-def broadcast_tensors(*tensors):
-    from ._common import broadcast_shapes
+def broadcast_tensors(*tensors: Tensor | Sequence[Tensor]) -> tuple[Tensor, ...]:
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tensors[0]
     shape = broadcast_shapes(*[t._data.shape for t in tensors], op="broadcast_tensors")
     return tuple(expand(t, shape) for t in tensors)
 
 
-def broadcast_shapes_public(*shapes):
-    from ._common import broadcast_shapes
-    from .._size import Size
+def broadcast_shapes_public(*shapes: int | Sequence[int]) -> Size:
     return Size(broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s) for s in shapes]))
 
 
 @method()
-def flatten(input, start_dim=0, end_dim=-1):
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims start_dim..end_dim (a view when possible)."""
     start_dim, end_dim = int_arg(start_dim, "flatten", "start_dim"), int_arg(end_dim, "flatten", "end_dim")
     nd = input._data.ndim
@@ -289,7 +291,7 @@ def _no_dims(d):
 
 
 @method()
-def unflatten(input, dim, sizes):
+def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     """Split dim ``dim`` into ``sizes`` (one -1 allowed)."""
     nd = input._data.ndim
     if len(sizes) == 0:
@@ -303,14 +305,14 @@ def unflatten(input, dim, sizes):
     return view(input, shape[:d] + sizes + shape[d + 1:])
 
 
-def slice_dim(input, dim, start, end, step=1):
+def slice_dim(input: Tensor, dim: int, start: int, end: int, step: int = 1) -> Tensor:
     """``input[..., start:end:step, ...]`` along ``dim`` as a view."""
     replay = lambda z: slice_dim(z, dim, start, end, step)  # noqa: E731
     return _view(_SLICE, input, (dim, start, end, step), SliceBackward0, replay=replay)
 
 
 @method()
-def narrow(input, dim, start, length):
+def narrow(input: Tensor, dim: int, start: int | Tensor, length: int) -> Tensor:
     """``length`` elements from ``start`` along ``dim`` (a view)."""
     if input._data.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
@@ -328,7 +330,7 @@ def narrow(input, dim, start, length):
 
 
 @method()
-def select(input, dim, index):
+def select(input: Tensor, dim: int, index: int | Tensor) -> Tensor:
     """The slice at ``index`` along ``dim``, with that dim removed (a view)."""
     if isinstance(index, Tensor):
         index = index.item()
@@ -337,7 +339,8 @@ def select(input, dim, index):
 
 
 @method()
-def as_strided(input, size, stride, storage_offset=None):
+def as_strided(input: Tensor, size: Sequence[int], stride: Sequence[int],
+               storage_offset: int | None = None) -> Tensor:
     """A view with explicit ``size``/``stride``/``storage_offset`` (elements, absolute in the
     storage; default: ``input``'s offset) over ``input``'s storage.  Outputs may overlap
     (their gradients are summed); inputs with overlapping memory have no gradient."""
@@ -352,13 +355,13 @@ def as_strided(input, size, stride, storage_offset=None):
 
 
 @method()
-def diagonal(input, offset=0, dim1=0, dim2=1):
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     replay = lambda z: diagonal(z, offset, dim1, dim2)  # noqa: E731
     return _view(_DIAGONAL, input, (offset, dim1, dim2), DiagonalBackward0, replay=replay)
 
 
 @method()
-def split(tensor, split_size_or_sections, dim=0):
+def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
     """Chunks of ``split_size`` (last may be smaller) or of the listed sizes, along ``dim``."""
     if not isinstance(split_size_or_sections, numbers.Integral) or isinstance(split_size_or_sections, bool):
         split_size_or_sections = int_list(split_size_or_sections, "split_with_sizes", "split_sizes", 2)
@@ -387,7 +390,7 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 @method()
-def chunk(input, chunks, dim=0):
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """At most ``chunks`` views of (nearly) equal size along ``dim``."""
     chunks = int_arg(chunks, "chunk", "chunks", 1)
     if input._data.ndim == 0:
@@ -403,7 +406,7 @@ def chunk(input, chunks, dim=0):
 
 
 @method()
-def tensor_split(input, indices_or_sections, dim=0):
+def tensor_split(input: Tensor, indices_or_sections: int | Sequence[int] | Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """``sections`` (int, or a 0-d int64 tensor) nearly equal pieces, the first ``n % sections`` one
     longer; or the pieces between ``indices`` (a list, or a 1-d int64 tensor), each sliced like
     Python's ``x[a:b]`` (negative indices count from the end; out-of-range ones clamp)."""
@@ -416,7 +419,6 @@ def tensor_split(input, indices_or_sections, dim=0):
             raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to be on cpu, but it's on "
                                f"{ios.device}")
         if ios.dtype is not _dtype.int64:
-            from .reduction import torch_name
             raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
                                f"{torch_name(ios.dtype)}")
         if ios._data.ndim > 1:
@@ -448,7 +450,7 @@ def tensor_split(input, indices_or_sections, dim=0):
 
 
 @method()
-def unbind(input, dim=0):
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """All slices along ``dim``, that dim removed."""
     d = wrap_dim(dim, input._data.ndim, "unbind")
     if input._data.ndim == 0:
@@ -456,17 +458,17 @@ def unbind(input, dim=0):
     return tuple(select(input, d, i) for i in range(input._data.shape[d]))
 
 
-def atleast_1d(*tensors):
+def atleast_1d(*tensors: Tensor | Sequence[Tensor]) -> Tensor | tuple[Tensor, ...]:
     r = tuple(t.reshape(1) if t.ndim == 0 else t for t in _seq(tensors))
     return r[0] if len(r) == 1 else r
 
 
-def atleast_2d(*tensors):
+def atleast_2d(*tensors: Tensor | Sequence[Tensor]) -> Tensor | tuple[Tensor, ...]:
     r = tuple(t.reshape(1, 1) if t.ndim == 0 else (t.unsqueeze(0) if t.ndim == 1 else t) for t in _seq(tensors))
     return r[0] if len(r) == 1 else r
 
 
-def atleast_3d(*tensors):
+def atleast_3d(*tensors: Tensor | Sequence[Tensor]) -> Tensor | tuple[Tensor, ...]:
     def up(t):
         if t.ndim == 0:
             return t.reshape(1, 1, 1)
@@ -484,7 +486,7 @@ def _seq(tensors):
 
 
 @method()
-def sum_to_size(self, *size):
+def sum_to_size(self: Tensor, *size: int | Sequence[int]) -> Tensor:
     return sum_to(self, normalize_shape(size, "sum_to_size"))
 
 

@@ -8,11 +8,19 @@ buffer (overlapping outputs sum their contributions) and read back with the inpu
 geometry.  Every formula is made of differentiable tensor ops or records its own
 node, so double backward works.
 """
+from __future__ import annotations
+
 import itertools
+from typing import TYPE_CHECKING
 
 from ._common import Node, record, STATE
-from .pointwise import sum_to
+from .creation import zeros
 from .shape_meta import non_overlapping, storage_extent
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from .._tensor import Tensor
 
 __all__ = ["ViewBackward0", "UnsafeViewBackward0", "SqueezeBackward0", "UnsqueezeBackward0", "PermuteBackward0",
            "ExpandBackward0", "SliceBackward0", "SelectBackward0", "DiagonalBackward0", "AsStridedBackward0",
@@ -50,7 +58,7 @@ class PermuteBackward0(Node):
 
 class ExpandBackward0(Node):
     def backward(self, g):
-        return (sum_to(g, self.in_shape),)
+        return (g.sum_to_size(self.in_shape),)
 
 
 class _ViewScatterBackward(Node):
@@ -79,13 +87,12 @@ class ViewScatterBackward0(Node):
         return (self.replay(gg),)
 
 
-def view_scatter(g, in_shape, replay):
+def view_scatter(g: Tensor, in_shape: Sequence[int], replay: Callable[[Tensor], Tensor]) -> Tensor:
     """zeros(in_shape) with the view ``replay(zeros)`` set to ``g``; differentiable in ``g``.
 
     ``replay(t)`` must rebuild, on a tensor of ``in_shape``, the (non-overlapping) view
     whose gradient ``g`` is.
     """
-    from .creation import zeros
     z = zeros(in_shape, dtype=g.dtype, device=g.device)
     prev = STATE.enabled
     STATE.enabled = False
@@ -125,12 +132,11 @@ class StridedScatterAddBackward0(Node):
         return (gg.as_strided(self.size, self.stride, self.offset),)
 
 
-def strided_scatter_add(g, numel, size, stride, offset):
+def strided_scatter_add(g: Tensor, numel: int, size: Sequence[int], stride: Sequence[int], offset: int) -> Tensor:
     """A flat ``(numel,)`` tensor of zeros into which ``g`` (shape ``size``) is added at the
     storage positions of geometry ``(size, stride, offset)``; positions hit several times
     receive the sum.  Loops only over the few dims that make the geometry overlap
     (e.g. the kernel taps of an unfold), each step a strided add."""
-    from .creation import zeros
     z = zeros(numel, dtype=g.dtype, device=g.device)
     prev = STATE.enabled
     STATE.enabled = False
@@ -193,7 +199,7 @@ class CopySlices(Node):
         return g_base, (g_view.clone() if need_res else None)
 
 
-def rebase_view_history(view, result):
+def rebase_view_history(view: Tensor, result: Tensor) -> Tensor:
     """After ``view`` (a view of ``view._base``) was overwritten in place with ``result``'s
     values: give the base a `CopySlices` history and ``view`` a history through the base,
     so gradients through either see the in-place op (PyTorch's CopySlices).

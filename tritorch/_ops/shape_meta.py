@@ -4,7 +4,14 @@ produces from its input's geometry, and their registry declarations (``view=True
 No data moves here: the device's array API rebuilds a view of the same storage from
 the geometry, so one declaration serves every device.
 """
-from ._common import def_op, wrap_dim, shape_str
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._common import def_op, wrap_dim, shape_str, Shape
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["contiguous_strides", "infer_size", "view_strides", "non_overlapping", "storage_extent",
            "VIEW", "PERMUTE", "EXPAND", "AS_STRIDED", "SLICE", "SELECT", "SQUEEZE", "UNSQUEEZE", "DIAGONAL"]
@@ -21,14 +28,14 @@ def _empty_offset(t, shape, off):
     return off
 
 
-def storage_extent(size, stride, offset):
+def storage_extent(size: Sequence[int], stride: Sequence[int], offset: int) -> int:
     """Elements of storage a geometry needs (0 when it holds no element)."""
     if not all(size):
         return 0
     return offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
 
 
-def non_overlapping(size, stride, dims=None):
+def non_overlapping(size: Sequence[int], stride: Sequence[int], dims: Sequence[int] | None = None) -> bool:
     """True when no two indices of ``dims`` (default: all) address the same element.
 
     Sufficient test used by PyTorch: sorted by stride, each stride exceeds the farthest
@@ -43,7 +50,7 @@ def non_overlapping(size, stride, dims=None):
     return True
 
 
-def contiguous_strides(shape):
+def contiguous_strides(shape: Sequence[int]) -> Shape:
     st = []
     acc = 1
     for s in reversed(shape):
@@ -64,7 +71,7 @@ def _numel(shape):
 _MAX_VIEW_BYTES = (1 << 63) - 1
 
 
-def check_view_size(shape, itemsize, op):
+def check_view_size(shape: Sequence[int], itemsize: int, op: str) -> Sequence[int]:
     """RuntimeError naming tritorch's size limit for a view whose logical size is 2**63 bytes or more."""
     n = _numel(shape)
     if n * itemsize > _MAX_VIEW_BYTES:
@@ -73,7 +80,7 @@ def check_view_size(shape, itemsize, op):
     return shape
 
 
-def infer_size(shape, numel, op="view"):
+def infer_size(shape: Sequence[int], numel: int, op: str = "view") -> Shape:
     """Resolve one -1 in ``shape`` against ``numel``; RuntimeError when impossible."""
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
@@ -91,7 +98,7 @@ def infer_size(shape, numel, op="view"):
     return tuple(shape)
 
 
-def view_strides(oldshape, oldstride, newshape):
+def view_strides(oldshape: Sequence[int], oldstride: Sequence[int], newshape: Sequence[int]) -> Shape | None:
     """Strides making ``newshape`` a view of (oldshape, oldstride), or None (PyTorch's computeStride)."""
     if _numel(oldshape) == 0:
         return contiguous_strides(newshape)
@@ -131,7 +138,7 @@ def _meta_view(t, shape):
     return shape, ns, off
 
 
-def permute_dims(nd, dims):
+def permute_dims(nd: int, dims: Sequence[int]) -> Shape:
     """``dims`` checked to be a permutation of range(nd), negatives wrapped (permute's validation)."""
     if len(dims) != nd:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "

@@ -6,10 +6,17 @@ types compute in float32) and the fused backward ops ``softmax_backward(grad_out
 (dx = g - exp(y) * sum(g, dim)), both written in terms of the forward's output ``y``.  The backward
 ops record their own autograd nodes (written in differentiable tensor ops), so double backward works.
 """
+from __future__ import annotations
+
 import warnings
+from typing import TYPE_CHECKING
 
 from .._dtype import TORCH_NAMES
-from ._common import def_op, Node, record, STATE, method, wrap_dim, check_tensor, shape_str
+from ._common import def_op, Node, apply, method, wrap_dim, check_tensor, shape_str
+
+if TYPE_CHECKING:
+    from .._dtype import dtype as _dtype
+    from .._tensor import Tensor
 
 __all__ = ["softmax", "log_softmax"]
 _E = {}
@@ -93,23 +100,17 @@ class LogSoftmaxBackwardDataBackward0(Node):
 
 
 def _backward_op(op, node_cls, g, y, dim):
-    r = op.run((g, y, dim), _E)
-    if STATE.enabled and (g._requires_grad or y._requires_grad):
-        n = node_cls()
-        n.dim = dim
-        n.save_for_backward(g, y)
-        record(n, (g, y), (r,))
-    return r
+    return apply(op, (g, y, dim), _E, node_cls, (g, y), save=(g, y), dim=dim)
 
 
-def softmax_backward(grad_output, output, dim):
+def softmax_backward(grad_output: Tensor, output: Tensor, dim: int) -> Tensor:
     """dx of ``output = softmax(x, dim)`` (fused op; differentiable)."""
     g = grad_output if grad_output.dtype is output.dtype else grad_output.to(output.dtype)
     return _backward_op(_SOFTMAX_BWD, SoftmaxBackwardDataBackward0, g, output,
                         wrap_dim(dim, output._data.ndim, "softmax_backward"))
 
 
-def log_softmax_backward(grad_output, output, dim):
+def log_softmax_backward(grad_output: Tensor, output: Tensor, dim: int) -> Tensor:
     """dx of ``output = log_softmax(x, dim)`` (fused op; differentiable)."""
     g = grad_output if grad_output.dtype is output.dtype else grad_output.to(output.dtype)
     return _backward_op(_LOG_SOFTMAX_BWD, LogSoftmaxBackwardDataBackward0, g, output,
@@ -123,23 +124,17 @@ def _forward(op, node_cls, name, input, dim, dtype):
     if dim is None:
         raise TypeError(f"{name}() missing required argument 'dim' (int)")
     d = wrap_dim(dim, input._data.ndim, name)
-    y = op.run((input, d, dtype), _E)
-    if STATE.enabled and input._requires_grad:
-        n = node_cls()
-        n.dim, n.in_dtype = d, input.dtype
-        n.save_for_backward(y)
-        record(n, (input,), (y,))
-    return y
+    return apply(op, (input, d, dtype), _E, node_cls, (input,), save_output=True, dim=d, in_dtype=input.dtype)
 
 
 @method()
-def softmax(input, dim, dtype=None):
+def softmax(input: Tensor, dim: int, dtype: _dtype | None = None) -> Tensor:
     """exp(x - max) / sum(exp(x - max)) along ``dim``; ``dtype`` casts the input first."""
     return _forward(_SOFTMAX, SoftmaxBackward0, "softmax", input, dim, dtype)
 
 
 @method()
-def log_softmax(input, dim, dtype=None):
+def log_softmax(input: Tensor, dim: int, dtype: _dtype | None = None) -> Tensor:
     """x - max - log(sum(exp(x - max))) along ``dim``; ``dtype`` casts the input first."""
     return _forward(_LOG_SOFTMAX, LogSoftmaxBackward0, "log_softmax", input, dim, dtype)
 
@@ -150,7 +145,8 @@ def _implicit_dim(name, ndim, stacklevel):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def functional_softmax(input, dim=None, _stacklevel=3, dtype=None):
+def functional_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                       dtype: _dtype | None = None) -> Tensor:
     """``torch.nn.functional.softmax``: ``dim=None`` picks PyTorch's legacy implicit dim with a warning."""
     check_tensor(input, "softmax")
     if dim is None:
@@ -158,7 +154,8 @@ def functional_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return softmax(input, dim, dtype=dtype)
 
 
-def functional_log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+def functional_log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                           dtype: _dtype | None = None) -> Tensor:
     """``torch.nn.functional.log_softmax``: ``dim=None`` picks PyTorch's legacy implicit dim with a warning."""
     check_tensor(input, "log_softmax")
     if dim is None:

@@ -5,8 +5,10 @@ descending); ``stable=True`` keeps equal elements in input order (the cpu impl i
 stable).  Values' gradients flow back through the returned indices
 (``sort_index.scatter_along_dim``); full ``median()`` shares its gradient between ties.
 """
+from __future__ import annotations
+
 from .. import _dtype
-from ._common import Tensor, def_op, Node, record, STATE, method, wrap_dim, check_tensor, check_keepdim, int_arg
+from ._common import Tensor, def_op, Node, attach, method, wrap_dim, check_tensor, check_keepdim, int_arg
 from .sort_index import return_type, index_backward, evenly_distribute, values_indices as _select
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median"]
@@ -119,7 +121,8 @@ class MedianBackward0(Node):
 
 
 @method()
-def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False, *,
+         out: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
     """Sort along ``dim`` -> (values, indices).  NaN is largest; equal elements keep input order
     (``stable=False`` is allowed to reorder them in PyTorch; the cpu impl never does)."""
     check_tensor(input, "sort")
@@ -128,13 +131,13 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
 
 
 @method()
-def argsort(input, dim=-1, descending=False, stable=False):
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """Indices (int64) that sort ``input`` along ``dim``."""
     return sort(input, dim, descending, stable).indices
 
 
 @method()
-def msort(input, *, out=None):
+def msort(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``sort(input, dim=0).values``."""
     if out is not None:
         check_tensor(input, "msort")
@@ -144,7 +147,8 @@ def msort(input, *, out=None):
 
 
 @method()
-def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, *,
+         out: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
     """The ``k`` largest (``largest=False``: smallest) elements along ``dim`` -> (values, indices);
     always returned in sorted order; k > size is a RuntimeError."""
     check_tensor(input, "topk")
@@ -154,7 +158,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
 
 
 @method()
-def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *,
+             out: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
     """The ``k``-th smallest element (1-based) along ``dim`` -> (values, indices)."""
     check_tensor(input, "kthvalue")
     k = int_arg(k, "kthvalue", "k", 1)
@@ -164,7 +169,8 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
 
 
 @method()
-def median(input, dim=None, keepdim=False, *, out=None):
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+           out: Tensor | tuple[Tensor, Tensor] | None = None) -> Tensor | tuple[Tensor, Tensor]:
     """``median(input)``: lower median of all elements (0-d; NaN if any element is NaN; gradient
     shared between ties); ``median(input, dim, keepdim)`` -> (values, indices) along ``dim``."""
     check_tensor(input, "median")
@@ -172,10 +178,8 @@ def median(input, dim=None, keepdim=False, *, out=None):
         if out is not None:
             return _MEDIAN.run_out((input,), _E, out)
         r = _MEDIAN.run((input,), _E)
-        if STATE.enabled and input._requires_grad and r.dtype.is_floating_point:
-            n = MedianBackward0()
-            n.save_for_backward(input, r)
-            record(n, (input,), (r,))
+        if r.dtype.is_floating_point:
+            attach(MedianBackward0, (input,), r, (input, r))
         return r
     check_keepdim(keepdim, "median")
     d = wrap_dim(dim, input._data.ndim, "median")

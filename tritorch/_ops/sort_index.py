@@ -8,9 +8,12 @@ the indices along ``dim`` are unique within each slice -- true for the permutati
 selections these ops produce -- so scatter and scatter-add coincide and each op is the
 other's gradient, which keeps double backward exact.
 """
-import collections
+from __future__ import annotations
 
-from ._common import Tensor, def_op, Node, record, STATE, shape_str
+import collections
+from typing import Sequence
+
+from ._common import Tensor, def_op, Node, attach, shape_str
 
 __all__ = []
 
@@ -67,25 +70,19 @@ class ScatterAlongDimBackward0(Node):
         return (gather_along_dim(g, self.dim, index),)
 
 
-def gather_along_dim(x, dim, index):
+def gather_along_dim(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """Values of ``x`` at ``index`` along ``dim``.  x: (*, n, *); index: (*, k, *) int64 -> (*, k, *)."""
     r = _GATHER.run((x, dim, index), _E)
-    if STATE.enabled and x._requires_grad and r.dtype.is_floating_point:
-        n = GatherAlongDimBackward0()
-        n.save_for_backward(index)
-        n.dim, n.in_shape = dim, x._data.shape
-        record(n, (x,), (r,))
+    if r.dtype.is_floating_point:
+        attach(GatherAlongDimBackward0, (x,), r, (index,), dim=dim, in_shape=x._data.shape)
     return r
 
 
-def scatter_along_dim(src, dim, index, shape):
+def scatter_along_dim(src: Tensor, dim: int, index: Tensor, shape: Sequence[int]) -> Tensor:
     """Zeros of ``shape`` with ``src`` placed at ``index`` along ``dim`` (indices unique per slice)."""
     r = _SCATTER.run((src, dim, index, tuple(shape)), _E)
-    if STATE.enabled and src._requires_grad and r.dtype.is_floating_point:
-        n = ScatterAlongDimBackward0()
-        n.save_for_backward(index)
-        n.dim = dim
-        record(n, (src,), (r,))
+    if r.dtype.is_floating_point:
+        attach(ScatterAlongDimBackward0, (src,), r, (index,), dim=dim)
     return r
 
 
@@ -114,9 +111,7 @@ def values_indices(op, node_cls, rt, input, args, dim, keepdim, out):
         op.run_out((input,) + args, _E, tuple(out))
         return rt(*out)
     v, i = op.run((input,) + args, _E)
-    if STATE.enabled and input._requires_grad and v.dtype.is_floating_point:
-        n = node_cls()
-        n.save_for_backward(i)
-        n.dim, n.keepdim, n.in_shape = dim, keepdim, input._data.shape
-        record(n, (input,), (v, None))
+    if v.dtype.is_floating_point:
+        attach(node_cls, (input,), (v, i), (i,), differentiable=1, dim=dim, keepdim=keepdim,
+               in_shape=input._data.shape)
     return rt(v, i)

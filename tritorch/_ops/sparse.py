@@ -29,10 +29,20 @@ Embedding gradients use ``embedding_backward``; with ``create_graph=True`` its r
 ``EmbeddingDenseBackwardBackward0`` node (a differentiable gather, as PyTorch defines it), so double
 backward works and matches PyTorch (including its convention of not rescaling by frequency there).
 """
+from __future__ import annotations
+
 import numbers
+from typing import TYPE_CHECKING
 
 from .. import _dtype as _D
-from ._common import def_op, Node, record, STATE, check_tensor
+from ._common import def_op, Node, apply, attach, check_tensor
+from .creation import arange, zeros
+from .joining import cat
+from ..autograd.grad_mode import no_grad
+from .gather_scatter import scatter_add
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
 
 __all__ = []
 _E = {}
@@ -155,17 +165,11 @@ class EmbeddingBackward0(Node):
         indices, = self.saved_tensors
         if g is None or not self.needs_input_grad[0]:
             return (None,)
-        d = _EMB_BWD.run((g, indices, self.num_weights, self.padding_idx, self.scale), _E)
-        if STATE.enabled and g._requires_grad:
-            node = EmbeddingDenseBackwardBackward0()
-            node.padding_idx = self.padding_idx
-            node.save_for_backward(indices)
-            record(node, (g,), (d,))
-        return (d,)
+        return (_dense_backward(g, indices, self.num_weights, self.padding_idx, self.scale),)
 
 
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
-              sparse=False):
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` at the indices ``input`` (PyTorch's signature).  ``max_norm`` renormalises
     the referenced rows of ``weight`` in place first; ``sparse=True`` is not supported."""
     check_tensor(input, "embedding", "input")
@@ -186,19 +190,13 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         padding_idx = -1
     if max_norm is not None:
         _check_indices(input)
-        from ..autograd.grad_mode import no_grad
         with no_grad():
             _RENORM.run_inplace(weight, (weight, input.contiguous(), float(max_norm), float(norm_type)), _E)
-    out = _EMB.run((weight, input), _E)
-    if STATE.enabled and weight._requires_grad:
-        node = EmbeddingBackward0()
-        node.num_weights, node.padding_idx, node.scale = n, int(padding_idx), bool(scale_grad_by_freq)
-        node.save_for_backward(input)
-        record(node, (weight,), (out,))
-    return out
+    return apply(_EMB, (weight, input), _E, EmbeddingBackward0, (weight,), save=(input,), num_weights=n,
+                 padding_idx=int(padding_idx), scale=bool(scale_grad_by_freq))
 
 
-def one_hot(tensor, num_classes=-1):
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding with a trailing class dim (PyTorch's signature); ``num_classes=-1``
     infers max + 1 (one host sync)."""
     check_tensor(tensor, "one_hot", "input")
@@ -217,13 +215,8 @@ def one_hot(tensor, num_classes=-1):
 
 def _dense_backward(rows, indices, num_weights, padding_idx, scale_grad_by_freq):
     """``embedding_backward`` of per-index gradient rows, differentiable w.r.t. ``rows``."""
-    d = _EMB_BWD.run((rows, indices, num_weights, padding_idx, scale_grad_by_freq), _E)
-    if STATE.enabled and rows._requires_grad:
-        node = EmbeddingDenseBackwardBackward0()
-        node.padding_idx = padding_idx
-        node.save_for_backward(indices)
-        record(node, (rows,), (d,))
-    return d
+    return apply(_EMB_BWD, (rows, indices, num_weights, padding_idx, scale_grad_by_freq), _E,
+                 EmbeddingDenseBackwardBackward0, (rows,), save=(indices,), padding_idx=padding_idx)
 
 
 class EmbeddingBagBackward0(Node):
@@ -237,8 +230,6 @@ class EmbeddingBagBackward0(Node):
         dw = dpsw = None
         if mode == "max":
             if self.needs_input_grad[0]:
-                from .creation import zeros
-                from .gather_scatter import scatter_add
                 hit = max_idx >= 0
                 src = g * hit.to(g.dtype)
                 dw = scatter_add(zeros(tuple(weight.shape), dtype=g.dtype, device=g.device), 0,
@@ -260,16 +251,16 @@ class EmbeddingBagBackward0(Node):
         return dw, dpsw
 
 
-def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
-                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm: float | None = None,
+                  norm_type: float = 2, scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                  per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
+                  padding_idx: int | None = None) -> Tensor:
     """Sums, means or maxes of bags of embedding rows, without materialising the (N, D) rows.
     Input: (B, L) (B bags of L indices; ``offsets`` must be None) or (N,) with 1-D ``offsets`` giving each
     bag's start (``include_last_offset``: offsets has B + 1 entries, the last one the end).
     Weight: (V, D); output: (B, D).  ``per_sample_weights`` (input's shape, mode "sum" only) scale the
     rows; ``padding_idx`` rows are skipped; ``max_norm`` renormalises the referenced rows of weight in
     place first.  ``sparse=True`` (sparse gradients) is not supported."""
-    from .creation import arange
-    from .joining import cat
     check_tensor(input, "embedding_bag", "input")
     check_tensor(weight, "embedding_bag", "weight")
     if per_sample_weights is not None:
@@ -324,7 +315,6 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         padding_idx = -1
     if max_norm is not None:
         _check_indices(input, "embedding_bag")
-        from ..autograd.grad_mode import no_grad
         with no_grad():
             _RENORM.run_inplace(weight, (weight, input.contiguous(), float(max_norm), float(norm_type)), _E)
     if offsets.dtype is not input.dtype and offsets.dtype in _INDEX and input.dtype in _INDEX:
@@ -332,11 +322,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     out, offset2bag, bag_size, max_idx = _BAG.run((weight, input, offsets, per_sample_weights, mode,
                                                    int(padding_idx)), _E)
     psw = per_sample_weights
-    if STATE.enabled and (weight._requires_grad or (psw is not None and psw._requires_grad)):
-        node = EmbeddingBagBackward0()
-        node.mode, node.padding_idx, node.scale_grad_by_freq = mode, int(padding_idx), bool(scale_grad_by_freq)
-        node.save_for_backward(input, offset2bag, bag_size, max_idx, weight, psw)
-        record(node, (weight, psw), (out,))
+    attach(EmbeddingBagBackward0, (weight, psw), out, save=(input, offset2bag, bag_size, max_idx, weight, psw),
+           mode=mode, padding_idx=int(padding_idx), scale_grad_by_freq=bool(scale_grad_by_freq))
     return out
 
 

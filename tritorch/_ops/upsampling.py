@@ -27,14 +27,21 @@ registry ops and autograd live in the pooling family).
 Not implemented (NotImplementedError): ``antialias=True`` and bicubic on uint8 input (PyTorch
 accepts the latter on CPU).
 """
+from __future__ import annotations
+
 import math
 import numbers
 import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .. import _dtype
 from .._dtype import TORCH_NAMES
-from ._common import def_op, Node, record, STATE, check_tensor, shape_str
+from ._common import def_op, Node, apply, attach, check_tensor, shape_str
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
 
 __all__ = []
 _E = {}
@@ -119,31 +126,28 @@ class _UpsampleBackwardNode(Node):
 _NODES = {}
 
 
-def _node(mode, k, base, suffix):
+def _node_cls(mode, k, base, suffix):
     name = _NODE[(mode, k)] + suffix
     cls = _NODES.get(name)
     if cls is None:
         cls = _NODES[name] = type(name, (base,), {"__doc__": base.__doc__})
-    return cls()
+    return cls
 
 
 def _upsample(x, size, mode, align_corners, scales):
-    r = _UPSAMPLE.run((x, tuple(size), mode, bool(align_corners), tuple(scales)), _E)
-    if STATE.enabled and x._requires_grad:
-        n = _node(mode, len(size), _UpsampleNode, "Backward0")
-        n.in_size, n.mode, n.align_corners, n.scales = tuple(x._data.shape), mode, bool(align_corners), tuple(scales)
-        record(n, (x,), (r,))
-    return r
+    ac, sc = bool(align_corners), tuple(scales)
+    return apply(_UPSAMPLE, (x, tuple(size), mode, ac, sc), _E, _node_cls(mode, len(size), _UpsampleNode, "Backward0"),
+                 (x,), in_size=tuple(x._data.shape), mode=mode, align_corners=ac, scales=sc)
 
 
-def upsample_backward(grad_output, input_size, mode, align_corners, scales):
+def upsample_backward(grad_output: Tensor, input_size: Sequence[int], mode: str, align_corners: bool,
+                      scales: Sequence[float | None]) -> Tensor:
     """Input gradient of ``upsample`` (fused gather op; differentiable)."""
-    r = _UPSAMPLE_BWD.run((grad_output, tuple(input_size), mode, bool(align_corners), tuple(scales)), _E)
-    if STATE.enabled and grad_output._requires_grad:
-        n = _node(mode, len(input_size) - 2, _UpsampleBackwardNode, "BackwardBackward0")
-        n.out_size, n.mode, n.align_corners, n.scales = tuple(grad_output._data.shape[2:]), mode, bool(align_corners), \
-            tuple(scales)
-        record(n, (grad_output,), (r,))
+    ac, sc = bool(align_corners), tuple(scales)
+    r = _UPSAMPLE_BWD.run((grad_output, tuple(input_size), mode, ac, sc), _E)
+    # the node class is looked up once the meta has validated ``mode`` and the rank
+    attach(_node_cls(mode, len(input_size) - 2, _UpsampleBackwardNode, "BackwardBackward0"), (grad_output,), r,
+           out_size=tuple(grad_output._data.shape[2:]), mode=mode, align_corners=ac, scales=sc)
     return r
 
 
@@ -153,8 +157,10 @@ def _is_int(v):
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                recompute_scale_factor=None, antialias=False):
+def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
+                scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
     """``torch.nn.functional.interpolate`` for 3-D/4-D/5-D inputs (N, C, [D,] [H,] W): modes
     "nearest" (PyTorch's legacy ``floor(dst * scale)`` rule), "nearest-exact", "linear" (3-D),
     "bilinear" (4-D), "bicubic" (4-D; A = -0.75, taps clamped to the border), "trilinear" (5-D),
@@ -238,19 +244,23 @@ def _deprecated(name):
                   stacklevel=3)
 
 
-def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+def upsample(input: Tensor, size: int | Sequence[int] | None = None,
+             scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
+             align_corners: bool | None = None) -> Tensor:
     """Deprecated alias of `interpolate` (warns, as PyTorch does)."""
     _deprecated("upsample")
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
-def upsample_nearest(input, size=None, scale_factor=None):
+def upsample_nearest(input: Tensor, size: int | Sequence[int] | None = None,
+                     scale_factor: float | Sequence[float] | None = None) -> Tensor:
     """Deprecated: `interpolate` with mode="nearest" (warns, as PyTorch does)."""
     _deprecated("upsample_nearest")
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
-def upsample_bilinear(input, size=None, scale_factor=None):
+def upsample_bilinear(input: Tensor, size: int | Sequence[int] | None = None,
+                      scale_factor: float | Sequence[float] | None = None) -> Tensor:
     """Deprecated: `interpolate` with mode="bilinear", align_corners=True (warns, as PyTorch does)."""
     _deprecated("upsample_bilinear")
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

@@ -1,9 +1,9 @@
 """The backward engine: walks the graph iteratively (no recursion, so a 10,000-step
 chain works), in dependency order, accumulating gradients per (node, output)."""
 from .graph import AccumulateGrad, edge_of
-from .grad_mode import STATE
+from .grad_mode import STATE, no_grad
 
-__all__ = ["run_backward"]
+__all__ = ["run_backward", "accumulate_grad", "run_leaf_hooks"]
 
 
 def _collect(roots):
@@ -150,7 +150,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     for t, e in zip(inputs, capture_edges):
         g = captures[e]
         if g is not None and t.grad_fn is None and t._extra and t._extra.get("hooks"):
-            g = t._run_leaf_hooks(g)
+            g = run_leaf_hooks(t, g)
         if g is None and not allow_unused:
             raise RuntimeError(
                 "One of the differentiated Tensors appears to not have been used in the graph. "
@@ -162,7 +162,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
 def _call(node, buf, retain_graph, create_graph):
     if isinstance(node, AccumulateGrad):
         g = buf.get(0)
-        node.variable._accumulate(g, create_graph)
+        accumulate_grad(node.variable, g, create_graph)
         return None
     n_out = max(buf) + 1 if buf else 0
     grads = _tensor_pre_hooks(node, [buf.get(i) for i in range(n_out)])
@@ -189,5 +189,58 @@ def _tensor_pre_hooks(node, grads):
         for nr, ref in list(retains.items()):
             t = ref()
             if t is not None and nr < len(grads) and grads[nr] is not None:
-                t._retain(grads[nr])
+                _retain(t, grads[nr])
     return grads
+
+
+def run_leaf_hooks(t, g):
+    """The hooks registered on leaf ``t`` (`Tensor.register_hook`), in order, on its gradient ``g``."""
+    for hook in list(t._extra["hooks"].values()):
+        r = hook(g)
+        if r is not None:
+            g = r
+    return g
+
+
+def accumulate_grad(t, g, create_graph):
+    """AccumulateGrad of leaf ``t``: run its hooks, then add ``g`` into ``t.grad``."""
+    if g is None:
+        return
+    if t._extra and t._extra.get("hooks"):
+        g = run_leaf_hooks(t, g)
+    shape = t._data.shape
+    if g._data.shape != shape:
+        g = _grad_to_shape(g, shape)
+    if g.dtype is not t.dtype:
+        g = g.to(t.dtype)
+    # g now has t's shape and dtype (and device): written to _grad without the setter's checks.
+    if t._grad is None:
+        # A copy: the same gradient tensor may reach several leaves (AddBackward passes
+        # it through), and optimizers modify .grad in place.
+        t._grad = g.clone() if create_graph else g.detach().clone()
+    elif create_graph:
+        t._grad = t._grad + g
+    else:
+        with no_grad():
+            t._grad.add_(g.detach())
+
+
+def _grad_to_shape(g, shape):
+    """PyTorch's AccumulateGrad check: sum an expandable gradient down to the leaf's shape."""
+    gs = g._data.shape
+    n = len(gs) - len(shape)
+    if n < 0 or any(s != 1 and s != gs[n + i] for i, s in enumerate(shape)):
+        raise RuntimeError(f"invalid gradient: got shape {list(gs)} but expected shape compatible with "
+                           f"{list(shape)}")
+    return g.sum_to_size(shape)
+
+
+def _retain(t, g):
+    """`retain_grad`: accumulate non-leaf ``t``'s gradient into ``t.grad``."""
+    g = g.detach()
+    # The engine's gradient already has t's shape, dtype and device: no setter checks.
+    if t._grad is None:
+        t._grad = g.clone()
+    else:
+        with no_grad():
+            t._grad = t._grad + g

@@ -10,7 +10,7 @@ import weakref
 
 from .grad_mode import STATE
 
-__all__ = ["Node", "AccumulateGrad", "record", "edge_of", "RemovableHandle"]
+__all__ = ["Node", "AccumulateGrad", "record", "edge_of", "RemovableHandle", "retain_grad", "register_tensor_hook"]
 
 _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -217,3 +217,44 @@ def record(node, inputs, outputs):
     if saved:
         node._saved = _pack_outputs(node, saved)
     return node
+
+
+def retain_grad(t):
+    """`Tensor.retain_grad`: the engine will accumulate non-leaf ``t``'s gradient into ``t.grad``
+    (see engine's `_tensor_pre_hooks`)."""
+    if t.grad_fn is None:
+        if not t._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        return
+    ex = t._extras()
+    if ex.get("retains_grad"):
+        return
+    ex["retains_grad"] = True
+    retains = t.grad_fn.__dict__.setdefault("_retains", {})
+    retains[t._output_nr] = weakref.ref(t)
+
+
+def register_tensor_hook(t, hook):
+    """`Tensor.register_hook`: a leaf's hooks run before accumulation (engine's `run_leaf_hooks`),
+    a non-leaf's as a pre-hook of its grad_fn on its output."""
+    if not t._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    ex = t._extras()
+    if t.grad_fn is None:
+        hooks = ex.setdefault("hooks", {})
+        h = RemovableHandle(hooks)
+        hooks[h._key] = hook
+        return h
+    nr = t._output_nr
+
+    def _pre(grads):
+        g = grads[nr] if nr < len(grads) else None
+        if g is None:
+            return None
+        r = hook(g)
+        if r is None:
+            return None
+        grads = list(grads)
+        grads[nr] = r
+        return tuple(grads)
+    return t.grad_fn.register_prehook(_pre)

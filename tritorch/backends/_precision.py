@@ -3,7 +3,9 @@
 ``torch.set_float32_matmul_precision`` and ``torch.backends.cuda.matmul.allow_tf32`` are two
 views of one switch (as in PyTorch before its fp32_precision API): "highest" means IEEE fp32
 products, "high" and "medium" allow TF32 tensor-core products; allow_tf32=True sets "high",
-False sets "highest".  Kernels read the module attribute ``TF32`` on each matmul call.
+False sets "highest".  The op layer hands the switch to the matmul-type ops (the fused GEMM,
+matmul, attention) as the registry attribute ``tf32`` (`op_attrs`), read on each call, so kernels
+never read this frontend module.
 """
 import warnings
 
@@ -13,6 +15,15 @@ _PRECISIONS = ("highest", "high", "medium")
 
 PRECISION = "highest"
 TF32 = False
+
+
+_TF32_ON, _TF32_OFF = {"tf32": True}, {}
+
+
+def op_attrs():
+    """The registry attributes that carry the switch to a matmul-type op: ``{"tf32": True}`` when
+    TF32 is allowed, else none (the impls' ``tf32=False`` default).  Callers must not mutate it."""
+    return _TF32_ON if TF32 else _TF32_OFF
 
 
 def _set(precision):

@@ -21,6 +21,7 @@ thread, a user's thread, or a garbage-collection pass that frees a block there.
 """
 import ctypes
 import os
+import sys
 import threading
 import warnings
 
@@ -97,8 +98,9 @@ def _probe():
                   f"reinstall it for this driver with: {install_command(version)}")
         return
     try:
+        # Imported here: Triton is loaded only once a GPU is found.
         from . import _triton_driver
-        _triton_driver.install()
+        _triton_driver.install(sys.modules[__name__])
     except Exception as e:  # noqa: BLE001 - no Triton, no C compiler for its launcher, ...
         _unusable(f"Triton cannot launch kernels on the GPU ({type(e).__name__}: {e})")
         return

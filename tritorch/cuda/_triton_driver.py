@@ -21,39 +21,40 @@ from triton.backends.nvidia import driver as _nvidia
 from triton.runtime import driver as _config
 
 from tritorch import _device
-from . import _runtime
 
 __all__ = ["TritorchCudaDriver", "install", "installed"]
 
 
-def _set_current_device(index):
-    _device.set_cuda_index(index)
-    _runtime.device_handle(index)
-
-
 class TritorchCudaDriver(_nvidia.CudaDriver):
-    """Triton's NVIDIA driver with the current device, stream and capability from tritorch."""
+    """Triton's NVIDIA driver with the current device, stream and capability from tritorch.
 
-    def __init__(self):
+    ``runtime`` is `tritorch.cuda._runtime` (it installs the driver while probing the GPU, so it
+    hands itself over rather than being imported here)."""
+
+    def __init__(self, runtime):
         # Not CudaDriver.__init__: on 3.6/3.7, and on 3.8+ with torch imported, it binds these
         # queries to torch.cuda.  Triton reads them as instance attributes, as set here.
         self.utils = _nvidia.CudaUtils()
         self.launcher_cls = _nvidia.CudaLauncher
+        self._runtime = runtime
         self.get_current_device = _device.cuda_index
-        self.set_current_device = _set_current_device
-        self.get_current_stream = _runtime.stream_handle
-        self.get_device_capability = _runtime.capability
+        self.get_current_stream = runtime.stream_handle
+        self.get_device_capability = runtime.capability
 
-    @staticmethod
-    def is_active():
-        return _runtime.mode() == "gpu"
+    def set_current_device(self, index):
+        _device.set_cuda_index(index)
+        self._runtime.device_handle(index)
+
+    def is_active(self):
+        return self._runtime.mode() == "gpu"
 
 
-def install():
-    """Make a `TritorchCudaDriver` Triton's active driver (once); returns it."""
+def install(runtime=None):
+    """Make a `TritorchCudaDriver` over ``runtime`` Triton's active driver (once; ``runtime`` is
+    needed by that first call only); returns it."""
     active = installed()
     if active is None:
-        active = TritorchCudaDriver()
+        active = TritorchCudaDriver(runtime)
         _config.set_active(active)
     return active
 

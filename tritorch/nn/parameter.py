@@ -3,7 +3,8 @@
 A Parameter is a Tensor that a Module registers as a parameter when assigned to one of its
 attributes; it requires grad by default.  Ops on a Parameter return plain Tensors, as in PyTorch.
 """
-from .._tensor import Tensor
+from .._ops.creation import empty
+from .._tensor import Tensor, _rebuild
 
 __all__ = ["Parameter", "Buffer"]
 
@@ -16,7 +17,6 @@ class Parameter(Tensor):
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
-            from .._ops.creation import empty
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter(): argument 'data' must be Tensor, not {type(data).__name__}")
@@ -34,7 +34,6 @@ class Parameter(Tensor):
     __str__ = __repr__
 
     def __reduce_ex__(self, proto):
-        from .._tensor import _rebuild
         return (_rebuild, (self.detach().cpu().numpy().copy(), str(self.device), self._requires_grad, Parameter))
 
 
@@ -43,7 +42,6 @@ class Buffer:
 
     def __new__(cls, data=None, *, persistent=True):
         if data is None:
-            from .._ops.creation import empty
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Buffer(): argument 'data' must be Tensor, not {type(data).__name__}")

@@ -18,6 +18,10 @@ __all__ = ["collate", "default_collate", "default_convert", "default_collate_fn_
 
 np_str_obj_array_pattern = re.compile(r"[SaUO]")
 
+# True in a DataLoader worker process (set by `worker._worker_loop` with its WorkerInfo): batches
+# then cross to the main process, so tensors are stacked straight into shared memory.
+in_worker = False
+
 default_collate_err_msg_format = (
     "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}")
 
@@ -103,10 +107,9 @@ def collate(batch, *, collate_fn_map=None):
 def collate_tensor_fn(batch, *, collate_fn_map=None):
     """Stack along a new dim 0; in a worker, into a shared-memory tensor."""
     from .... import stack
-    from .worker import get_worker_info
     elem = batch[0]
     out = None
-    if get_worker_info() is not None and elem.device.type == "cpu":
+    if in_worker and elem.device.type == "cpu":
         from ....multiprocessing.reductions import shared_empty
         out = shared_empty((len(batch), *elem.shape), elem.dtype)
     return stack(batch, 0, out=out)

@@ -1,18 +1,19 @@
 """Fetchers: turn one sampler item (an index, or a list of indices with auto-collation) into a
 batch, for map-style and iterable datasets (PyTorch's `_utils.fetch`)."""
 
+from ..dataset import TensorDataset
+from . import collate
+
 __all__ = ["create_fetcher"]
 
 
 class _MapDatasetFetcher:
     def __init__(self, dataset, auto_collation, collate_fn, drop_last):
-        from ..dataset import TensorDataset
-        from .collate import default_collate
         self.dataset, self.auto_collation, self.collate_fn, self.drop_last = dataset, auto_collation, collate_fn, \
             drop_last
         # A plain TensorDataset collated by default_collate: one gather per tensor gives the batch
         # default_collate would stack from per-sample views, without B index ops per tensor.
-        self.gather = auto_collation and type(dataset) is TensorDataset and collate_fn is default_collate
+        self.gather = auto_collation and type(dataset) is TensorDataset and collate_fn is collate.default_collate
 
     def fetch(self, possibly_batched_index):
         if self.gather:
@@ -31,9 +32,8 @@ class _MapDatasetFetcher:
 def _gather(t, indices):
     """``t[indices]`` (Tensor(B, *t.shape[1:])); in a worker, copied into shared memory."""
     from .... import tensor, int64
-    from .worker import get_worker_info
     r = t[tensor(indices, dtype=int64)]
-    if get_worker_info() is not None and r.device.type == "cpu":
+    if collate.in_worker and r.device.type == "cpu":
         from ....multiprocessing.reductions import shared_empty
         r = shared_empty(r.shape, r.dtype).copy_(r)
     return r

@@ -13,6 +13,9 @@ import random
 import sys
 import traceback
 
+from . import collate
+from .fetch import create_fetcher
+
 __all__ = ["WorkerInfo", "get_worker_info", "ExceptionWrapper"]
 
 # Seconds between liveness checks while blocked on a queue (parent here; workers in the main process).
@@ -129,7 +132,6 @@ def _worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, aut
                  drop_last, base_seed, init_fn, worker_id, num_workers):
     global _worker_info
     from .... import manual_seed
-    from .fetch import create_fetcher
     import numpy as np
     try:
         seed = base_seed + worker_id
@@ -137,6 +139,7 @@ def _worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, aut
         manual_seed(seed)
         np.random.seed(_generate_state(base_seed, worker_id))
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
+        collate.in_worker = True
         init_exception = None
         try:
             if init_fn is not None:
