@@ -51,23 +51,26 @@ _INTERP_TILE = 1 << 16
 
 
 @triton.jit
-def _row_partial(X, DY, SHIFT, P1, P2, R2, O, S, ochunk, SPLIT, xb1, xb2, xo, xs, gb1, gb2, go, gs, m1, mdiv,
+def _row_partial(X, DY, SHIFT, P1, P2, R2, O, S, ochunk, SPLIT,
+                 stride_x_r1, stride_x_r2, stride_xo, stride_xs, stride_g_r1, stride_g_r2, stride_go, stride_gs,
+                 m1, mdiv,
                  GRAD: tl.constexpr, CT: tl.constexpr, BO: tl.constexpr, BS: tl.constexpr):
     """First stage of every reduction: program (r, split) sums its chunk of statistics row r.
     Grid: (R, SPLIT).  Pointers: X input, DY grad (GRAD; else a placeholder), SHIFT per-row shift (forward:
     written, K = the row's first element) or saved mean (GRAD), P1, P2 (R, SPLIT) partials.  Sizes:
-    R2 (row r's base is (r // R2) * b1 + (r % R2) * b2), O outer and S spatial extent of a row,
+    R2 (row r's base is (r // R2) * stride_x_r1 + (r % R2) * stride_x_r2), O outer and S spatial extent of a row,
     ochunk outer indices per split, SPLIT, m1 / mdiv (row r's mean at (r // R2) * m1 + (r % R2) //
-    mdiv).  Strides (elements): xb1, xb2 row base, xo outer, xs spatial of X; gb1, gb2, go, gs of DY.
+    mdiv).  Strides (elements): stride_x_r1, stride_x_r2 row base, stride_xo outer, stride_xs spatial
+    of X; stride_g_r1, stride_g_r2, stride_go, stride_gs of DY.
     Constexprs: GRAD, CT compute type, BO outer x BS spatial tile.  Offsets are int64."""
     r = tl.program_id(0)
     sp = tl.program_id(1)
     rq = (r // R2).to(tl.int64)
     rr = (r % R2).to(tl.int64)
-    xbase = X + rq * xb1 + rr * xb2
+    xbase = X + rq * stride_x_r1 + rr * stride_x_r2
     one = tl.arange(0, 1)
     if GRAD:
-        gbase = DY + rq * gb1 + rr * gb2
+        gbase = DY + rq * stride_g_r1 + rr * stride_g_r2
         k = convert(tl.load(SHIFT + rq * m1 + rr // mdiv + one), CT)
     else:
         k = convert(tl.load(xbase + one), CT)
@@ -78,16 +81,16 @@ def _row_partial(X, DY, SHIFT, P1, P2, R2, O, S, ochunk, SPLIT, xb1, xb2, xo, xs
     for o0 in range(o_lo, o_hi, BO):
         o = o0 + tl.arange(0, BO)
         om = o < o_hi
-        xrow = xbase + o.to(tl.int64)[:, None] * xo
+        xrow = xbase + o.to(tl.int64)[:, None] * stride_xo
         if GRAD:
-            grow = gbase + o.to(tl.int64)[:, None] * go
+            grow = gbase + o.to(tl.int64)[:, None] * stride_go
         for s0 in range(0, S, BS):
             s = s0 + tl.arange(0, BS)
             m = om[:, None] & (s < S)[None, :]
             s64 = s.to(tl.int64)[None, :]
-            x = tl.where(m, convert(tl.load(xrow + s64 * xs, mask=m, other=0.0), CT) - k[:, None], 0.0)
+            x = tl.where(m, convert(tl.load(xrow + s64 * stride_xs, mask=m, other=0.0), CT) - k[:, None], 0.0)
             if GRAD:
-                g = convert(tl.load(grow + s64 * gs, mask=m, other=0.0), CT)
+                g = convert(tl.load(grow + s64 * stride_gs, mask=m, other=0.0), CT)
                 acc1 += g
                 acc2 += g * x
             else:
@@ -102,19 +105,20 @@ def _row_partial(X, DY, SHIFT, P1, P2, R2, O, S, ochunk, SPLIT, xb1, xb2, xo, xs
 
 
 @triton.jit
-def _finalize(P1, P2, SHIFT, MEAN, INV, RM, RV, R, SPLIT, L, srm, srv, eps: tl.float64, momentum: tl.float64,
+def _finalize(P1, P2, SHIFT, MEAN, INV, RM, RV, R, SPLIT, L, stride_rm, stride_rv, eps: tl.float64,
+              momentum: tl.float64,
               HAS_RUN: tl.constexpr, EVAL: tl.constexpr, CT: tl.constexpr, BR: tl.constexpr):
     """Second stage of the forward statistics: mean, invstd per row, running-stat update fused
     (EVAL: read the running stats instead).  Grid: (cdiv(R, BR),).  Pointers: P1, P2 (R, SPLIT)
     partials, SHIFT (R,), MEAN, INV (R,) outputs, RM, RV running stats (placeholders unless used).
-    Sizes: R rows, SPLIT, L elements per row, eps, momentum.  Strides: srm, srv (running stats,
+    Sizes: R rows, SPLIT, L elements per row, eps, momentum.  Strides: stride_rm, stride_rv (running stats,
     elements).  Constexprs: HAS_RUN, EVAL, CT compute type, BR rows per program."""
     rows = tl.program_id(0) * BR + tl.arange(0, BR)
     m = rows < R
     e = as_f64(eps).to(CT)
     if EVAL:
-        mean = convert(tl.load(RM + rows * srm, mask=m, other=0.0), CT)
-        var = convert(tl.load(RV + rows * srv, mask=m, other=1.0), CT)
+        mean = convert(tl.load(RM + rows * stride_rm, mask=m, other=0.0), CT)
+        var = convert(tl.load(RV + rows * stride_rv, mask=m, other=1.0), CT)
     else:
         s1 = tl.zeros([BR], CT)
         s2 = tl.zeros([BR], CT)
@@ -127,30 +131,31 @@ def _finalize(P1, P2, SHIFT, MEAN, INV, RM, RV, R, SPLIT, L, srm, srv, eps: tl.f
         var = tl.maximum(s2 / L - d * d, 0.0, propagate_nan=tl.PropagateNan.ALL)
         if HAS_RUN:
             mom = as_f64(momentum).to(CT)
-            rm = convert(tl.load(RM + rows * srm, mask=m, other=0.0), CT)
-            rv = convert(tl.load(RV + rows * srv, mask=m, other=0.0), CT)
+            rm = convert(tl.load(RM + rows * stride_rm, mask=m, other=0.0), CT)
+            rv = convert(tl.load(RV + rows * stride_rv, mask=m, other=0.0), CT)
             unbiased = var * L / (L - 1)
-            tl.store(RM + rows * srm, convert((1 - mom) * rm + mom * mean, RM.dtype.element_ty), mask=m)
-            tl.store(RV + rows * srv, convert((1 - mom) * rv + mom * unbiased, RV.dtype.element_ty), mask=m)
+            tl.store(RM + rows * stride_rm, convert((1 - mom) * rm + mom * mean, RM.dtype.element_ty), mask=m)
+            tl.store(RV + rows * stride_rv, convert((1 - mom) * rv + mom * unbiased, RV.dtype.element_ty), mask=m)
     tl.store(MEAN + rows, mean, mask=m)
     tl.store(INV + rows, 1.0 / tl.sqrt(var + e), mask=m)
 
 
 @triton.jit
-def _plane_offsets(p, C, sn, sc):
-    """int64 element offset of (n, c) plane ``p`` (``p = n * C + c``) with strides ``sn``, ``sc``."""
-    return (p // C).to(tl.int64) * sn + (p % C).to(tl.int64) * sc
+def _plane_offsets(p, C, stride_n, stride_c):
+    """int64 element offset of (n, c) plane ``p`` (``p = n * C + c``) with strides ``stride_n``, ``stride_c``."""
+    return (p // C).to(tl.int64) * stride_n + (p % C).to(tl.int64) * stride_c
 
 
 @triton.jit
-def _apply(X, Y, MEAN, INV, W, B, P, C, S, xn, xc, xs, yn, yc, ys, sw, sb, m1, mdiv,
+def _apply(X, Y, MEAN, INV, W, B, P, C, S, stride_xn, stride_xc, stride_xs, stride_yn, stride_yc, stride_ys,
+           stride_w, stride_b, m1, mdiv,
            HAS_W: tl.constexpr, HAS_B: tl.constexpr, CT: tl.constexpr, BP: tl.constexpr, BS: tl.constexpr):
     """y = (x - mean) * invstd * w + b over [BP, BS] tiles of (n, c) planes x spatial.
     Grid: (cdiv(P, BP), cdiv(S, BS)).  Pointers: X, Y (N, C, S), MEAN, INV statistics, W, B (C,)
     (placeholders unless HAS_W / HAS_B).  Sizes: P = N * C planes, C, S, m1 / mdiv (plane (n, c)
-    uses statistics row n * m1 + c // mdiv).  Strides (elements): xn, xc, xs (X), yn, yc, ys (Y),
-    sw, sb.  Constexprs: HAS_W, HAS_B, CT compute type, BP planes x BS spatial tile.  Plane and
-    spatial offsets are int64."""
+    uses statistics row n * m1 + c // mdiv).  Strides (elements): stride_xn, stride_xc, stride_xs (X),
+    stride_yn, stride_yc, stride_ys (Y), stride_w, stride_b.  Constexprs: HAS_W, HAS_B, CT compute
+    type, BP planes x BS spatial tile.  Plane and spatial offsets are int64."""
     p = tl.program_id(0) * BP + tl.arange(0, BP)
     s = tl.program_id(1) * BS + tl.arange(0, BS)
     pm = p < P
@@ -160,26 +165,29 @@ def _apply(X, Y, MEAN, INV, W, B, P, C, S, xn, xc, xs, yn, yc, ys, sw, sb, m1, m
     mean = tl.load(MEAN + k, mask=pm, other=0.0)
     scale = tl.load(INV + k, mask=pm, other=0.0)
     if HAS_W:
-        scale = scale * convert(tl.load(W + c * sw, mask=pm, other=0.0), CT)
+        scale = scale * convert(tl.load(W + c * stride_w, mask=pm, other=0.0), CT)
     s64 = s.to(tl.int64)[None, :]
-    x = convert(tl.load(X + _plane_offsets(p, C, xn, xc)[:, None] + s64 * xs, mask=m, other=0.0), CT)
+    x = convert(tl.load(X + _plane_offsets(p, C, stride_xn, stride_xc)[:, None] + s64 * stride_xs, mask=m,
+                        other=0.0), CT)
     # centre before scaling: folding the mean into a shift (x * scale - mean * scale) cancels
     # catastrophically when |mean| >> std
     y = (x - mean[:, None]) * scale[:, None]
     if HAS_B:
-        y += convert(tl.load(B + c * sb, mask=pm, other=0.0), CT)[:, None]
-    tl.store(Y + _plane_offsets(p, C, yn, yc)[:, None] + s64 * ys, convert(y, Y.dtype.element_ty), mask=m)
+        y += convert(tl.load(B + c * stride_b, mask=pm, other=0.0), CT)[:, None]
+    tl.store(Y + _plane_offsets(p, C, stride_yn, stride_yc)[:, None] + s64 * stride_ys, convert(y, Y.dtype.element_ty),
+             mask=m)
 
 
 @triton.jit
-def _dx(DY, X, MEAN, INV, W, CA, CB, DX, P, C, S, gn, gc, gs, xn, xc, xs, dn, dc, ds, sw, m1, mdiv,
+def _dx(DY, X, MEAN, INV, W, CA, CB, DX, P, C, S, stride_gn, stride_gc, stride_gs, stride_xn, stride_xc, stride_xs,
+        stride_dn, stride_dc, stride_ds, stride_w, m1, mdiv,
         HAS_W: tl.constexpr, HAS_COEF: tl.constexpr, CT: tl.constexpr, BP: tl.constexpr, BS: tl.constexpr):
     """dx = invstd (w dy - B - xhat A) over [BP, BS] tiles of planes x spatial (eval batch norm: no
     A, B).  Grid: (cdiv(P, BP), cdiv(S, BS)).  Pointers: DY, X, DX (N, C, S), MEAN, INV statistics,
     W (C,), CA, CB per-row coefficients A, B (placeholders unless HAS_W / HAS_COEF).  Sizes: P, C, S,
-    m1 / mdiv as in `_apply`.  Strides (elements): gn, gc, gs (DY), xn, xc, xs (X), dn, dc, ds (DX),
-    sw.  Constexprs: HAS_W, HAS_COEF, CT compute type, BP planes x BS spatial tile.  Plane and
-    spatial offsets are int64."""
+    m1 / mdiv as in `_apply`.  Strides (elements): stride_gn, stride_gc, stride_gs (DY), stride_xn,
+    stride_xc, stride_xs (X), stride_dn, stride_dc, stride_ds (DX), stride_w.  Constexprs: HAS_W,
+    HAS_COEF, CT compute type, BP planes x BS spatial tile.  Plane and spatial offsets are int64."""
     p = tl.program_id(0) * BP + tl.arange(0, BP)
     s = tl.program_id(1) * BS + tl.arange(0, BS)
     pm = p < P
@@ -188,29 +196,32 @@ def _dx(DY, X, MEAN, INV, W, CA, CB, DX, P, C, S, gn, gc, gs, xn, xc, xs, dn, dc
     k = (p // C) * m1 + c // mdiv
     inv = tl.load(INV + k, mask=pm, other=0.0)
     if HAS_W:
-        wi = inv * convert(tl.load(W + c * sw, mask=pm, other=0.0), CT)
+        wi = inv * convert(tl.load(W + c * stride_w, mask=pm, other=0.0), CT)
     else:
         wi = inv
     s64 = s.to(tl.int64)[None, :]
-    g = convert(tl.load(DY + _plane_offsets(p, C, gn, gc)[:, None] + s64 * gs, mask=m, other=0.0), CT)
+    g = convert(tl.load(DY + _plane_offsets(p, C, stride_gn, stride_gc)[:, None] + s64 * stride_gs, mask=m,
+                        other=0.0), CT)
     d = g * wi[:, None]
     if HAS_COEF:
         mean = tl.load(MEAN + k, mask=pm, other=0.0)
         a = tl.load(CA + k, mask=pm, other=0.0) * inv
         b = tl.load(CB + k, mask=pm, other=0.0) * inv
-        x = convert(tl.load(X + _plane_offsets(p, C, xn, xc)[:, None] + s64 * xs, mask=m, other=0.0), CT)
+        x = convert(tl.load(X + _plane_offsets(p, C, stride_xn, stride_xc)[:, None] + s64 * stride_xs, mask=m,
+                            other=0.0), CT)
         # inv (w g - B - xhat A) with xhat = (x - mean) inv
         d = d - b[:, None] - (x - mean[:, None]) * (inv * a)[:, None]
-    tl.store(DX + _plane_offsets(p, C, dn, dc)[:, None] + s64 * ds, convert(d, DX.dtype.element_ty), mask=m)
+    tl.store(DX + _plane_offsets(p, C, stride_dn, stride_dc)[:, None] + s64 * stride_ds,
+             convert(d, DX.dtype.element_ty), mask=m)
 
 
 @triton.jit
-def _bn_bwd_finalize(P1, P2, INV, W, DW, DB, CA, CB, R, SPLIT, L, sw, sdw, sdb,
+def _bn_bwd_finalize(P1, P2, INV, W, DW, DB, CA, CB, R, SPLIT, L, stride_w, stride_dw, stride_db,
                      HAS_W: tl.constexpr, TRAINING: tl.constexpr, CT: tl.constexpr, BR: tl.constexpr):
     """Batch norm backward, second stage: dweight, dbias and the dx coefficients A, B per channel.
     Grid: (cdiv(R, BR),).  Pointers: P1, P2 (R, SPLIT) partials of sum(dy), sum(dy (x - mean)), INV,
     W (placeholder unless HAS_W), DW, DB outputs, CA, CB coefficients (TRAINING).  Sizes: R
-    channels, SPLIT, L elements per channel.  Strides: sw, sdw, sdb (elements).  Constexprs: HAS_W,
+    channels, SPLIT, L elements per channel.  Strides: stride_w, stride_dw, stride_db (elements).  Constexprs: HAS_W,
     TRAINING, CT compute type, BR channels per program."""
     rows = tl.program_id(0) * BR + tl.arange(0, BR)
     m = rows < R
@@ -220,11 +231,11 @@ def _bn_bwd_finalize(P1, P2, INV, W, DW, DB, CA, CB, R, SPLIT, L, sw, sdw, sdb,
         sg += tl.load(P1 + rows.to(tl.int64) * SPLIT + sp, mask=m, other=0.0)
         sgx += tl.load(P2 + rows.to(tl.int64) * SPLIT + sp, mask=m, other=0.0)
     sgx = sgx * tl.load(INV + rows, mask=m, other=0.0)
-    tl.store(DW + rows * sdw, convert(sgx, DW.dtype.element_ty), mask=m)
-    tl.store(DB + rows * sdb, convert(sg, DB.dtype.element_ty), mask=m)
+    tl.store(DW + rows * stride_dw, convert(sgx, DW.dtype.element_ty), mask=m)
+    tl.store(DB + rows * stride_db, convert(sg, DB.dtype.element_ty), mask=m)
     if TRAINING:
         if HAS_W:
-            w = convert(tl.load(W + rows * sw, mask=m, other=0.0), CT)
+            w = convert(tl.load(W + rows * stride_w, mask=m, other=0.0), CT)
         else:
             w = tl.full([BR], 1.0, CT)
         tl.store(CA + rows, w * sgx / L, mask=m)
@@ -232,12 +243,12 @@ def _bn_bwd_finalize(P1, P2, INV, W, DW, DB, CA, CB, R, SPLIT, L, sw, sdw, sdb,
 
 
 @triton.jit
-def _gn_coef(P1, P2, INV, W, CA, CB, R, C, G, Cg, L, sw, HAS_W: tl.constexpr, CT: tl.constexpr,
+def _gn_coef(P1, P2, INV, W, CA, CB, R, C, G, Cg, L, stride_w, HAS_W: tl.constexpr, CT: tl.constexpr,
              BR: tl.constexpr, BC: tl.constexpr):
     """Group norm backward: the dx coefficients A, B per (sample, group) row from per-plane partials.
     Grid: (cdiv(R, BR),).  Pointers: P1, P2 (N * C,) plane partials, INV (R,), W (C,) (placeholder
     unless HAS_W), CA, CB (R,).  Sizes: R = N * G rows, C, G groups, Cg channels per group, L
-    elements per row.  Strides: sw (elements).  Constexprs: HAS_W, CT compute type, BR rows and BC
+    elements per row.  Strides: stride_w (elements).  Constexprs: HAS_W, CT compute type, BR rows and BC
     channels per tile."""
     rows = tl.program_id(0) * BR + tl.arange(0, BR)
     rm = rows < R
@@ -249,7 +260,8 @@ def _gn_coef(P1, P2, INV, W, CA, CB, R, C, G, Cg, L, sw, HAS_W: tl.constexpr, CT
         m = rm[:, None] & (cc < Cg)[None, :]
         pl = base[:, None] + cc[None, :]
         if HAS_W:
-            w = convert(tl.load(W + ((rows % G) * Cg)[:, None] * sw + cc[None, :] * sw, mask=m, other=0.0), CT)
+            w = convert(tl.load(W + ((rows % G) * Cg)[:, None] * stride_w + cc[None, :] * stride_w, mask=m,
+                                other=0.0), CT)
         else:
             w = tl.full([BR, BC], 1.0, CT)
         a += w * tl.load(P2 + pl, mask=m, other=0.0)
@@ -260,11 +272,11 @@ def _gn_coef(P1, P2, INV, W, CA, CB, R, C, G, Cg, L, sw, HAS_W: tl.constexpr, CT
 
 
 @triton.jit
-def _gn_param_grads(P1, P2, INV, DW, DB, N, C, G, Cg, sdw, sdb, CT: tl.constexpr, BN: tl.constexpr,
+def _gn_param_grads(P1, P2, INV, DW, DB, N, C, G, Cg, stride_dw, stride_db, CT: tl.constexpr, BN: tl.constexpr,
                     BC: tl.constexpr):
     """Group norm dweight, dbias: per channel, sums over the batch of the plane partials.
     Grid: (cdiv(C, BC),).  Pointers: P1, P2 (N * C,) plane partials, INV (N * G,), DW, DB (C,).
-    Sizes: N, C, G, Cg.  Strides: sdw, sdb (elements).  Constexprs: CT compute type, BN samples and
+    Sizes: N, C, G, Cg.  Strides: stride_dw, stride_db (elements).  Constexprs: CT compute type, BN samples and
     BC channels per tile."""
     cols = tl.program_id(0) * BC + tl.arange(0, BC)
     cm = cols < C
@@ -277,8 +289,8 @@ def _gn_param_grads(P1, P2, INV, DW, DB, N, C, G, Cg, sdw, sdb, CT: tl.constexpr
         inv = tl.load(INV + n.to(tl.int64)[:, None] * G + (cols // Cg)[None, :], mask=m, other=0.0)
         dw += tl.load(P2 + pl, mask=m, other=0.0) * inv
         db += tl.load(P1 + pl, mask=m, other=0.0)
-    tl.store(DW + cols * sdw, convert(tl.sum(dw, 0), DW.dtype.element_ty), mask=cm)
-    tl.store(DB + cols * sdb, convert(tl.sum(db, 0), DB.dtype.element_ty), mask=cm)
+    tl.store(DW + cols * stride_dw, convert(tl.sum(dw, 0), DW.dtype.element_ty), mask=cm)
+    tl.store(DB + cols * stride_db, convert(tl.sum(db, 0), DB.dtype.element_ty), mask=cm)
 
 
 # --- host side ------------------------------------------------------------------------------------

@@ -219,7 +219,9 @@ def _bag(W, IDX, OFF, PSW, OUT, O2B, SIZE, ARG, N, D, V, stride_wr, stride_wc, s
 
 @triton.jit
 def _offsets_check(OFF, FLAG, NB, N):
-    """Flag bit 2: offsets[0] != 0; bit 4: offsets[-1] > N.  Grid: (1,)."""
+    """Checks embedding_bag's offsets: sets flag bit 2 when offsets[0] != 0, bit 4 when offsets[-1] > N.
+    Grid: (1,).  Pointers: OFF the (NB + 1,) offsets, FLAG the int32 error flag.  Sizes: NB bags,
+    N indices."""
     lo = tl.load(OFF).to(tl.int64)
     hi = tl.load(OFF + NB).to(tl.int64)
     tl.atomic_or(FLAG, (lo != 0).to(tl.int32) * 2 + (hi > N).to(tl.int32) * 4)
