@@ -508,5 +508,5 @@ def setitem(self: Tensor, key: object, value: Tensor | float) -> None:
             _take_history(self, r)
 
 
-Tensor.__getitem__ = getitem
-Tensor.__setitem__ = setitem
+method("__getitem__")(getitem)
+method("__setitem__")(setitem)

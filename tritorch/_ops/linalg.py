@@ -20,7 +20,7 @@ import numbers
 from .._dtype import TORCH_NAMES, C_NAMES
 from .. import _dtype
 from ..backends import _precision
-from ._common import Tensor, def_op, Node, STATE, attach, shape_str, FLOATS, write_out, check_expand
+from ._common import Tensor, def_op, Node, STATE, attach, method, shape_str, FLOATS, write_out, check_expand
 from .pointwise_copy import sum_to
 from .einsum import tensordot
 from .linear import fused_matmul
@@ -343,9 +343,17 @@ def _inplace_variant(fn):
 
 
 for _f in (matmul, mm, bmm, dot, vdot, mv, outer, inner, addmm, baddbmm, addmv, addbmm, addr):
-    setattr(Tensor, _f.__name__, _f)
-Tensor.ger = outer
+    method(_f.__name__)(_f)
+method("ger")(outer)
 for _f in (addmm, baddbmm, addmv, addbmm, addr):
-    setattr(Tensor, _f.__name__ + "_", _inplace_variant(_f))
-Tensor.__matmul__ = lambda self, other: matmul(self, other)
-Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
+    method(_f.__name__ + "_")(_inplace_variant(_f))
+
+
+@method("__matmul__")
+def __matmul__(self: Tensor, other: Tensor) -> Tensor:
+    return matmul(self, other)
+
+
+@method("__rmatmul__")
+def __rmatmul__(self: Tensor, other: Tensor) -> Tensor:
+    return matmul(other, self)

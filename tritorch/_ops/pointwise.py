@@ -157,7 +157,10 @@ def _make_binary(name, meta, node_cls=None, methods=(), rname=None, iname=None, 
                          "Shapes: input and other broadcast to the output shape.")
     _export(fn, name, *methods)
     if rname:
-        method(rname)(lambda self, other: fn(other, self))
+        def reflected(self: Tensor, other: Tensor | Scalar) -> Tensor:
+            return fn(other, self)
+        reflected.__name__ = rname
+        method(rname)(reflected)
     if iname:
         def fn_(self: Tensor, other: Tensor | Scalar) -> Tensor:
             r = _inplace(self, fn, other)
@@ -297,8 +300,16 @@ def floor_divide_(self: Tensor, other: Tensor | Scalar) -> Tensor:
     return div_(self, other, rounding_mode="floor")
 
 
-method("__rtruediv__")(lambda self, other: div(other, self))
-method("__rfloordiv__")(lambda self, other: div(other, self, rounding_mode="floor"))
+@method("__rtruediv__")
+def __rtruediv__(self: Tensor, other: Tensor | Scalar) -> Tensor:
+    return div(other, self)
+
+
+@method("__rfloordiv__")
+def __rfloordiv__(self: Tensor, other: Tensor | Scalar) -> Tensor:
+    return div(other, self, rounding_mode="floor")
+
+
 __all__ += ["div", "divide", "true_divide", "floor_divide", "multiply"]
 
 _POW, pow = _make_binary("pow", pow_meta, PowBackward0, methods=("__pow__",), rname="__rpow__", iname="pow_", wrap="input",
@@ -375,8 +386,16 @@ method("less_equal_")(Tensor.le_)
 method("greater_")(Tensor.gt_)
 method("greater_equal_")(Tensor.ge_)
 # `t == None` / `t == "x"` is False (not an error), as in PyTorch.
-method("__eq__")(lambda self, other: eq(self, other) if isinstance(other, _NUMBER) else NotImplemented)
-method("__ne__")(lambda self, other: ne(self, other) if isinstance(other, _NUMBER) else NotImplemented)
+@method("__eq__")
+def __eq__(self: Tensor, other: object) -> Tensor:
+    return eq(self, other) if isinstance(other, _NUMBER) else NotImplemented
+
+
+@method("__ne__")
+def __ne__(self: Tensor, other: object) -> Tensor:
+    return ne(self, other) if isinstance(other, _NUMBER) else NotImplemented
+
+
 __all__ += ["not_equal", "less", "less_equal", "greater", "greater_equal"]
 
 

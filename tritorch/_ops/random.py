@@ -19,7 +19,8 @@ from .._dtype import TORCH_NAMES, C_NAMES
 from .. import _dtype
 from .._device import as_device
 from .creation import check_size
-from ._common import Tensor, def_op, Node, record, attach, STATE, broadcast_shapes, normalize_shape, promote, shape_str
+from ._common import (Tensor, def_op, Node, record, attach, method, STATE, broadcast_shapes, normalize_shape, promote,
+                      shape_str)
 from .generator import (Generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state,
                         default_generator, default_generator_for)
 
@@ -38,8 +39,6 @@ _FLOAT_DIGITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
 def _num(x):
     """Format a number the way PyTorch's C++ messages do (-1, 0.5, 1e-07)."""
     return f"{x:g}" if isinstance(x, float) else str(x)
-
-
 
 
 def _need_float(dtype, kernel):
@@ -548,7 +547,15 @@ def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator:
 
 
 for _f in (uniform_, normal_, bernoulli_, random_, exponential_, geometric_, cauchy_, log_normal_):
-    setattr(Tensor, _f.__name__, _f)
-Tensor.bernoulli = lambda self, p=None, *, generator=None: bernoulli(self, p, generator=generator)
-Tensor.multinomial = lambda self, num_samples, replacement=False, *, generator=None: multinomial(
-    self, num_samples, replacement, generator=generator)
+    method(_f.__name__)(_f)
+
+
+@method("bernoulli")
+def _bernoulli_method(self: Tensor, p: float | None = None, *, generator: Generator | None = None) -> Tensor:
+    return bernoulli(self, p, generator=generator)
+
+
+@method("multinomial")
+def _multinomial_method(self: Tensor, num_samples: int, replacement: bool = False, *,
+                        generator: Generator | None = None) -> Tensor:
+    return multinomial(self, num_samples, replacement, generator=generator)

@@ -211,4 +211,4 @@ def _norm_method(self: Tensor, p: float | str | None = "fro", dim: int | Sequenc
     return vector_norm(self, p, dim, keepdim, dtype=dtype)
 
 
-Tensor.norm = _norm_method
+method("norm")(_norm_method)

@@ -134,7 +134,11 @@ def t(input: Tensor) -> Tensor:
     return transpose(input, 0, 1) if input._data.ndim == 2 else input.view(input.shape)
 
 
-method("T")(property(lambda self: permute(self, list(range(self._data.ndim))[::-1])))
+def _T(self: Tensor) -> Tensor:
+    return permute(self, list(range(self._data.ndim))[::-1])
+
+
+method("T")(property(_T))
 
 
 def _mT(self: Tensor, name: str = "mT", deprecation: str = "This function is the identity in these cases.") -> Tensor:
@@ -155,7 +159,11 @@ def _H(self: Tensor) -> Tensor:
 
 
 method("H")(property(_H))
-method("mH")(property(lambda self: _mT(self, "mH", "Consider using x.conj().")))
+def _mH(self: Tensor) -> Tensor:
+    return _mT(self, "mH", "Consider using x.conj().")
+
+
+method("mH")(property(_mH))
 
 
 @method()
