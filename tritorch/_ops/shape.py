@@ -38,7 +38,8 @@ _REEXPORTS = (contiguous_strides, infer_size, view_scatter)
 
 def _view(op, t, args, node_cls=None, **node_attrs):
     v = op.run_view(t, args, _E)
-    if node_cls is not None:
+    # Checked here, not only in attach: views are the hottest no-grad path (every transpose).
+    if node_cls is not None and t._requires_grad and STATE.enabled:
         attach(node_cls, (t,), v, in_shape=t._data.shape, **node_attrs)
     return v
 
