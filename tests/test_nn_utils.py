@@ -55,6 +55,30 @@ class TestClipGrad:
         for p, q in zip(a, b):
             np.testing.assert_allclose(_np(p.grad), _np(q.grad), rtol=1e-12)
 
+    @pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
+    def test_clip_grad_norm_across_devices_and_dtypes(self, norm_type):
+        # Gradients on cpu and cuda, float32 and float64: torch groups by (device, dtype), stacks the
+        # per-tensor norms on the first device and reduces once; a norm of per-device norms rounds
+        # differently.  The reference runs the same grouping on torch's cpu with the same dtypes.
+        from tests.conftest import DEVICES
+        if "cuda" not in DEVICES:
+            pytest.skip("no cuda device (GPU or interpreter)")
+        arrays = [RNG.standard_normal((3, 4)).astype(np.float32), RNG.standard_normal(5), RNG.standard_normal(7),
+                  RNG.standard_normal((2, 2)).astype(np.float32)]
+        devices = ["cpu", "cuda", "cuda", "cpu"]
+        a = []
+        for arr, dev in zip(arrays, devices):
+            p = tt.tensor(arr, device=dev).requires_grad_(True)
+            p.grad = tt.tensor(arr * 3, device=dev)
+            a.append(p)
+        b = _params_with_grads(None, torch, arrays)
+        ta = nn.utils.clip_grad_norm_(a, 0.5, norm_type)
+        tb = torch.nn.utils.clip_grad_norm_(b, 0.5, norm_type)
+        assert ta.device.type == "cpu"
+        np.testing.assert_allclose(float(ta), float(tb), rtol=1e-6)
+        for p, q in zip(a, b):
+            np.testing.assert_allclose(_np(p.grad), _np(q.grad), rtol=1e-6)
+
     def test_nonfinite(self):
         p = tt.ones(2, requires_grad=True)
         p.grad = tt.tensor([1.0, float("inf")])
