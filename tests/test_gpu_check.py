@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -79,6 +81,7 @@ def _collect(*args):
     return {line for line in proc.stdout.splitlines() if "::" in line}
 
 
+@pytest.mark.slow  # three pytest collections in subprocesses; the dry run below exercises --shard too
 def test_shards_partition_the_suite():
     every, first, second = _collect(), _collect("--shard=0/2"), _collect("--shard=1/2")
     assert len(every) > 10 and first and second
