@@ -8,7 +8,7 @@ import warnings
 from . import _malloc
 from . import _array, creation, pointwise, reduction, sort, indexing, joining, linalg, random, softmax, normalization
 from . import (linear, conv, pooling, loss, activation, dropout, attention, batch_norm, sparse, distance, padding,
-               upsampling, optim, grid_sample, ctc_loss)
+               upsampling, optim, grid_sample, ctc_loss, rnn)
 
 ARRAY = _array.ARRAY
 MALLOC_TUNING = _malloc.tune()
@@ -16,7 +16,7 @@ UNAVAILABLE = ""
 IMPLS = {}
 for _mod in (creation, pointwise, reduction, sort, indexing, joining, linalg, random, softmax, normalization,
              linear, conv, pooling, loss, activation, dropout, attention, batch_norm, sparse, distance, padding, upsampling,
-             optim, grid_sample, ctc_loss):
+             optim, grid_sample, ctc_loss, rnn):
     for _name, _fn in _mod.IMPLS.items():
         if _name in IMPLS:
             raise RuntimeError(f"cpu_fallback: op '{_name}' implemented twice")

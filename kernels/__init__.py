@@ -22,13 +22,13 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"triton\.runt
 from . import _array  # noqa: E402
 from . import (creation, pointwise, reduction, sort, indexing, joining, linalg, random, softmax, normalization)  # noqa: E402
 from . import (linear, conv, pooling, loss, activation, dropout, attention, batch_norm, sparse, distance,  # noqa: E402
-               padding, upsampling, optim, grid_sample, ctc_loss)
+               padding, upsampling, optim, grid_sample, ctc_loss, rnn)
 
 # Families whose module aggregates a sibling (pointwise <- pointwise_unary, reduction <-
 # reduction_stats, indexing <- gather_scatter) export the merged table, as in cpu_fallback.
 _FAMILIES = (creation, pointwise, reduction, sort, indexing, joining, linalg, random, softmax, normalization,
              linear, conv, pooling, loss, activation, dropout, attention, batch_norm, sparse, distance, padding,
-             upsampling, optim, grid_sample, ctc_loss)
+             upsampling, optim, grid_sample, ctc_loss, rnn)
 IMPLS = {}
 for _mod in _FAMILIES:
     for _name, _fn in _mod.IMPLS.items():

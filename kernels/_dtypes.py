@@ -1,9 +1,12 @@
-"""numpy dtype -> Triton dtype, and the compute dtype elementwise kernels use."""
+"""numpy dtype -> Triton dtype, the compute dtype elementwise kernels use, and the operand types of
+the tensor-core kernels (`dot_types`)."""
 import ml_dtypes
 import numpy as np
 import triton.language as tl
 
-__all__ = ["TL", "compute_tl", "BF16", "F16", "F32", "F64"]
+from ._launch import INTERPRETED
+
+__all__ = ["TL", "compute_tl", "dot_types", "BF16", "F16", "F32", "F64"]
 
 BF16 = np.dtype(ml_dtypes.bfloat16)
 F16 = np.dtype(np.float16)
@@ -22,3 +25,14 @@ def compute_tl(np_dtype):
     if np_dtype == F16 or np_dtype == BF16:
         return tl.float32
     return TL[np_dtype]
+
+
+def dot_types(np_dtype, tf32):
+    """(ET, CT, DOT, TF32) of a kernel built on `_jit.dot_acc`: the dot operand dtype, the
+    accumulator / statistics dtype, whether products go to tensor cores, and TF32 (asked for by the
+    caller, fp32 inputs only).  fp64 takes the CUDA-core loop; the interpreter multiplies bf16 bit
+    patterns in ``tl.dot``, so there bf16 tiles widen to fp32 (a GPU keeps bf16 tensor-core dots)."""
+    if np_dtype == F64:
+        return tl.float64, tl.float64, False, False
+    et = tl.float32 if (np_dtype == BF16 and INTERPRETED) or np_dtype == F32 else TL[np_dtype]
+    return et, tl.float32, True, bool(tf32) and np_dtype == F32

@@ -5,6 +5,7 @@ Interpreter gaps handled here, so kernels stay identical in both modes (DESIGN.m
     bits), from bfloat16 to anything but float32 as raw bits, and flushes bfloat16 subnormals.
     `convert` always goes through float32 around bfloat16, by bit shifts when interpreted.
   * Python floats reach interpreted kernels unconverted; `as_f64` makes them Triton values.
+Also `dot_acc`, the accumulate-a-product step of the attention and recurrence kernels.
 """
 import triton
 import triton.language as tl
@@ -149,3 +150,17 @@ def unravel3(i, S1, S2, S3, S4, A0, A1, A2, A3, A4, B0, B1, B2, B3, B4, C0, C1, 
         ob += k * B1 + r * B0
         oc += k * C1 + r * C0
     return oa, ob, oc
+
+
+@triton.jit
+def dot_acc(a, b, acc, DOT: tl.constexpr, TF32: tl.constexpr):
+    """``acc + a @ b``: ``tl.dot`` (IEEE fp32, or TF32 when ``TF32``) when ``DOT``, else the
+    CUDA-core broadcast-product sum (fp64, which tensor cores do not take in Triton)."""
+    if DOT:
+        if TF32:
+            acc = tl.dot(a, b, acc, input_precision="tf32")
+        else:
+            acc = tl.dot(a, b, acc, input_precision="ieee")
+    else:
+        acc += tl.sum(a[:, :, None].to(acc.dtype) * b[None, :, :].to(acc.dtype), 1)
+    return acc

@@ -50,10 +50,10 @@ import triton
 import triton.language as tl
 
 from tritorch.cuda.array import CudaArray
-from ._dtypes import TL, BF16, F32, F64
+from ._dtypes import F32, F64, dot_types
 from ._elementwise import collapse
-from ._jit import as_f64, convert
-from ._launch import SIZE_FOR_INTERPRETER, INTERPRETED, launch, cdiv, needs_i64
+from ._jit import as_f64, convert, dot_acc
+from ._launch import SIZE_FOR_INTERPRETER, launch, cdiv, needs_i64
 
 __all__ = ["IMPLS"]
 
@@ -76,18 +76,6 @@ def _idx(start, B: tl.constexpr, I64: tl.constexpr):
     if I64:
         i = i.to(tl.int64)
     return i
-
-
-@triton.jit
-def _dot(a, b, acc, DOT: tl.constexpr, TF32: tl.constexpr):
-    if DOT:
-        if TF32:
-            acc = tl.dot(a, b, acc, input_precision="tf32")
-        else:
-            acc = tl.dot(a, b, acc, input_precision="ieee")
-    else:
-        acc += tl.sum(a[:, :, None].to(acc.dtype) * b[None, :, :].to(acc.dtype), 1)
-    return acc
 
 
 @triton.jit
@@ -144,7 +132,7 @@ def _fwd_keys(acc, m_i, l_i, q, K, V, Msk, rows, rok, lo, hi, stride_kn, stride_
         cols = _idx(n0, BN, I64)
         cok = cols < S
         kt = _ld(K + cols[None, :] * stride_kn + d[:, None] * stride_kd, (d < E)[:, None] & cok[None, :], ET)
-        s = _dot(q, kt, tl.zeros([BM, BN], CT), DOT, TF32) * sc
+        s = dot_acc(q, kt, tl.zeros([BM, BN], CT), DOT, TF32) * sc
         s = _scores(s, Msk, rows[:, None], cols[None, :], rok[:, None], cok[None, :], stride_mm, stride_mn, ms, MASK,
                     DIAG)
         m_new = tl.maximum(m_i, tl.max(s, 1))
@@ -157,7 +145,7 @@ def _fwd_keys(acc, m_i, l_i, q, K, V, Msk, rows, rok, lo, hi, stride_kn, stride_
             p = tl.where(_keep(seed_lo, seed_hi, off_lo, off_hi, b, rows[:, None], cols[None, :], L, S, pd),
                          p * dsc, 0.0)
         vv = _ld(V + cols[:, None] * stride_vn + dv[None, :] * stride_vd, cok[:, None] & (dv < EV)[None, :], ET)
-        acc = _dot(p.to(ET), vv, acc * alpha[:, None], DOT, TF32)
+        acc = dot_acc(p.to(ET), vv, acc * alpha[:, None], DOT, TF32)
         m_i = m_new
     return acc, m_i, l_i
 
@@ -262,19 +250,19 @@ def _dkdv_queries(dk, dvacc, k, v, Q, DO, LSE, DL, Msk, cols, cok, lo, hi, strid
         lse2 = tl.load(LSE + rows * stride_lm, mask=rok, other=float("inf")).to(CT) * 1.4426950408889634
         delta = tl.load(DL + rows, mask=rok, other=0.0)
         # Transposed tiles (keys x queries), so P^T and dS^T feed their dots without a transpose.
-        st = _dot(k, tl.trans(q), tl.zeros([BN, BM], CT), DOT, TF32) * sc
+        st = dot_acc(k, tl.trans(q), tl.zeros([BN, BM], CT), DOT, TF32) * sc
         st = _scores(st, Msk, rows[None, :], cols[:, None], rok[None, :], cok[:, None], stride_mm, stride_mn, ms, MASK,
                      DIAG)
         pt = tl.exp2(st - lse2[None, :])
-        dpt = _dot(v, tl.trans(do), tl.zeros([BN, BM], CT), DOT, TF32)
+        dpt = dot_acc(v, tl.trans(do), tl.zeros([BN, BM], CT), DOT, TF32)
         if DROPOUT:
             keep = _keep(seed_lo, seed_hi, off_lo, off_hi, b, rows[None, :], cols[:, None], L, S, pd)
-            dvacc = _dot(tl.where(keep, pt * dsc, 0.0).to(ET), do, dvacc, DOT, TF32)
+            dvacc = dot_acc(tl.where(keep, pt * dsc, 0.0).to(ET), do, dvacc, DOT, TF32)
             dpt = tl.where(keep, dpt * dsc, 0.0)
         else:
-            dvacc = _dot(pt.to(ET), do, dvacc, DOT, TF32)
+            dvacc = dot_acc(pt.to(ET), do, dvacc, DOT, TF32)
         dst = pt * (dpt - delta[None, :])
-        dk = _dot(dst.to(ET), q, dk, DOT, TF32)
+        dk = dot_acc(dst.to(ET), q, dk, DOT, TF32)
     return dk, dvacc
 
 
@@ -356,16 +344,16 @@ def _dq_keys(dq, q, do, lse2, delta, K, V, Msk, rows, rok, lo, hi, stride_kn, st
         cok = cols < S
         kt = _ld(K + cols[None, :] * stride_kn + d[:, None] * stride_kd, (d < E)[:, None] & cok[None, :], ET)
         vt = _ld(V + cols[None, :] * stride_vn + dv[:, None] * stride_vd, (dv < EV)[:, None] & cok[None, :], ET)
-        s = _dot(q, kt, tl.zeros([BM, BN], CT), DOT, TF32) * sc
+        s = dot_acc(q, kt, tl.zeros([BM, BN], CT), DOT, TF32) * sc
         s = _scores(s, Msk, rows[:, None], cols[None, :], rok[:, None], cok[None, :], stride_mm, stride_mn, ms, MASK,
                     DIAG)
         p = tl.exp2(s - lse2[:, None])
-        dp = _dot(do, vt, tl.zeros([BM, BN], CT), DOT, TF32)
+        dp = dot_acc(do, vt, tl.zeros([BM, BN], CT), DOT, TF32)
         if DROPOUT:
             keep = _keep(seed_lo, seed_hi, off_lo, off_hi, b, rows[:, None], cols[None, :], L, S, pd)
             dp = tl.where(keep, dp * dsc, 0.0)
         ds = p * (dp - delta[:, None])
-        dq = _dot(ds.to(ET), tl.trans(kt), dq, DOT, TF32)
+        dq = dot_acc(ds.to(ET), tl.trans(kt), dq, DOT, TF32)
     return dq
 
 
@@ -428,15 +416,6 @@ def _p2(n):
     return max(16, triton.next_power_of_2(max(int(n), 1)))
 
 
-def _types(dt, tf32):
-    """(ET, CT, DOT, TF32): dot operand dtype, statistics/accumulator dtype, tensor-core dots, tf32
-    (asked for by the caller, for fp32 inputs only)."""
-    if dt == F64:
-        return tl.float64, tl.float64, False, False
-    et = tl.float32 if (dt == BF16 and INTERPRETED) or dt == F32 else TL[dt]
-    return et, tl.float32, True, bool(tf32) and dt == F32
-
-
 def _blocks(kind, dt, L, S, bd):
     """(BM, BN, num_warps, num_stages) of one kernel ('fwd', 'dkdv', 'dq')."""
     if SIZE_FOR_INTERPRETER:
@@ -480,7 +459,7 @@ def _batches(batch, arrs, shapes):
 
 def _common(q, k, v, mask, dropout_p, is_causal, scale, seed, offset, tf32):
     L, S, E, EV = q.shape[-2], k.shape[-2], q.shape[-1], v.shape[-1]
-    et, ct, dot, tf32 = _types(q.dtype, tf32)
+    et, ct, dot, tf32 = dot_types(q.dtype, tf32)
     kind = 0 if mask is None else (1 if mask.dtype == np.bool_ else 2)
     scalars = [scale * _LOG2E, _LOG2E, float(dropout_p), 1.0 / (1.0 - dropout_p) if dropout_p < 1 else 0.0,
                seed & 0xFFFFFFFF, seed >> 32, offset & 0xFFFFFFFF, (offset >> 32) & 0xFFFFFFFF]

@@ -41,6 +41,7 @@ from ._ops.sparse import *  # noqa: F401,F403
 from ._ops.distance import *  # noqa: F401,F403
 from ._ops.padding import *  # noqa: F401,F403
 from ._ops.upsampling import *  # noqa: F401,F403
+from ._ops.rnn import *  # noqa: F401,F403
 from ._tensor_str import set_printoptions
 from . import autograd, accelerator, cuda
 from .cuda import OutOfMemoryError

@@ -4,7 +4,7 @@ import importlib
 FAMILIES = ("pointwise", "shape", "creation", "reduction", "sort", "indexing", "joining", "linalg", "random", "softmax",
             "normalization", "linear", "conv", "pooling", "loss", "activation", "dropout", "attention", "batch_norm",
             "sparse", "distance", "padding", "upsampling",
-            "pixel_shuffle", "ctc_loss", "grid_sample", "optim")
+            "pixel_shuffle", "ctc_loss", "grid_sample", "optim", "rnn")
 
 
 def all_opinfos():

@@ -4,4 +4,4 @@ from . import (_common, pointwise, pointwise_copy, pointwise_unary, pointwise_te
                reduction_stats, reduction_scan, reduction_compare, sort_index, gather_scatter, einsum,
                random, transfer, softmax, normalization,
                linear, conv, pooling, loss, activation, dropout, attention, batch_norm, sparse, distance, padding, upsampling,
-               pixel_shuffle, ctc_loss, grid_sample, optim)
+               pixel_shuffle, ctc_loss, grid_sample, optim, rnn)
