@@ -8,10 +8,12 @@ from .._ops import (softmax as _softmax, normalization as _normalization, linear
                     pooling as _pooling, loss as _loss, activation as _activation, dropout as _dropout,
                     attention as _attention, batch_norm as _batch_norm, sparse as _sparse, distance as _distance,
                     padding as _padding, upsampling as _upsampling,
-                    pixel_shuffle as _pixel_shuffle, ctc_loss as _ctc_loss, grid_sample as _grid_sample)
+                    pixel_shuffle as _pixel_shuffle, ctc_loss as _ctc_loss, grid_sample as _grid_sample,
+                    multi_head_attention as _multi_head_attention)
 
 _FAMILIES = (_softmax, _normalization, _linear, _conv, _pooling, _loss, _activation, _dropout, _attention,
-             _batch_norm, _sparse, _distance, _padding, _upsampling, _pixel_shuffle, _ctc_loss, _grid_sample)
+             _batch_norm, _sparse, _distance, _padding, _upsampling, _pixel_shuffle, _ctc_loss, _grid_sample,
+             _multi_head_attention)
 
 
 def _export():
@@ -21,7 +23,8 @@ def _export():
             if name in globals():
                 raise RuntimeError(f"tritorch.nn.functional: '{name}' exported twice ({fam.__name__})")
             globals()[name] = fn
-            names.append(name)
+            if not name.startswith("_"):
+                names.append(name)
     return sorted(names)
 
 

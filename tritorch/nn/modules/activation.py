@@ -2,18 +2,21 @@
 functional with PyTorch's arguments, defaults and repr.  Elementwise ones take any shape:
 Input: (*).  Output: same shape.
 
-Not here: `MultiheadAttention`.
+`MultiheadAttention` lives here too, as in PyTorch, with its output projection class
+`NonDynamicallyQuantizableLinear` (a `Linear`, named as PyTorch names it).
 """
 import warnings
 
 from ... import empty, sigmoid, tanh
 from .. import functional as F, init as _init
 from ..parameter import Parameter
+from .linear import Linear
 from .module import Module
 
 __all__ = ["Threshold", "ReLU", "RReLU", "Hardtanh", "ReLU6", "Sigmoid", "Hardsigmoid", "Tanh", "SiLU", "Mish",
            "Hardswish", "ELU", "CELU", "SELU", "GLU", "GELU", "Hardshrink", "LeakyReLU", "LogSigmoid", "Softplus",
-           "Softshrink", "PReLU", "Softsign", "Tanhshrink", "Softmin", "Softmax", "Softmax2d", "LogSoftmax"]
+           "Softshrink", "PReLU", "Softsign", "Tanhshrink", "Softmin", "Softmax", "Softmax2d", "LogSoftmax",
+           "MultiheadAttention"]
 
 
 def _inplace_suffix(inplace, sep=", "):
@@ -394,3 +397,140 @@ class LogSoftmax(_SoftmaxBase):
 
     def forward(self, input):
         return F.log_softmax(input, self.dim, _stacklevel=5)
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A `Linear`; PyTorch gives MultiheadAttention's ``out_proj`` this class (it only steers quantization),
+    so reprs and pickled class names match."""
+
+
+class MultiheadAttention(Module):
+    """Multi-head attention, ``Concat(head_1, ..., head_h) W^O`` with ``head_i = Attention(Q W_i^Q, K W_i^K,
+    V W_i^V)`` (`F.multi_head_attention_forward`).
+
+    Args: embed_dim, num_heads (embed_dim must be divisible by it), dropout (on the attention weights),
+    bias, add_bias_kv (a learned key/value appended to the sequences), add_zero_attn (a zero key/value
+    appended), kdim / vdim (key / value features, default embed_dim), batch_first, device, dtype.
+    Parameters: in_proj_weight (3*embed_dim, embed_dim), or q_proj_weight (embed_dim, embed_dim),
+    k_proj_weight (embed_dim, kdim), v_proj_weight (embed_dim, vdim) when kdim or vdim differ;
+    in_proj_bias (3*embed_dim); out_proj (embed_dim -> embed_dim); bias_k, bias_v (1, 1, embed_dim).
+    Init as PyTorch: xavier_uniform_ projections, zero biases, xavier_normal_ bias_k / bias_v.
+    Shape: query (L, E_q), (L, N, E_q) or (N, L, E_q) with batch_first; key (S, E_k) / (S, N, E_k) /
+    (N, S, E_k); value likewise with E_v.  key_padding_mask (N, S) or (S); attn_mask (L, S) or
+    (N*num_heads, L, S); bool masks: True is masked out; float masks are added.
+    Output: attn_output like query with E = embed_dim; attn_output_weights (N, L, S) (averaged over
+    heads), (N, num_heads, L, S) with average_attn_weights=False, None with need_weights=False.
+
+    Differs from PyTorch: there is no inference fast path (``torch._native_multi_head_attention``, nested
+    tensors); every call takes the path PyTorch takes in training, which gives the same numbers, except
+    that a query whose every key is masked out gets a zero output with need_weights=False where
+    PyTorch's fast path gives NaN (its training path gives zeros too).
+    """
+
+    __constants__ = ["batch_first"]
+
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
+                 kdim=None, vdim=None, batch_first=False, device=None, dtype=None):
+        if embed_dim <= 0 or num_heads <= 0:
+            raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} and "
+                             f"num_heads={num_heads} instead")
+        factory_kwargs = {"device": device, "dtype": dtype}
+        super().__init__()
+        self.embed_dim = embed_dim
+        self.kdim = kdim if kdim is not None else embed_dim
+        self.vdim = vdim if vdim is not None else embed_dim
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.batch_first = batch_first
+        self.head_dim = embed_dim // num_heads
+        if self.head_dim * num_heads != self.embed_dim:
+            raise AssertionError("embed_dim must be divisible by num_heads")
+
+        if not self._qkv_same_embed_dim:
+            self.q_proj_weight = Parameter(empty((embed_dim, embed_dim), **factory_kwargs))
+            self.k_proj_weight = Parameter(empty((embed_dim, self.kdim), **factory_kwargs))
+            self.v_proj_weight = Parameter(empty((embed_dim, self.vdim), **factory_kwargs))
+            self.register_parameter("in_proj_weight", None)
+        else:
+            self.in_proj_weight = Parameter(empty((3 * embed_dim, embed_dim), **factory_kwargs))
+            self.register_parameter("q_proj_weight", None)
+            self.register_parameter("k_proj_weight", None)
+            self.register_parameter("v_proj_weight", None)
+        if bias:
+            self.in_proj_bias = Parameter(empty(3 * embed_dim, **factory_kwargs))
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, **factory_kwargs)
+        if add_bias_kv:
+            self.bias_k = Parameter(empty((1, 1, embed_dim), **factory_kwargs))
+            self.bias_v = Parameter(empty((1, 1, embed_dim), **factory_kwargs))
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
+        self._reset_parameters()
+
+    def _reset_parameters(self):
+        if self._qkv_same_embed_dim:
+            _init.xavier_uniform_(self.in_proj_weight)
+        else:
+            _init.xavier_uniform_(self.q_proj_weight)
+            _init.xavier_uniform_(self.k_proj_weight)
+            _init.xavier_uniform_(self.v_proj_weight)
+        if self.in_proj_bias is not None:
+            _init.constant_(self.in_proj_bias, 0.0)
+            _init.constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None:
+            _init.xavier_normal_(self.bias_k)
+        if self.bias_v is not None:
+            _init.xavier_normal_(self.bias_v)
+
+    def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+                average_attn_weights=True, is_causal=False):
+        """(attn_output, attn_output_weights or None); see the class docstring for shapes."""
+        key_padding_mask = F._canonical_mask(key_padding_mask, "key_padding_mask", F._none_or_dtype(attn_mask),
+                                             "attn_mask", query.dtype)
+        attn_mask = F._canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)
+        is_batched = query.dim() == 3
+        if self.batch_first and is_batched:
+            # Keep the identities (query is key is value) that pick the packed projection's single GEMM.
+            if key is value:
+                if query is key:
+                    query = key = value = query.transpose(1, 0)
+                else:
+                    query, key = (x.transpose(1, 0) for x in (query, key))
+                    value = key
+            else:
+                query, key, value = (x.transpose(1, 0) for x in (query, key, value))
+        separate = {} if self._qkv_same_embed_dim else dict(
+            use_separate_proj_weight=True, q_proj_weight=self.q_proj_weight, k_proj_weight=self.k_proj_weight,
+            v_proj_weight=self.v_proj_weight)
+        attn_output, attn_output_weights = F.multi_head_attention_forward(
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias,
+            self.bias_k, self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias,
+            training=self.training, key_padding_mask=key_padding_mask, need_weights=need_weights,
+            attn_mask=attn_mask, average_attn_weights=average_attn_weights, is_causal=is_causal, **separate)
+        if self.batch_first and is_batched:
+            return attn_output.transpose(1, 0), attn_output_weights
+        return attn_output, attn_output_weights
+
+    def merge_masks(self, attn_mask, key_padding_mask, query):
+        """PyTorch's helper for its fused paths: (merged mask, mask type).  Type 1: the (N, L)
+        key_padding_mask alone; type 2: attn_mask ((L, L) or (N*num_heads, L, L)) expanded to
+        (N, num_heads, L, L), plus the key_padding_mask when given; (None, None) without masks.
+        query: (N, L, E)."""
+        mask_type = merged_mask = None
+        if key_padding_mask is not None:
+            mask_type = 1
+            merged_mask = key_padding_mask
+        if attn_mask is not None:
+            batch_size, seq_len, _ = query.shape
+            mask_type = 2
+            if attn_mask.dim() == 3:
+                merged_mask = attn_mask.view(batch_size, -1, seq_len, seq_len)
+            else:
+                merged_mask = attn_mask.view(1, 1, seq_len, seq_len).expand(batch_size, self.num_heads, -1, -1)
+            if key_padding_mask is not None:
+                merged_mask = merged_mask + key_padding_mask.view(batch_size, 1, 1, seq_len).expand(
+                    -1, self.num_heads, -1, -1)
+        return merged_mask, mask_type
