@@ -122,6 +122,20 @@ def _run(out, zout, a, b, bias, residual, activation, bias_dim):
     if out.size == 0:
         return
     ct = compute_dtype(out.dtype)
+    if (activation is None and out.dtype == ct
+            and (residual is None or not np.may_share_memory(out, residual))):
+        # The common epilogue-free case in the output's own dtype: GEMM straight into ``out``
+        # (numpy copes with an ``out`` overlapping a or b), then the epilogue in place.
+        with np.errstate(all="ignore"):
+            np.matmul(_up(a, ct), _up(b, ct), out=out)
+            if bias is not None:
+                bv = _up(bias, ct)
+                out += bv[:, None] if bias_dim == -2 else bv
+            if zout is not None:
+                np.copyto(zout, out)
+            if residual is not None:
+                out += _up(residual, ct)
+        return
     with np.errstate(all="ignore"):
         z = np.matmul(_up(a, ct), _up(b, ct))
         if bias is not None:

@@ -84,6 +84,29 @@ def block_loss(lib, p, x, heads):
     return (x * x).mean()
 
 
+# --- sequence models built from nn modules: a 2-layer LSTM and a transformer encoder layer ------
+
+def _module(lib, device, dt, module):
+    """``module`` on ``device`` in ``dt`` with seeded weights (identical in every framework)."""
+    module = module.to(device=device, dtype=getattr(lib, dt))
+    with lib.no_grad():
+        for i, p in enumerate(module.parameters()):
+            p.copy_(rand(lib, tuple(p.shape), device, dt, seed=100 + i, scale=0.05))
+    return module
+
+
+def _module_case(name, shape, dtype, build, make_batch, flops):
+    def setup(lib, device, dt):
+        m = _module(lib, device, dt, build(lib))
+        return {"m": m, "p": dict(m.named_parameters()), "batch": make_batch(lib, device, dt)}
+
+    def step(lib, s):
+        out = s["m"](*s["batch"])
+        out = out[0] if isinstance(out, tuple) else out
+        _sgd_step(lib, s["p"], (out * out).mean())
+    return Case("models", name, shape, dtype, setup, step, flops=flops)
+
+
 def _case(name, shape, dtype, init, sizes, make_batch, loss, flops):
     def setup(lib, device, dt):
         return {"p": init(lib, device, dt, sizes), "batch": make_batch(lib, device, dt)}
@@ -98,14 +121,20 @@ def cases(device, quick):
         mlp = dict(b=8, d=16, h=16, c=4)
         cnn = dict(b=2, c1=4, c2=4, hw=8, classes=3)
         blk = dict(b=1, t=8, d=16, heads=2)
+        rnn = dict(b=2, t=4, h=8)
+        enc = dict(b=2, t=8, d=16, heads=2)
     elif device == "cuda":
         mlp = dict(b=4096, d=1024, h=4096, c=1000)
         cnn = dict(b=128, c1=64, c2=128, hw=32, classes=10)
         blk = dict(b=8, t=1024, d=1024, heads=16)
+        rnn = dict(b=64, t=128, h=512)
+        enc = dict(b=16, t=512, d=512, heads=8)
     else:
         mlp = dict(b=256, d=784, h=512, c=10)
         cnn = dict(b=16, c1=16, c2=32, hw=32, classes=10)
         blk = dict(b=4, t=64, d=128, heads=4)
+        rnn = dict(b=32, t=64, h=128)
+        enc = dict(b=8, t=128, d=128, heads=8)
     dt = "float32"
     mlp_flops = 6 * mlp["b"] * (mlp["d"] * mlp["h"] + mlp["h"] ** 2 + mlp["h"] * mlp["c"])
     hw = cnn["hw"]
@@ -113,6 +142,19 @@ def cases(device, quick):
                                 + cnn["c2"] * (hw // 4) ** 2 * cnn["classes"])
     b, t, d = blk["b"], blk["t"], blk["d"]
     blk_flops = 6 * b * t * 12 * d * d + 3 * 2 * b * t * t * d  # GEMMs x3 for fwd+bwd; causal attention
+    rb, rt, rh = rnn["b"], rnn["t"], rnn["h"]
+    rnn_flops = 3 * 2 * rb * rt * 2 * (8 * rh * rh)  # 2 layers, input + hidden GEMMs of 4 gates, fwd + bwd
+    eb, et, ed = enc["b"], enc["t"], enc["d"]
+    enc_flops = 3 * (2 * eb * et * (4 * ed * ed + 2 * ed * 4 * ed) + 4 * eb * et * et * ed)
+    seq = [
+        _module_case("LSTM train step", f"2 layers H={rh} (T, B)=({rt}, {rb})", dt,
+                     lambda lib: lib.nn.LSTM(rh, rh, num_layers=2),
+                     lambda lib, device, dt: (rand(lib, (rt, rb, rh), device, dt, seed=11),), rnn_flops),
+        _module_case("transformer encoder train step", f"d_model={ed} heads={enc['heads']} (B, T)=({eb}, {et})", dt,
+                     lambda lib: lib.nn.TransformerEncoderLayer(ed, enc["heads"], dim_feedforward=4 * ed, dropout=0.0,
+                                                                batch_first=True),
+                     lambda lib, device, dt: (rand(lib, (eb, et, ed), device, dt, seed=11),), enc_flops),
+    ]
     return [
         _case("MLP train step", f"B={mlp['b']} {mlp['d']}-{mlp['h']}-{mlp['h']}-{mlp['c']}", dt, mlp_init, mlp,
               lambda lib, device, dt: (rand(lib, (mlp["b"], mlp["d"]), device, dt, seed=11),
@@ -124,4 +166,4 @@ def cases(device, quick):
         _case("transformer block train step", f"(B, T, D)=({b}, {t}, {d}) H={blk['heads']}", dt, block_init, blk,
               lambda lib, device, dt: (rand(lib, (b, t, d), device, dt, seed=11), blk["heads"]), block_loss,
               blk_flops),
-    ]
+    ] + seq

@@ -81,6 +81,10 @@ _SLOW_ON_CUDA = (
     "tests/test_loss.py::test_pointwise_losses_match_torch[cuda-kl_div",
     "tests/test_loss.py::test_pointwise_losses_match_torch[cuda-binary_cross_entropy_with_logits-weight-pos_weight]",
     "tests/test_loss.py::test_pointwise_broadcast_warning_and_half[cuda]",
+    # The optimizers' cuda trajectories (~25 s interpreted; the op table runs every fused update
+    # kernel on cuda) and the cosine-distance triplet variants (the same kernels as the others).
+    "tests/test_optim.py::test_trajectory_float64[cuda-",
+    "tests/test_nn_loss.py::test_loss_matches_torch[cuda-TripletDistance-cos-swap-",
 )
 
 
