@@ -18,14 +18,9 @@ from .pointwise_unary import compute_dtype
 from .random import _rng
 
 
-def _mm(a, b):
-    """np.matmul through BLAS: numpy's batched matmul takes a slow loop for transposed operands."""
-    return np.matmul(np.ascontiguousarray(a), np.ascontiguousarray(b))
-
-
 def _scores(q, k, mask, is_causal, scale, ct):
     with np.errstate(all="ignore"):
-        s = _mm(q.astype(ct) * ct.type(scale), np.swapaxes(k.astype(ct), -1, -2))
+        s = np.matmul(q.astype(ct) * ct.type(scale), np.swapaxes(k.astype(ct), -1, -2))
     L, S = s.shape[-2:]
     if is_causal:
         np.copyto(s, -np.inf, where=~np.tri(L, S, dtype=bool))
@@ -66,7 +61,7 @@ def scaled_dot_product_attention(out, q, k, v, attn_mask, dropout_p, is_causal, 
         if zd is not None:
             e *= zd
         # Normalising the (L, Ev) product instead of the (L, S) weights saves a pass over L x S.
-        np.copyto(o, _mm(e, v.astype(ct)) / np.where(z == 0, ct.type(1), z), casting="unsafe")
+        np.copyto(o, np.matmul(e, v.astype(ct)) / np.where(z == 0, ct.type(1), z), casting="unsafe")
         np.copyto(lse, np.where(z == 0, ct.type(np.inf), m + np.log(z))[..., 0], casting="unsafe")
 
 
@@ -83,15 +78,15 @@ def scaled_dot_product_attention_backward(out, grad_out, q, k, v, o, lse, attn_m
         p = np.exp(np.subtract(s, lse.astype(ct)[..., None], out=s), out=s)
         zd = _dropout(s.shape, dropout_p, seed, offset, ct)
         pz = p if zd is None else p * zd
-        dvv = _mm(np.swapaxes(pz, -1, -2), g)
-        dp = _mm(g, np.swapaxes(v.astype(ct), -1, -2))
+        dvv = np.matmul(np.swapaxes(pz, -1, -2), g)
+        dp = np.matmul(g, np.swapaxes(v.astype(ct), -1, -2))
         if zd is not None:
             dp *= zd
         dp -= (g * o.astype(ct)).sum(-1, keepdims=True)
         ds = np.multiply(p, dp, out=dp)
         sc = ct.type(scale)
-        np.copyto(dq, _mm(ds, k.astype(ct) * sc), casting="unsafe")
-        np.copyto(dk, _mm(np.swapaxes(ds, -1, -2), q.astype(ct) * sc), casting="unsafe")
+        np.copyto(dq, np.matmul(ds, k.astype(ct) * sc), casting="unsafe")
+        np.copyto(dk, np.matmul(np.swapaxes(ds, -1, -2), q.astype(ct) * sc), casting="unsafe")
         np.copyto(dv, dvv, casting="unsafe")
 
 
