@@ -31,7 +31,8 @@ def dot_types(np_dtype, tf32):
     """(ET, CT, DOT, TF32) of a kernel built on `_jit.dot_acc`: the dot operand dtype, the
     accumulator / statistics dtype, whether products go to tensor cores, and TF32 (asked for by the
     caller, fp32 inputs only).  fp64 takes the CUDA-core loop; the interpreter multiplies bf16 bit
-    patterns in ``tl.dot``, so there bf16 tiles widen to fp32 (a GPU keeps bf16 tensor-core dots)."""
+    patterns in ``tl.dot``, so there bf16 tiles widen to fp32 (a GPU keeps bf16 tensor-core dots, and the
+    kernel report compiles that variant: `as_on_gpu` in scripts/kernel_report.py)."""
     if np_dtype == F64:
         return tl.float64, tl.float64, False, False
     et = tl.float32 if (np_dtype == BF16 and INTERPRETED) or np_dtype == F32 else TL[np_dtype]

@@ -231,11 +231,23 @@ def _exact(r):
     return json.dumps([r["kernel"], r["signature"], r["constexprs"], r["divisible16"], r["options"]], sort_keys=True)
 
 
+def as_on_gpu(r):
+    """Record ``r`` with the constexprs a GPU launch passes.  The recording run is interpreted, where
+    `kernels._dtypes.dot_types` widens bf16 dot operands to fp32 (the interpreter multiplies bf16
+    bit patterns); on a GPU the same call passes ET=bf16 and its dots run on bf16 tensor cores, so
+    that is the variant to compile."""
+    c = r["constexprs"]
+    if c.get("DOT") is True and c.get("ET") == {"dtype": "fp32"} and "*bf16" in r["signature"].values():
+        return dict(r, constexprs=dict(c, ET={"dtype": "bf16"}))
+    return r
+
+
 def merge(records, exact=False):
     """One representative per family (per exact specialisation with ``exact``): the variant
-    recorded from the biggest launch, the one closest to a GPU workload, then the most aligned."""
+    recorded from the biggest launch, the one closest to a GPU workload, then the most aligned;
+    each as a GPU launches it (`as_on_gpu`)."""
     best, members = {}, collections.defaultdict(set)
-    for r in records:
+    for r in map(as_on_gpu, records):
         key = _exact(r) if exact else _family(r)
         members[key].add(_exact(r))
         b = best.get(key)

@@ -155,3 +155,17 @@ def test_report_fails_when_a_specialisation_does_not_compile(tmp_path):
     assert r.returncode == 1, r.stdout[-3000:] + r.stderr[-3000:]
     assert "**failures: 1**" in r.stdout
     assert "ERROR tritorch.kernels.linear:_fused_matmul_kernel sm_90" in r.stdout and "BM=24" in r.stdout
+
+
+def test_bf16_dot_kernels_are_compiled_as_a_gpu_launches_them():
+    """Interpreted recording widens bf16 dot operands to fp32 (`dot_types`); the report compiles
+    the ET=bf16 variant a GPU launch passes, and leaves other records alone."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("kernel_report", SCRIPT)
+    kr = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(kr)
+    rec = {"kernel": "k", "signature": {"X": "*bf16", "W": "*fp32", "ET": "constexpr"},
+           "constexprs": {"DOT": True, "ET": {"dtype": "fp32"}, "BB": 16}}
+    assert kr.as_on_gpu(rec)["constexprs"] == {"DOT": True, "ET": {"dtype": "bf16"}, "BB": 16}
+    for other in (dict(rec, signature={"X": "*fp32"}), dict(rec, constexprs={"DOT": False, "ET": {"dtype": "fp32"}})):
+        assert kr.as_on_gpu(other) is other
