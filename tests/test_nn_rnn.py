@@ -236,3 +236,11 @@ def test_double_backward_through_layer_and_cell():
     assert tt.autograd.gradgradcheck(lambda *a: recurrence(*a, (2, 1, 1), "lstm", True), args)
     cell = tt.nn.GRUCell(2, 2, dtype=tt.float64)
     assert tt.autograd.gradgradcheck(lambda x, h: cell(x, h), (t(2, 2), t(2, 2)))
+
+
+def test_empty_batch_and_empty_sequence():
+    out, (h, c) = tt.nn.LSTM(3, 4, bidirectional=True, proj_size=2)(tt.randn(3, 0, 3))
+    assert out.shape == (3, 0, 4) and h.shape == (2, 0, 2) and c.shape == (2, 0, 4)
+    assert tt.nn.GRU(3, 4, batch_first=True)(tt.randn(0, 3, 3))[1].shape == (1, 0, 4)
+    with pytest.raises(RuntimeError, match="Expected sequence length to be larger than 0 in RNN"):
+        tt.nn.LSTM(3, 4)(tt.randn(0, 2, 3))

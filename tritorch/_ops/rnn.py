@@ -316,6 +316,10 @@ def _entry(mode, args):
     T, B = x.shape[0], x.shape[1]
     if T == 0:
         raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+    if B == 0:  # no sequences: empty outputs, and the (empty) initial states are the final ones
+        K = params[1].shape[1]
+        out = x.new_zeros((T, 0, (2 if bidir else 1) * K))
+        return (out.transpose(0, 1) if batch_first else out,) + (tuple(hx) if mode == "lstm" else (hx,))
     out, h = _layers(mode, x.reshape(T * B, x.shape[2]), (B,) * T, hx, list(params), has_biases, num_layers, p,
                      train, bidir)
     out = out.reshape(T, B, out.shape[-1])
