@@ -3,7 +3,7 @@ direction, every time step) and ``rnn_recurrence_backward`` (backward through ti
 contract (packed layout, reserve columns, outputs) is in tritorch/_ops/rnn.py.
 
 The structure follows the cuda kernels.  The input projection xproj = x W_ih^T + b_ih is the
-caller's; per time step s the active rows b < n = batch_sizes[t] (packed: rows off[t] .. off[t]+n-1)
+caller's; per step of the ``steps`` plan the active rows b < n (packed rows row0 .. row0+n-1)
 do one GEMM of their previous state with W_hh^T (``np.matmul`` into a preallocated buffer) and
 the gate math in place on it, writing the step's y / reserve rows directly.  The previous state of
 rows b < n_prev is the previous step's y (and reserve cell) rows; rows n_prev <= b < n start from
@@ -34,25 +34,6 @@ from .pointwise_unary import compute_dtype
 _GATES = {"lstm": 4, "gru": 3, "rnn_tanh": 1, "rnn_relu": 1}
 
 
-def _steps(batch_sizes, reverse):
-    """Processing order: per step (row offset, rows n, previous step's row offset, n_prev, n_next)."""
-    off, r = [], 0
-    for b in batch_sizes:
-        off.append(r)
-        r += b
-    order = list(range(len(batch_sizes)))
-    if reverse:
-        order.reverse()
-    steps = []
-    for s, t in enumerate(order):
-        n = batch_sizes[t]
-        prev = order[s - 1] if s else None
-        nxt = order[s + 1] if s + 1 < len(order) else None
-        steps.append((off[t], n, off[prev] if s else 0, min(batch_sizes[prev], n) if s else 0,
-                      min(batch_sizes[nxt], n) if nxt is not None else 0))
-    return steps
-
-
 def _work(a, ct):
     """``a`` itself when it holds the compute dtype, else a compute-dtype buffer rounded into it by `_store`."""
     return a if a.dtype == ct else np.empty(a.shape, ct)
@@ -79,9 +60,10 @@ def _gate_scale(mode, H, ct):
     return scale
 
 
-def rnn_recurrence(out, xproj, w_hh, b_hh, h0, c0, w_hr, batch_sizes, mode, reverse, tf32=False):
+def rnn_recurrence(out, xproj, w_hh, b_hh, h0, c0, w_hr, steps, mode, tf32=False):
     """xproj (N, G*H), w_hh (G*H, K), b_hh (G*H,) | None, h0 (B, K), c0 (B, H) | None, w_hr (P, H)
-    | None -> y (N, K), h_n (B, K), c_n (B, H) | (0,), reserve (N, R).  ``tf32`` (the cuda
+    | None, ``steps`` (the plan of tritorch._ops.rnn.plan) -> y (N, K), h_n (B, K), c_n (B, H) | (0,),
+    reserve (N, R).  ``tf32`` (the cuda
     launcher's TF32 choice) is accepted and ignored: the cpu computes IEEE fp32."""
     y, h_n, c_n, reserve = out
     ct = compute_dtype(y.dtype)
@@ -93,7 +75,6 @@ def rnn_recurrence(out, xproj, w_hh, b_hh, h0, c0, w_hr, batch_sizes, mode, reve
     x = xproj.astype(ct, copy=False)
     w_t = w_hh.T.astype(ct, order="C")  # (K, G*H), a fresh contiguous copy: scaled in place below
     b = None if b_hh is None else b_hh.astype(ct, copy=False)
-    steps = _steps(batch_sizes, reverse)
     with np.errstate(all="ignore"):
         if mode in ("lstm", "gru"):
             gates = np.empty((B, G * H), ct)  # the step's hidden GEMM, activated in place
@@ -127,7 +108,7 @@ def _lstm(steps, xs, w_t, scale, h0w, c0w, w_hr, yw, rw, gates, h_n, c_n, H, ct)
     num = np.where(scale == -2, 2, 1).astype(ct)  # s(v) = 1 / (1 + exp(-v)), tanh(v) = 2 s(2v) - 1
     tmp = np.empty((gates.shape[0], H), ct)
     whr_t = None if w_hr is None else w_hr.T.astype(ct, order="C")  # (H, P)
-    for r0, n, p0, n_prev, n_next in steps:
+    for r0, n, p0, n_prev, _, n_next in steps:
         rows = slice(r0, r0 + n)
         a = gates[:n]
         _matmul_prev(yw[p0:p0 + n_prev], h0w, n_prev, n, w_t, a)
@@ -158,7 +139,7 @@ def _lstm(steps, xs, w_t, scale, h0w, c0w, w_hr, yw, rw, gates, h_n, c_n, H, ct)
 
 
 def _gru(steps, xs, w_t, b_n, h0w, yw, rw, gates, h_n, H):
-    for r0, n, p0, n_prev, n_next in steps:
+    for r0, n, p0, n_prev, _, n_next in steps:
         rows = slice(r0, r0 + n)
         a = gates[:n]
         _matmul_prev(yw[p0:p0 + n_prev], h0w, n_prev, n, w_t, a)
@@ -188,7 +169,7 @@ def _gru(steps, xs, w_t, b_n, h0w, yw, rw, gates, h_n, H):
 
 
 def _rnn(steps, xs, w_t, h0w, yw, h_n, relu):
-    for r0, n, p0, n_prev, n_next in steps:
+    for r0, n, p0, n_prev, _, n_next in steps:
         h = yw[r0:r0 + n]
         _matmul_prev(yw[p0:p0 + n_prev], h0w, n_prev, n, w_t, h)
         h += xs[r0:r0 + n]
@@ -199,8 +180,8 @@ def _rnn(steps, xs, w_t, h0w, yw, h_n, relu):
         _final(h_n, h, n_next, n)
 
 
-def rnn_recurrence_backward(out, grad_y, grad_hn, grad_cn, w_hh, b_hh, h0, c0, w_hr, y, reserve, batch_sizes, mode,
-                            reverse, tf32=False):
+def rnn_recurrence_backward(out, grad_y, grad_hn, grad_cn, w_hh, b_hh, h0, c0, w_hr, y, reserve, steps, mode,
+                            tf32=False):
     """grad_y (N, K), grad_hn (B, K), grad_cn (B, H) | None, the forward's weights, initial state,
     y (N, K) and reserve (N, R) -> dxproj (N, G*H), dgh (N, G*H) | (0,), dh0 (B, K),
     dc0 (B, H) | (0,), dhp (N, P) | (0,).  ``b_hh`` is not needed (the reserve holds what it
@@ -215,7 +196,6 @@ def rnn_recurrence_backward(out, grad_y, grad_hn, grad_cn, w_hh, b_hh, h0, c0, w
     gy = grad_y.astype(ct, copy=False)
     ghn = grad_hn.astype(ct, copy=False)
     rv = reserve.astype(ct, copy=False)
-    steps = _steps(batch_sizes, reverse)
     rec = np.empty((B, K), ct)  # dH of the step being processed, then G_s W_hh for the step before
     with np.errstate(all="ignore"):
         if mode == "lstm":
@@ -249,7 +229,7 @@ def _lstm_bwd(steps, gy, ghn, gcn, whh, c0w, whr, rv, dxw, dhpw, rec, dh0, dc0, 
     tc_buf, u_buf, carry = np.empty((B, H), ct), np.empty((B, H), ct), np.empty((B, H), ct)
     d_buf = np.empty((B, 4 * H), ct)
     dh_buf = None if whr is None else np.empty((B, H), ct)
-    for r0, n, p0, n_prev, n_next in reversed(steps):
+    for r0, n, p0, n_prev, _, n_next in reversed(steps):
         rows = slice(r0, r0 + n)
         if whr is None:
             dh = _grad_h(rec, gy, ghn, r0, n, n_next, rec[:n])
@@ -289,7 +269,7 @@ def _lstm_bwd(steps, gy, ghn, gcn, whh, c0w, whr, rv, dxw, dhpw, rec, dh0, dc0, 
 def _gru_bwd(steps, gy, ghn, whh, h0w, yv, rv, dxw, dghw, rec, dh0, H, ct):
     B = rec.shape[0]
     direct, t_buf, s_buf = np.empty((B, H), ct), np.empty((B, H), ct), np.empty((B, 2 * H), ct)
-    for r0, n, p0, n_prev, n_next in reversed(steps):
+    for r0, n, p0, n_prev, _, n_next in reversed(steps):
         rows = slice(r0, r0 + n)
         dh = _grad_h(rec, gy, ghn, r0, n, n_next, rec[:n])
         res = rv[rows]
@@ -323,7 +303,7 @@ def _gru_bwd(steps, gy, ghn, whh, h0w, yv, rv, dxw, dghw, rec, dh0, H, ct):
 
 def _rnn_bwd(steps, gy, ghn, whh, yv, dxw, rec, dh0, relu, ct):
     t_buf = np.empty(rec.shape, ct)
-    for r0, n, p0, n_prev, n_next in reversed(steps):
+    for r0, n, p0, n_prev, _, n_next in reversed(steps):
         dh = _grad_h(rec, gy, ghn, r0, n, n_next, rec[:n])
         h, dx = yv[r0:r0 + n], dxw[r0:r0 + n]
         if relu:

@@ -42,7 +42,6 @@ the stored y / reserve cell (as cuDNN's reserve space), the backward carries sta
 Tiles (`_tiles`): 16 or 32 rows x 16 hidden columns (x 4 gates) or 32 (rnn), BK = 32, fp64 smaller
 for its register-held broadcast product; the interpreter covers a step with one big tile.
 """
-import itertools
 
 import triton
 import triton.language as tl
@@ -382,24 +381,10 @@ def _rows(a, r0, n, c0=0, nc=None):
     return a.view_as((n, nc), a.strides, a.offset + r0 * a.strides[0] + c0 * a.strides[1])
 
 
-def _steps(batch_sizes, reverse):
-    """Per processing step s: (row offset, bs, previous step's row offset, n_prev, next step's row
-    offset, n_next), as the op contract defines them."""
-    off = [0] + list(itertools.accumulate(batch_sizes))[:-1]
-    order = list(range(len(batch_sizes)))[::-1] if reverse else list(range(len(batch_sizes)))
-    out = []
-    for s, t in enumerate(order):
-        n = batch_sizes[t]
-        p = order[s - 1] if s else None
-        q = order[s + 1] if s + 1 < len(order) else None
-        out.append((off[t], n, 0 if p is None else off[p], 0 if p is None else min(batch_sizes[p], n),
-                    0 if q is None else off[q], 0 if q is None else min(batch_sizes[q], n)))
-    return out
-
-
-def rnn_recurrence(out, xproj, w_hh, b_hh, h0, c0, w_hr, batch_sizes=(), mode="lstm", reverse=False, tf32=False):
+def rnn_recurrence(out, xproj, w_hh, b_hh, h0, c0, w_hr, steps=(), mode="lstm", tf32=False):
     """(y, h_n, c_n, reserve) of one layer and direction: xproj (N, G*H), w_hh (G*H, K), b_hh (G*H,) or
-    None, h0 (B, K), c0 (B, H) (lstm) or None, w_hr (P, H) or None (lstm)."""
+    None, h0 (B, K), c0 (B, H) (lstm) or None, w_hr (P, H) or None (lstm); ``steps``: the plan of
+    tritorch._ops.rnn.plan."""
     y, h_n, c_n, reserve = out
     G = _GATES[mode]
     H, K = w_hh.shape[0] // G, w_hh.shape[1]
@@ -407,7 +392,7 @@ def rnn_recurrence(out, xproj, w_hh, b_hh, h0, c0, w_hr, batch_sizes=(), mode="l
         return
     et, ct, dot, tf32 = dot_types(w_hh.dtype, tf32)
     gw = 4 if G > 1 else 1
-    bb, bh, bk, warps, stages = _tiles(w_hh.dtype, batch_sizes[0], H, K, gw, True)
+    bb, bh, bk, warps, stages = _tiles(w_hh.dtype, h0.shape[0], H, K, gw, True)
     lstm = mode == "lstm"
     # Overshoot: a tile past the edge, and gru's unused fourth gate slot (columns 3H .. 4H).
     i64 = _i64([xproj, w_hh, b_hh, y, h0, c0, reserve, h_n, c_n if lstm else None], max(bb, bh, bk) + H)
@@ -418,7 +403,7 @@ def rnn_recurrence(out, xproj, w_hh, b_hh, h0, c0, w_hr, batch_sizes=(), mode="l
             c_n if lstm else y]
     strides = (_st2(xproj) + _st2(w_hh) + [b_hh.strides[0] if b_hh is not None else 0] + _st2(y) + _st2(h0)
                + _st2(c0) + _st2(reserve) + _st2(h_n) + _st2(c_n if lstm else None))
-    for r0, n, p0, n_prev, _, n_next in _steps(batch_sizes, reverse):
+    for r0, n, p0, n_prev, _, n_next in steps:
         if H:
             launch(_fwd_step_kernel, (cdiv(n, bb), cdiv(H, bh)), *ptrs, r0, p0, n, n_prev, n_next, H, K, *strides,
                    **meta)
@@ -430,8 +415,8 @@ def rnn_recurrence(out, xproj, w_hh, b_hh, h0, c0, w_hr, batch_sizes=(), mode="l
                 assign(_rows(h_n, n_next, n - n_next), _rows(y, r0 + n_next, n - n_next))
 
 
-def rnn_recurrence_backward(out, grad_y, grad_hn, grad_cn, w_hh, b_hh, h0, c0, w_hr, y, reserve, batch_sizes=(),
-                            mode="lstm", reverse=False, tf32=False):
+def rnn_recurrence_backward(out, grad_y, grad_hn, grad_cn, w_hh, b_hh, h0, c0, w_hr, y, reserve, steps=(), mode="lstm",
+                            tf32=False):
     """(dxproj, dgh, dh0, dc0, dhp): backward through time of `rnn_recurrence` (shapes as its op)."""
     dxproj, dgh, dh0, dc0, dhp = out
     G = _GATES[mode]
@@ -439,8 +424,8 @@ def rnn_recurrence_backward(out, grad_y, grad_hn, grad_cn, w_hh, b_hh, h0, c0, w
     gru, lstm, proj = mode == "gru", mode == "lstm", w_hr is not None
     et, ct, dot, tf32 = dot_types(w_hh.dtype, tf32)
     gw = 4 if G > 1 else 1
-    bb, bh, bk, warps, stages = _tiles(w_hh.dtype, batch_sizes[0], max(H, K), max(G * H, K), gw, False)
-    B = batch_sizes[0]
+    B = h0.shape[0]
+    bb, bh, bk, warps, stages = _tiles(w_hh.dtype, B, max(H, K), max(G * H, K), gw, False)
     # The carries between steps (lstm dC * f, gru dh * z) stay in the compute dtype.
     carry = CudaArray.empty((B, H), F64 if ct == tl.float64 else F32, dxproj.block.device_index) \
         if (lstm or gru) and H else None
@@ -455,7 +440,7 @@ def rnn_recurrence_backward(out, grad_y, grad_hn, grad_cn, w_hh, b_hh, h0, c0, w
     tail_strides = (_st2(grad_y) + _st2(grad_hn) + _st2(grad_cn if lstm else None) + _st2(y) + _st2(h0) + _st2(c0)
                     + _st2(reserve) + _st2(dxproj) + _st2(dgh if gru else None) + _st2(dc0 if lstm else None))
     ws = list(w_hh.strides)
-    for r0, n, p0, n_prev, q0, n_next in reversed(_steps(batch_sizes, reverse)):
+    for r0, n, p0, n_prev, q0, n_next in reversed(steps):
         if proj:
             launch(_bwd_dh_kernel, (cdiv(n, bb), cdiv(K, bh)), gates, w_hh, grad_y, grad_hn, dhp, r0, q0, n, n_next,
                    K, G * H, *_st2(gates), *ws, *_st2(grad_y), *_st2(grad_hn), *_st2(dhp), **common)

@@ -13,6 +13,7 @@ import torch
 
 import tritorch as tt
 from tritorch._registry import call
+from tritorch._ops.rnn import plan
 from tests.conftest import DEVICES
 from tests.launch_spy import BIG, record_launches, i64s
 
@@ -114,7 +115,7 @@ def _run(device, mode, bs, reverse, inputs, grads, dtype, strided=False, **attrs
     t = {k: mk(v, k) for k, v in list(inputs.items()) + list(grads.items())}
     if strided:
         assert not t["xproj"].is_contiguous() and not t["w_hh"].is_contiguous()
-    sizes = dict(batch_sizes=bs, mode=mode, reverse=reverse, **attrs)
+    sizes = dict(steps=plan(bs, reverse), mode=mode, **attrs)
     fwd = call("rnn_recurrence", t["xproj"], t["w_hh"], t["b_hh"], t["h0"], t["c0"], t["w_hr"], **sizes)
     bwd = call("rnn_recurrence_backward", t["grad_y"], t["grad_hn"], t["grad_cn"], t["w_hh"], t["b_hh"], t["h0"],
                t["c0"], t["w_hr"], fwd[0], fwd[3], **sizes)
@@ -191,12 +192,12 @@ def test_launches_per_step(monkeypatch):
     t = {k: None if v is None else tt.tensor(v, device="cuda") for k, v in _data("lstm", (3, 2, 2), 4)[0].items()}
     y, r, gy = (tt.zeros(7, n, device="cuda", dtype=tt.float64) for n in (4, 24, 4))
     calls = record_launches(monkeypatch, rnn, linear, _elementwise)
-    call("rnn_recurrence", t["xproj"], t["w_hh"], t["b_hh"], t["h0"], t["c0"], None, batch_sizes=(3, 2, 2),
-         mode="lstm", reverse=False)
+    call("rnn_recurrence", t["xproj"], t["w_hh"], t["b_hh"], t["h0"], t["c0"], None, steps=plan((3, 2, 2), False),
+         mode="lstm")
     assert [c[0].fn.__name__ for c in calls] == ["_fwd_step_kernel"] * 3
     calls.clear()
     call("rnn_recurrence_backward", gy, t["h0"], t["c0"], t["w_hh"], t["b_hh"], t["h0"], t["c0"], None, y, r[:, :20],
-         batch_sizes=(3, 2, 2), mode="lstm", reverse=True)
+         steps=plan((3, 2, 2), True), mode="lstm")
     # reverse: rows start from h0 at each step where the batch grows (steps t = 2 and t = 0).
     assert [c[0].fn.__name__ for c in calls] == ["_bwd_step_kernel", "_fused_matmul_kernel", "_bwd_step_kernel",
                                                  "_bwd_step_kernel", "_fused_matmul_kernel"]
@@ -204,13 +205,13 @@ def test_launches_per_step(monkeypatch):
     # the backward's dhp kernel before each step kernel.
     t = {k: None if v is None else tt.tensor(v, device="cuda") for k, v in _data("lstm", (3, 2, 2), 4, 2)[0].items()}
     calls.clear()
-    call("rnn_recurrence", t["xproj"], t["w_hh"], t["b_hh"], t["h0"], t["c0"], t["w_hr"], batch_sizes=(3, 2, 2),
-         mode="lstm", reverse=False)
+    call("rnn_recurrence", t["xproj"], t["w_hh"], t["b_hh"], t["h0"], t["c0"], t["w_hr"],
+         steps=plan((3, 2, 2), False), mode="lstm")
     step = ["_fwd_step_kernel", "_fused_matmul_kernel"]
     assert [c[0].fn.__name__ for c in calls] == step + ["_pointwise_kernel"] + step + step + ["_pointwise_kernel"]
     calls.clear()
     call("rnn_recurrence_backward", gy[:, :2], t["h0"], t["c0"], t["w_hh"], t["b_hh"], t["h0"], t["c0"], t["w_hr"],
-         y[:, :2], r[:, :24], batch_sizes=(3, 2, 2), mode="lstm", reverse=False)
+         y[:, :2], r[:, :24], steps=plan((3, 2, 2), False), mode="lstm")
     assert [c[0].fn.__name__ for c in calls] == ["_bwd_dh_kernel", "_bwd_step_kernel"] * 3 + ["_fused_matmul_kernel"]
 
 
@@ -225,12 +226,12 @@ def test_int64_offsets(monkeypatch):
     small = buf.view_as((2, 2), (2, 1))
     for xproj in (buf.view_as((2, 2), (BIG, 1)), small):
         rnn.rnn_recurrence((y, h_n, c_n, res), xproj, small, None, buf.view_as((1, 2), (2, 1)), None, None,
-                           batch_sizes=(1, 1), mode="rnn_tanh", reverse=False)
+                           steps=plan((1, 1), False), mode="rnn_tanh")
     assert i64s(calls) == [True, True, False, False]
 
 
 def test_bad_input_message():
     t = {k: None if v is None else tt.tensor(v, device="cuda") for k, v in _data("gru", (2, 1), 3)[0].items()}
     with pytest.raises(RuntimeError, match=r"rnn_recurrence: expected h0 of shape \[2, 3\], but got \[1, 3\]"):
-        call("rnn_recurrence", t["xproj"], t["w_hh"], t["b_hh"], t["h0"][:1], None, None, batch_sizes=(2, 1),
-             mode="gru", reverse=False)
+        call("rnn_recurrence", t["xproj"], t["w_hh"], t["b_hh"], t["h0"][:1], None, None, steps=plan((2, 1), False),
+             mode="gru")

@@ -16,6 +16,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 import tritorch as tt
 from tritorch._registry import call
+from tritorch._ops.rnn import plan
 
 GATES = {"lstm": 4, "gru": 3, "rnn_tanh": 1, "rnn_relu": 1}
 PADDED, PACKED = (3, 3, 3), (3, 3, 2, 1)
@@ -117,7 +118,7 @@ def _check(device, mode, bs, reverse, proj=False, bias=True, nc=False, dtype=tt.
     ins = [_tt(arrs[k], dtype, device, nc) for k in names]
     if nc:
         assert not ins[0].is_contiguous() and not ins[1].is_contiguous()
-    attrs = {"batch_sizes": bs, "mode": mode, "reverse": reverse}
+    attrs = {"steps": plan(bs, reverse), "mode": mode}
     y, hn, cn, res = call("rnn_recurrence", *ins, **attrs)
     leaves = {k: None if v is None else torch.tensor(v, requires_grad=True) for k, v in arrs.items()}
     ry, rhn, rcn, rres = reference(*(leaves[k] for k in names), bs, mode, reverse)
@@ -185,10 +186,12 @@ def test_bad_inputs(device):
     a = {k: _tt(v, tt.float32, device) for k, v in _inputs("lstm", PACKED, False, True, 0).items()}
     args = [a[k] for k in ("xproj", "w_hh", "b_hh", "h0", "c0", "w_hr")]
     with pytest.raises(RuntimeError, match=re.escape("rnn_recurrence: expected h0 of shape [3, 5], but got [2, 5]")):
-        call("rnn_recurrence", *args[:3], a["h0"][:2], *args[4:], batch_sizes=PACKED, mode="lstm", reverse=False)
+        call("rnn_recurrence", *args[:3], a["h0"][:2], *args[4:], steps=plan(PACKED), mode="lstm")
     with pytest.raises(RuntimeError, match=re.escape("rnn_recurrence: batch_sizes must be positive and "
                                                      "non-increasing, but got [2, 3, 3, 1]")):
-        call("rnn_recurrence", *args, batch_sizes=(2, 3, 3, 1), mode="lstm", reverse=False)
+        plan((2, 3, 3, 1))
+    with pytest.raises(RuntimeError, match="is not tritorch._ops.rnn.plan"):
+        call("rnn_recurrence", *args, steps=plan(PACKED)[::-1], mode="lstm")
 
 
 # ---- the reference against torch.nn ----------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The fused recurrence of RNN / LSTM / GRU layers: one registry op per layer and direction.
 
 Registry ops:
-  * ``rnn_recurrence(xproj, w_hh, b_hh, h0, c0, w_hr, batch_sizes=, mode=, reverse=)`` ->
+  * ``rnn_recurrence(xproj, w_hh, b_hh, h0, c0, w_hr, steps=, mode=)`` ->
     (y, h_n, c_n, reserve).  ``xproj`` (N, G*H) is the input projection x W_ih^T + b_ih of every
     time step, computed up front by one fused GEMM (`F.linear`); the op runs the time loop: per
     step one fused kernel on cuda does the hidden-state GEMM h_{t-1} W_hh^T (+ b_hh) and the gate
@@ -22,7 +22,9 @@ processing step s, rows b < min(bs_{s-1}, bs_s) continue from step s-1's rows; t
 h0[b] / c0[b] (a reverse pass starts each sequence at its own last element); rows b >=
 min(bs_{s+1}, bs_s) end at step s and write h_n[b] / c_n[b], so every final state is taken at its
 sequence's true length.  The backward mirrors this: rows that end at step s receive grad_hn /
-grad_cn there, rows that start there send their state gradient to dh0 / dc0.
+grad_cn there, rows that start there send their state gradient to dh0 / dc0.  The ops take this
+bookkeeping as their ``steps`` attribute, `plan(batch_sizes, reverse)`: its one home, which both
+backends read instead of deriving it again.
 
 Modes: ``"lstm"`` (G = 4, gates i, f, g, o), ``"gru"`` (G = 3, r, z, n), ``"rnn_tanh"``,
 ``"rnn_relu"`` (G = 1).  The fused backward is not itself differentiable; with ``create_graph=True``
@@ -51,26 +53,53 @@ MODES = {"lstm": 4, "gru": 3, "rnn_tanh": 1, "rnn_relu": 1}
 _OP = "rnn_recurrence"
 
 
-def offsets(batch_sizes):
-    """Row offset of each time step in the packed layout: off[t] = sum(batch_sizes[:t])."""
-    off, n = [], 0
-    for b in batch_sizes:
-        off.append(n)
-        n += b
-    return off
-
-
-def _check_sizes(op, batch_sizes):
+def _check_sizes(batch_sizes):
     if not isinstance(batch_sizes, tuple) or not batch_sizes:
-        raise RuntimeError(f"{op}: expected a non-empty tuple of batch sizes (one per time step), but got "
+        raise RuntimeError(f"{_OP}: expected a non-empty tuple of batch sizes (one per time step), but got "
                            f"{batch_sizes!r}")
     prev = batch_sizes[0]
     for b in batch_sizes:
         if type(b) is not int or b < 1 or b > prev:
-            raise RuntimeError(f"{op}: batch_sizes must be positive and non-increasing, but got "
+            raise RuntimeError(f"{_OP}: batch_sizes must be positive and non-increasing, but got "
                                f"{list(batch_sizes)}")
         prev = b
-    return batch_sizes[0], sum(batch_sizes)
+
+
+@functools.lru_cache(maxsize=256)
+def plan(batch_sizes: tuple[int, ...], reverse: bool = False) -> tuple[tuple[int, int, int, int, int, int], ...]:
+    """The ops' ``steps`` attribute: per processing step s, (row0, n, prev_row0, n_prev, next_row0,
+    n_next): the step's first packed row and row count, the previous processing step's first row and
+    how many of this step's rows continue from it (the rest start from h0 / c0), and the same towards
+    the next processing step (rows b >= n_next end here).  Cached: a training loop sees the same few
+    batch layouts again and again."""
+    _check_sizes(batch_sizes)
+    off, n = [], 0
+    for b in batch_sizes:
+        off.append(n)
+        n += b
+    order = list(range(len(batch_sizes)))[::-1] if reverse else list(range(len(batch_sizes)))
+    out = []
+    for s, t in enumerate(order):
+        n = batch_sizes[t]
+        p = order[s - 1] if s else None
+        q = order[s + 1] if s + 1 < len(order) else None
+        out.append((off[t], n, 0 if p is None else off[p], 0 if p is None else min(batch_sizes[p], n),
+                    0 if q is None else off[q], 0 if q is None else min(batch_sizes[q], n)))
+    return tuple(out)
+
+
+def _check_plan(op, steps):
+    """``steps`` must be what `plan` returns; (B, N) = (batch, packed rows)."""
+    if (not isinstance(steps, tuple) or not steps
+            or any(not isinstance(x, tuple) or len(x) != 6 or not all(type(v) is int for v in x) for x in steps)):
+        raise RuntimeError(f"{op}: expected the step plan tritorch._ops.rnn.plan(batch_sizes, reverse), but got "
+                           f"{steps!r}")
+    rows = sorted((x[0], x[1]) for x in steps)
+    sizes = tuple(n for _, n in rows)
+    if plan(sizes, len(steps) > 1 and steps[0][0] > steps[-1][0]) != steps:
+        raise RuntimeError(f"{op}: the step plan {steps!r} is not tritorch._ops.rnn.plan(batch_sizes, reverse) of "
+                           f"any batch sizes")
+    return sizes[0], sum(sizes)
 
 
 def _want(op, t, name, shape, dtype):
@@ -81,11 +110,11 @@ def _want(op, t, name, shape, dtype):
         raise RuntimeError(f"{op}: expected {name} of dtype {TORCH_NAMES[dtype]}, but got {TORCH_NAMES[t.dtype]}")
 
 
-def _geometry(op, xproj, w_hh, b_hh, h0, c0, w_hr, batch_sizes, mode):
+def _geometry(op, xproj, w_hh, b_hh, h0, c0, w_hr, steps, mode):
     """Check the shared arguments; returns (B, N, G, H, K, P) (P = 0 without projection)."""
     if mode not in MODES:
         raise ValueError(f"{op}: mode must be one of {', '.join(map(repr, MODES))}, but got {mode!r}")
-    B, N = _check_sizes(op, batch_sizes)
+    B, N = _check_plan(op, steps)
     G = MODES[mode]
     check_tensor(w_hh, op, "w_hh")
     dt = w_hh.dtype
@@ -122,22 +151,21 @@ def _reserve_cols(mode, H, P):
     return {"lstm": 5 * H + (H if P else 0), "gru": 4 * H}.get(mode, 0)
 
 
-def _meta(xproj, w_hh, b_hh, h0, c0, w_hr, batch_sizes=(), mode="lstm", reverse=False, tf32=False):
+def _meta(xproj, w_hh, b_hh, h0, c0, w_hr, steps=(), mode="lstm", tf32=False):
     """rnn_recurrence: xproj (N, G*H), w_hh (G*H, K), b_hh (G*H,) or None, h0 (B, K), c0 (B, H)
     (lstm) or None, w_hr (P, H) or None (lstm) -> y (N, K), h_n (B, K), c_n (B, H) (lstm; else
     (0,)), reserve (N, R) (lstm: activated gates, cell, [hcell]; gru: r, z, n, hn; rnn: R = 0)."""
-    B, N, G, H, K, P = _geometry(_OP, xproj, w_hh, b_hh, h0, c0, w_hr, batch_sizes, mode)
+    B, N, G, H, K, P = _geometry(_OP, xproj, w_hh, b_hh, h0, c0, w_hr, steps, mode)
     dt = w_hh.dtype
     return ((N, K), dt), ((B, K), dt), ((B, H) if mode == "lstm" else (0,), dt), \
         ((N, _reserve_cols(mode, H, P)), dt)
 
 
-def _meta_bwd(grad_y, grad_hn, grad_cn, w_hh, b_hh, h0, c0, w_hr, y, reserve, batch_sizes=(), mode="lstm",
-              reverse=False, tf32=False):
+def _meta_bwd(grad_y, grad_hn, grad_cn, w_hh, b_hh, h0, c0, w_hr, y, reserve, steps=(), mode="lstm", tf32=False):
     """rnn_recurrence_backward -> dxproj (N, G*H), dgh (N, G*H) (gru; else (0,)), dh0 (B, K),
     dc0 (B, H) (lstm; else (0,)), dhp (N, P) (with w_hr; else (0,))."""
     op = _OP + "_backward"
-    B, N, G, H, K, P = _geometry(op, None, w_hh, b_hh, h0, c0, w_hr, batch_sizes, mode)
+    B, N, G, H, K, P = _geometry(op, None, w_hh, b_hh, h0, c0, w_hr, steps, mode)
     dt = w_hh.dtype
     _want(op, grad_y, "grad_y", (N, K), dt)
     _want(op, grad_hn, "grad_hn", (B, K), dt)
@@ -154,30 +182,25 @@ _REC_BWD = def_op(_OP + "_backward", _meta_bwd, nout=5)
 
 
 @functools.lru_cache(maxsize=64)
-def _prev_rows(batch_sizes, reverse, device):
+def _prev_rows(steps, device):
     """For each packed row, the row of ``cat([y, h0])`` holding the state it started from: the
     previous processing step's row of the same sequence, or row N + b (h0[b]) where the sequence
-    starts (the packed layout of the module docstring).  An int64 tensor on ``device``, cached:
-    a training loop sees the same few batch layouts again and again."""
-    off, N = offsets(batch_sizes), sum(batch_sizes)
-    order = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
+    starts.  An int64 tensor on ``device``, cached like the plan."""
+    N = sum(x[1] for x in steps)
     rows = [0] * N
-    prev_t, prev_n = None, 0
-    for t in order:
-        n = batch_sizes[t]
+    for row0, n, prev0, n_prev, _, _ in steps:
         for b in range(n):
-            rows[off[t] + b] = off[prev_t] + b if b < prev_n else N + b
-        prev_t, prev_n = t, n
+            rows[row0 + b] = prev0 + b if b < n_prev else N + b
     return tensor(rows, dtype=_D.int64, device=device)
 
 
-def _prev_states(y, h0, batch_sizes, reverse):
+def _prev_states(y, h0, steps):
     """H_prev (N, K): the state each packed row started from (a gather from y and h0; two slices
     when every step has the whole batch)."""
     B = h0.shape[0]
-    if batch_sizes[-1] == B:
-        return cat([y[B:], h0]) if reverse else cat([h0, y[:y.shape[0] - B]])
-    return index_select(cat([y, h0]), 0, _prev_rows(batch_sizes, reverse, y.device))
+    if all(x[1] == B for x in steps):
+        return cat([y[B:], h0]) if steps[0][0] else cat([h0, y[:y.shape[0] - B]])
+    return index_select(cat([y, h0]), 0, _prev_rows(steps, y.device))
 
 
 class RnnRecurrenceBackward0(Node):
@@ -195,12 +218,12 @@ class RnnRecurrenceBackward0(Node):
             gcn = zeros(c0.shape, dtype=c0.dtype, device=c0.device)
         dx, dgh, dh0, dc0, dhp = _REC_BWD.run(
             (gy, ghn, gcn if lstm else None, w_hh, b_hh, h0, c0, w_hr, y, reserve),
-            dict(batch_sizes=self.batch_sizes, mode=self.mode, reverse=self.reverse, **_precision.op_attrs()))
+            dict(steps=self.steps, mode=self.mode, **_precision.op_attrs()))
         need = self.needs_input_grad
         g = dgh if self.mode == "gru" else dx
         dw_hh = db_hh = dw_hr = None
         if need[1]:
-            dw_hh = g.t() @ _prev_states(y, h0, self.batch_sizes, self.reverse)
+            dw_hh = g.t() @ _prev_states(y, h0, self.steps)
         if need[2]:
             db_hh = g.sum(0)
         if need[5]:
@@ -211,7 +234,7 @@ class RnnRecurrenceBackward0(Node):
     def _differentiable(self, *args):
         """create_graph: gradients of `_composed` (tensor ops) at the saved inputs, themselves differentiable."""
         *inputs, grads = args
-        outs = _composed(*inputs, self.batch_sizes, self.mode, self.reverse)
+        outs = _composed(*inputs, self.steps, self.mode)
         pairs = [(o, g) for o, g in zip(outs, grads) if o is not None and g is not None]
         wrt = [t for t, need in zip(inputs, self.needs_input_grad) if need]
         got = iter(_autograd_grad([o for o, _ in pairs], wrt, [g for _, g in pairs], create_graph=True,
@@ -219,15 +242,13 @@ class RnnRecurrenceBackward0(Node):
         return tuple(next(got) if need else None for need in self.needs_input_grad)
 
 
-def _composed(xproj, w_hh, b_hh, h0, c0, w_hr, batch_sizes, mode, reverse):
+def _composed(xproj, w_hh, b_hh, h0, c0, w_hr, steps, mode):
     """The recurrence in differentiable tensor ops, step by step (the double-backward path):
     (y, h_n, c_n or None) as the registry op computes them."""
-    off, T = offsets(batch_sizes), len(batch_sizes)
     h, c = h0, c0
-    ys = [None] * T
-    for t in (range(T - 1, -1, -1) if reverse else range(T)):
-        n = batch_sizes[t]
-        x = xproj[off[t]:off[t] + n]
+    ys = {}
+    for row0, n, _, _, _, _ in steps:
+        x = xproj[row0:row0 + n]
         hp = h[:n]
         a = linear(hp, w_hh, b_hh)
         if mode == "lstm":
@@ -245,17 +266,18 @@ def _composed(xproj, w_hh, b_hh, h0, c0, w_hr, batch_sizes, mode, reverse):
         else:
             hn = (x + a).tanh() if mode == "rnn_tanh" else (x + a).relu()
         h = cat([hn, h[n:]]) if n < h.shape[0] else hn
-        ys[t] = hn
-    return cat(ys), h, c
+        ys[row0] = hn
+    return cat([ys[r] for r in sorted(ys)]), h, c
 
 
 def recurrence(xproj, w_hh, b_hh, h0, c0, w_hr, batch_sizes, mode, reverse):
     """One layer, one direction, every time step: (y (N, K), h_n (B, K), c_n (B, H) or (0,))."""
     inputs = (xproj, w_hh, b_hh, h0, c0, w_hr)
-    out = _REC.run(inputs, dict(batch_sizes=batch_sizes, mode=mode, reverse=reverse, **_precision.op_attrs()))
+    steps = plan(batch_sizes, reverse)
+    out = _REC.run(inputs, dict(steps=steps, mode=mode, **_precision.op_attrs()))
     y, hn, cn, reserve = out
     attach(RnnRecurrenceBackward0, inputs, out, save=(xproj, w_hh, b_hh, h0, c0, w_hr, y, reserve), differentiable=3,
-           batch_sizes=batch_sizes, mode=mode, reverse=reverse)
+           steps=steps, mode=mode)
     return y, hn, cn
 
 
