@@ -90,6 +90,15 @@ def plan(batch_sizes: tuple[int, ...], reverse: bool = False) -> tuple[tuple[int
 
 def _check_plan(op, steps):
     """``steps`` must be what `plan` returns; (B, N) = (batch, packed rows)."""
+    try:
+        return _checked_plan(op, steps)
+    except TypeError:  # unhashable: not a plan
+        raise RuntimeError(f"{op}: expected the step plan tritorch._ops.rnn.plan(batch_sizes, reverse), but got "
+                           f"{steps!r}") from None
+
+
+@functools.lru_cache(maxsize=256)
+def _checked_plan(op, steps):
     if (not isinstance(steps, tuple) or not steps
             or any(not isinstance(x, tuple) or len(x) != 6 or not all(type(v) is int for v in x) for x in steps)):
         raise RuntimeError(f"{op}: expected the step plan tritorch._ops.rnn.plan(batch_sizes, reverse), but got "
