@@ -121,13 +121,16 @@ class RNNBase(Module):
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
                                f"{input.size(-1)}")
 
-    def get_expected_hidden_size(self, input, batch_sizes):
+    def _expected_state_size(self, input, batch_sizes, size):
+        """(num_layers * D, batch, size): the shape of a state tensor for this input."""
         if batch_sizes is not None:
             mini_batch = int(batch_sizes[0])
         else:
             mini_batch = input.size(0) if self.batch_first else input.size(1)
-        D = 2 if self.bidirectional else 1
-        return (self.num_layers * D, mini_batch, self.proj_size if self.proj_size > 0 else self.hidden_size)
+        return (self.num_layers * (2 if self.bidirectional else 1), mini_batch, size)
+
+    def get_expected_hidden_size(self, input, batch_sizes):
+        return self._expected_state_size(input, batch_sizes, self.proj_size if self.proj_size > 0 else self.hidden_size)
 
     def check_hidden_size(self, hx, expected_hidden_size, msg="Expected hidden size {}, got {}"):
         if tuple(hx.size()) != tuple(expected_hidden_size):
@@ -168,7 +171,7 @@ class RNNBase(Module):
             return fn(input, hx, *args, self.batch_first)
         return fn(input, batch_sizes, hx, *args)
 
-    def _forward(self, fn, input, hx, one_state):
+    def _forward(self, fn, input, hx, name):
         """The shared forward of RNN and GRU (one state tensor): PyTorch's checks and packing."""
         PackedSequence = _packed_sequence()
         packed = isinstance(input, PackedSequence)
@@ -181,8 +184,9 @@ class RNNBase(Module):
         else:
             batch_sizes = sorted_indices = unsorted_indices = None
             if input.dim() not in (2, 3):
-                raise ValueError(f"{one_state}: Expected input to be 2D or 3D, got {input.dim()}D"
-                                 f"{' tensor' if one_state == 'RNN' else ''} instead")
+                # PyTorch's RNN says "...got 4D tensor instead", its GRU "...got 4D instead".
+                raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D"
+                                 f"{' tensor' if name == 'RNN' else ''} instead")
             is_batched = input.dim() == 3
             batch_dim = 0 if self.batch_first else 1
             if not is_batched:
@@ -264,12 +268,7 @@ class LSTM(RNNBase):
         super().__init__("LSTM", *args, **kwargs)
 
     def get_expected_cell_size(self, input, batch_sizes):
-        if batch_sizes is not None:
-            mini_batch = int(batch_sizes[0])
-        else:
-            mini_batch = input.size(0) if self.batch_first else input.size(1)
-        D = 2 if self.bidirectional else 1
-        return (self.num_layers * D, mini_batch, self.hidden_size)
+        return self._expected_state_size(input, batch_sizes, self.hidden_size)
 
     def check_forward_args(self, input, hidden, batch_sizes):
         self.check_input(input, batch_sizes)
